@@ -1,0 +1,102 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { createMemoryFailureCounter, createRedisFailureCounter } from './auth/rate-limiter.ts';
+import type { Config } from './config.ts';
+import { createDatabase, type Database } from './db/client.ts';
+import { migrate } from './db/migrate.ts';
+import { GRAPHQL_PATH } from './http/cookies.ts';
+import { createRequestHandler } from './http/routes.ts';
+import { serveGraphQLOverWebSocket } from './http/websocket.ts';
+import { createGraphQLServer } from './http/yoga.ts';
+import type { Logger } from './logger.ts';
+import { createMemoryPubSub } from './pubsub/memory.ts';
+import type { PubSub } from './pubsub/pubsub.ts';
+import { createRedisPubSub } from './pubsub/redis.ts';
+import { connectRedis, type RedisConnections } from './redis.ts';
+import { createServices } from './services.ts';
+
+const LOGIN_WINDOW_SECONDS = 60;
+/** How long in-flight HTTP requests may take to finish once shutdown starts. */
+const DRAIN_TIMEOUT_MS = 10_000;
+const GOING_AWAY = 1001;
+
+export type App = {
+  /** Connects, migrates and listens; resolves with the address it listens on. */
+  start(): Promise<{ url: string; port: number }>;
+  /** Stops accepting, closes sockets with 1001, drains requests, closes the database and Redis. */
+  stop(): Promise<void>;
+};
+
+export function buildApp(config: Config, logger: Logger): App {
+  let database: Database | undefined;
+  let redis: RedisConnections | undefined;
+  let pubsub: PubSub | undefined;
+  let server: Server | undefined;
+  let wsServer: WebSocketServer | undefined;
+  let shuttingDown = false;
+
+  async function start() {
+    database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+    const applied = await migrate(database, logger);
+    if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
+    if (config.redisUrl) redis = await connectRedis(config.redisUrl, logger);
+    pubsub = redis ? createRedisPubSub({ publisher: redis.commands, subscriber: redis.subscriber }) : createMemoryPubSub();
+
+    const loginFailures = redis
+      ? createRedisFailureCounter(redis.commands, LOGIN_WINDOW_SECONDS)
+      : createMemoryFailureCounter(LOGIN_WINDOW_SECONDS);
+    const services = createServices({ config, prisma: database.prisma, pubsub, loginFailures, logger });
+    const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, secureCookies: config.secureCookies });
+
+    const db = database;
+    server = createServer(
+      createRequestHandler({
+        yoga,
+        logger,
+        maxBodyBytes: config.maxBodyBytes,
+        trustProxy: config.trustProxy,
+        isShuttingDown: () => shuttingDown,
+        checkReadiness: async () => {
+          await db.ping();
+          await redis?.ping();
+        },
+      }),
+    );
+    wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.maxBodyBytes });
+    serveGraphQLOverWebSocket(wsServer, { yoga, services, logger, trustProxy: config.trustProxy });
+
+    const listening = server;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = listening.address() as AddressInfo;
+    const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}${GRAPHQL_PATH}`;
+    logger.info({ url, database: database.kind, pubsub: redis ? 'redis' : 'memory' }, 'ready');
+    return { url, port };
+  }
+
+  async function stop() {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    for (const socket of wsServer?.clients ?? []) socket.close(GOING_AWAY, 'Server shutting down');
+    await Promise.all([closeHttp(server), new Promise<void>((resolve) => (wsServer ? wsServer.close(() => resolve()) : resolve()))]);
+    await pubsub?.close();
+    await redis?.close();
+    await database?.close();
+    logger.info('stopped');
+  }
+
+  return { start, stop };
+}
+
+/** Stops accepting connections, lets in-flight requests finish, then cuts what is left. */
+async function closeHttp(server: Server | undefined) {
+  if (!server?.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+  await closed;
+  clearTimeout(timer);
+}

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { unauthenticated } from '../errors.ts';
+
+export type Role = 'ADMIN' | 'USER';
+
+export type AccessSubject = { userId: string; tenantId: string; role: Role; sessionId: string };
+
+export type AccessClaims = AccessSubject & { tokenId: string; expiresAt: Date };
+
+const ISSUER = 'convo-graph';
+const AUDIENCE = 'convo-graph:api';
+const TOKEN_TYPE = 'access';
+
+/** Short-lived HS256 access tokens; the refresh token is what keeps a session alive. */
+export class AccessTokens {
+  private readonly key: Uint8Array;
+
+  constructor(secret: string, private readonly ttlSeconds: number) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  async issue(subject: AccessSubject) {
+    const expiresAt = new Date(Date.now() + this.ttlSeconds * 1000);
+    const token = await new SignJWT({ tid: subject.tenantId, role: subject.role, sid: subject.sessionId, type: TOKEN_TYPE })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(subject.userId)
+      .setJti(randomUUID())
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(this.key);
+    return { token, expiresAt };
+  }
+
+  /** Verifies signature, algorithm, issuer, audience, expiry and token type. */
+  async verify(token: string): Promise<AccessClaims> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        requiredClaims: ['sub', 'jti', 'exp'],
+      });
+      const { sub, tid, sid, role, type, jti, exp } = payload;
+      if (type !== TOKEN_TYPE || typeof tid !== 'string' || typeof sid !== 'string' || (role !== 'ADMIN' && role !== 'USER')) {
+        throw unauthenticated('Not an access token');
+      }
+      return {
+        userId: sub!,
+        tenantId: tid,
+        role,
+        sessionId: sid,
+        tokenId: jti!,
+        expiresAt: new Date(exp! * 1000),
+      };
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw unauthenticated('Access token expired');
+      if (error instanceof errors.JOSEError) throw unauthenticated('Invalid access token');
+      throw error;
+    }
+  }
+}

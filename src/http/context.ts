@@ -1,0 +1,68 @@
+import type { IncomingMessage } from 'node:http';
+import { CSRF_HEADER, type PresentedCredentials } from '../auth/credentials.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { AppError } from '../errors.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Logger } from '../logger.ts';
+import type { Context } from '../schema/context.ts';
+import type { Services } from '../services.ts';
+import { createCookieJar, type CookieJar } from './cookies.ts';
+
+/** What the HTTP server or the WebSocket server knows about a request before GraphQL runs. */
+export type TransportContext = {
+  requestId: string;
+  ip: string | null;
+  /** Set by the WebSocket server, which authenticates once per connection. */
+  connectionViewer?: Viewer | null;
+  request?: Request;
+};
+
+export type ContextDependencies = {
+  services: Services;
+  prisma: PrismaClient;
+  logger: Logger;
+  secureCookies: boolean;
+};
+
+/** Builds the GraphQL context; never throws, so refused credentials surface as field errors. */
+export async function buildContext(transport: TransportContext, deps: ContextDependencies): Promise<Context> {
+  const logger = deps.logger.child({ requestId: transport.requestId });
+  const headers = transport.request?.headers;
+  const cookies = createCookieJar(headers?.get('cookie'), deps.secureCookies);
+  const csrfHeader = headers?.get(CSRF_HEADER) ?? null;
+  const base = { requestId: transport.requestId, logger, ip: transport.ip, cookies, csrfHeader, services: deps.services, prisma: deps.prisma };
+
+  if (transport.connectionViewer !== undefined) {
+    return { ...base, viewer: transport.connectionViewer, credentialError: null };
+  }
+  const presented: PresentedCredentials = {
+    authorization: headers?.get('authorization'),
+    apiKey: headers?.get('x-api-key'),
+    cookies: cookies.all(),
+    csrfHeader,
+  };
+  try {
+    return { ...base, viewer: await deps.services.credentials.resolve(presented), credentialError: null };
+  } catch (error) {
+    if (error instanceof AppError) return { ...base, viewer: null, credentialError: error };
+    logger.error({ err: error }, 'could not resolve credentials');
+    const internal = new AppError('INTERNAL_SERVER_ERROR', `Internal server error (request id ${transport.requestId})`);
+    return { ...base, viewer: null, credentialError: internal };
+  }
+}
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** Honours a caller's request id when it is a sane token, so logs can be joined across services. */
+export function requestIdOf(req: IncomingMessage, fallback: () => string): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : fallback();
+}
+
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string | null {
+  const forwarded = req.headers['x-forwarded-for'];
+  if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0]!.trim();
+  return req.socket.remoteAddress ?? null;
+}
+
+export type { CookieJar };

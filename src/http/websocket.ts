@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { ExecutionArgs } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { WebSocketServer } from 'ws';
+import type { PresentedCredentials } from '../auth/credentials.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Services } from '../services.ts';
+import { clientIp } from './context.ts';
+import type { GraphQLServer } from './yoga.ts';
+
+type ConnectionState = { viewer?: Viewer | null; expiryTimer?: NodeJS.Timeout };
+
+/** setTimeout cannot wait longer than this; a credential that outlives it is re-checked on reconnect. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Serves graphql-ws on the WebSocket server. Credentials come once, in `connection_init`
+ * (`{ authorization: "Bearer ..." }` or `{ apiKey: "sk_..." }`); bad ones close the socket with
+ * 4401, and the socket closes with 4401 when the credential expires, so clients re-authenticate.
+ * Every operation runs through Yoga's envelop, with the same plugins and context as HTTP.
+ */
+export function serveGraphQLOverWebSocket(
+  wsServer: WebSocketServer,
+  deps: { yoga: GraphQLServer; services: Services; logger: Logger; trustProxy: boolean },
+) {
+  const { yoga, services, logger } = deps;
+  return useServer<Record<string, unknown> | undefined, ConnectionState>(
+    {
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        try {
+          const viewer = await services.credentials.resolve(presentedIn(params));
+          ctx.extra.viewer = viewer;
+          const expiresAt = viewer?.credential.expiresAt;
+          if (expiresAt) {
+            const delay = Math.min(Math.max(expiresAt.getTime() - Date.now(), 0), MAX_TIMER_MS);
+            ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Unauthorized, 'Credential expired'), delay);
+          }
+          return true;
+        } catch (error) {
+          if (!(error instanceof AppError)) logger.error({ err: error }, 'could not authenticate a WebSocket connection');
+          const reason = error instanceof AppError ? error.message : 'Could not authenticate';
+          ctx.extra.socket.close(error instanceof AppError && error.code === 'FORBIDDEN' ? CloseCode.Forbidden : CloseCode.Unauthorized, reason);
+          return false;
+        }
+      },
+      onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          requestId: randomUUID(),
+          ip: clientIp(ctx.extra.request, deps.trustProxy),
+          connectionViewer: ctx.extra.viewer ?? null,
+        });
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error as never];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
+        const args: ExecutionArgs = {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        return args;
+      },
+      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+    },
+    wsServer,
+  );
+}
+
+function presentedIn(params: Record<string, unknown>): PresentedCredentials {
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  return {
+    authorization: text(params.authorization) ?? text(params.Authorization),
+    apiKey: text(params.apiKey) ?? text(params['x-api-key']),
+  };
+}

@@ -1,0 +1,46 @@
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { createYoga } from 'graphql-yoga';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { schema } from '../schema/index.ts';
+import { buildContext, type ContextDependencies, type TransportContext } from './context.ts';
+import { GRAPHQL_PATH } from './cookies.ts';
+import { useErrorMapping } from './use-error-mapping.ts';
+import { useResponseCookies } from './use-response-cookies.ts';
+
+/** Limits that keep one operation from costing the server more than a page of work. */
+export const operationLimits = { maxDepth: 12, maxAliases: 20, maxCost: 5000, maxTokens: 2000 };
+
+export function createGraphQLServer(config: Config, deps: ContextDependencies & { logger: Logger }) {
+  return createYoga<TransportContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    graphiql: config.graphiql
+      ? { title: 'Conversational backend', subscriptionsProtocol: 'WS', credentials: 'same-origin' }
+      : false,
+    cors: config.corsOrigins.length
+      ? { origin: config.corsOrigins, credentials: true, allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-csrf-token', 'x-request-id'] }
+      : false,
+    logging: {
+      debug: (...args) => deps.logger.debug(args.join(' ')),
+      info: (...args) => deps.logger.info(args.join(' ')),
+      warn: (...args) => deps.logger.warn(args.join(' ')),
+      error: (...args) => deps.logger.error(args.join(' ')),
+    },
+    context: (transport) => buildContext(transport, deps),
+    plugins: [
+      maxTokensPlugin({ n: operationLimits.maxTokens }),
+      maxDepthPlugin({ n: operationLimits.maxDepth, exposeLimits: true }),
+      maxAliasesPlugin({ n: operationLimits.maxAliases, exposeLimits: true }),
+      costLimitPlugin({ maxCost: operationLimits.maxCost, exposeLimits: true }),
+      useErrorMapping(),
+      useResponseCookies(),
+    ],
+  });
+}
+
+export type GraphQLServer = ReturnType<typeof createGraphQLServer>;

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { generateSecret, sha256 } from '../../auth/secrets.ts';
+import { isScope, scopesForRole } from '../../auth/scopes.ts';
+import { actorOf, hasScope, type Viewer } from '../../auth/viewer.ts';
+import type { Projection } from '../../db/projection.ts';
+import { badInput, notFound, unauthenticated } from '../../errors.ts';
+import type { ApiKey, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
+import { displayName, parseInput } from '../../validation.ts';
+import type { AuditEntry, AuditService } from '../audit/service.ts';
+
+export const API_KEY_PREFIX = 'sk_';
+
+/** lastUsedAt is a hint, not a log: refresh it at most this often to keep reads cheap. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+const scopes = z.array(z.string().trim()).max(50, 'at most 50 scopes');
+const expiresAt = z.coerce
+  .date()
+  .refine((date) => date.getTime() > Date.now(), 'must be in the future')
+  .nullish();
+
+const createInput = z.object({ name: displayName(100), scopes: scopes.nullish(), expiresAt });
+const updateInput = z.object({ name: displayName(100).nullish(), scopes: scopes.nullish(), expiresAt });
+
+export type CreateApiKeyInput = z.input<typeof createInput>;
+export type UpdateApiKeyInput = z.input<typeof updateInput>;
+
+export class ApiKeysService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Creates a key for the viewer; the plain key is in the answer and nowhere else, ever. */
+  async create(viewer: Viewer, input: CreateApiKeyInput): Promise<{ key: string; apiKey: ApiKey }> {
+    const parsed = parseInput(createInput, input);
+    const grantedScopes = this.grantableScopes(viewer, parsed.scopes ?? scopesForRole(viewer.role));
+    const key = generateSecret(API_KEY_PREFIX);
+    const apiKey = await this.withAudit(viewer, 'API_KEY_CREATED', (tx) =>
+      tx.apiKey.create({
+        data: {
+          tenantId: viewer.tenantId,
+          createdById: viewer.userId,
+          name: parsed.name,
+          keyHash: sha256(key),
+          lastFour: key.slice(-4),
+          scopes: grantedScopes,
+          expiresAt: parsed.expiresAt ?? null,
+        },
+      }),
+    );
+    return { key, apiKey };
+  }
+
+  /** Admins see every key of the tenant; users see their own. */
+  list(viewer: Viewer, projection: Projection<Prisma.ApiKeyInclude, Prisma.ApiKeySelect> = {}) {
+    return this.prisma.apiKey.findMany({
+      ...projection,
+      where: { tenantId: viewer.tenantId, ...(viewer.role === 'ADMIN' ? {} : { createdById: viewer.userId }) },
+      orderBy: { createdAt: 'desc' },
+    });
+  }
+
+  async update(viewer: Viewer, id: string, input: UpdateApiKeyInput) {
+    const parsed = parseInput(updateInput, input);
+    await this.findManageable(viewer, id);
+    return this.withAudit(viewer, 'API_KEY_UPDATED', (tx) =>
+      tx.apiKey.update({
+        where: { id },
+        data: {
+          ...(parsed.name ? { name: parsed.name } : {}),
+          ...(parsed.scopes ? { scopes: this.grantableScopes(viewer, parsed.scopes) } : {}),
+          ...(parsed.expiresAt !== undefined ? { expiresAt: parsed.expiresAt } : {}),
+        },
+      }),
+    );
+  }
+
+  async deactivate(viewer: Viewer, id: string) {
+    await this.findManageable(viewer, id);
+    return this.withAudit(viewer, 'API_KEY_DEACTIVATED', (tx) =>
+      tx.apiKey.update({ where: { id }, data: { isActive: false } }),
+    );
+  }
+
+  async delete(viewer: Viewer, id: string): Promise<string> {
+    await this.findManageable(viewer, id);
+    await this.withAudit(viewer, 'API_KEY_DELETED', (tx) => tx.apiKey.delete({ where: { id } }));
+    return id;
+  }
+
+  /** Turns a presented key into the viewer it stands for, or refuses it. */
+  async authenticate(key: string): Promise<Viewer> {
+    const stored = key.startsWith(API_KEY_PREFIX)
+      ? await this.prisma.apiKey.findUnique({ where: { keyHash: sha256(key) }, include: { createdBy: true } })
+      : null;
+    if (!stored) throw unauthenticated('Invalid API key');
+    if (!stored.isActive) throw unauthenticated('API key is deactivated');
+    if (stored.expiresAt && stored.expiresAt <= new Date()) throw unauthenticated('API key has expired');
+    if (!stored.createdBy.isActive) throw unauthenticated('The owner of this API key is deactivated');
+    await this.touch(stored);
+    return {
+      tenantId: stored.tenantId,
+      userId: stored.createdById,
+      role: stored.createdBy.role,
+      credential: { kind: 'apiKey', apiKeyId: stored.id, scopes: stored.scopes, expiresAt: stored.expiresAt },
+    };
+  }
+
+  private async touch(key: ApiKey) {
+    const now = new Date();
+    if (key.lastUsedAt && now.getTime() - key.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+    const { count: firstUse } = await this.prisma.apiKey.updateMany({
+      where: { id: key.id, lastUsedAt: null },
+      data: { lastUsedAt: now },
+    });
+    if (firstUse === 1) {
+      await this.audit.record({
+        tenantId: key.tenantId,
+        type: 'API_KEY_FIRST_USED',
+        actorType: 'API_KEY',
+        actorId: key.id,
+        data: { apiKeyId: key.id, name: key.name },
+      });
+      return;
+    }
+    await this.prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } });
+  }
+
+  private grantableScopes(viewer: Viewer, requested: readonly string[]): string[] {
+    for (const scope of requested) {
+      if (!isScope(scope)) throw badInput('scopes', `Unknown scope "${scope}"`);
+      if (!hasScope(viewer, scope)) throw badInput('scopes', `You cannot grant "${scope}", which you do not hold`);
+    }
+    return [...new Set(requested)];
+  }
+
+  /** Keys of another tenant, and other users' keys for non-admins, answer NOT_FOUND alike. */
+  private async findManageable(viewer: Viewer, id: string) {
+    const key = await this.prisma.apiKey.findFirst({
+      where: { id, tenantId: viewer.tenantId, ...(viewer.role === 'ADMIN' ? {} : { createdById: viewer.userId }) },
+    });
+    if (!key) throw notFound('API key');
+    return key;
+  }
+
+  private async withAudit(
+    viewer: Viewer,
+    type: AuditEntry['type'],
+    change: (tx: Prisma.TransactionClient) => Promise<ApiKey>,
+  ): Promise<ApiKey> {
+    const { apiKey, event } = await this.prisma.$transaction(async (tx) => {
+      const apiKey = await change(tx);
+      const event = await this.audit.write(
+        { tenantId: viewer.tenantId, type, ...actorOf(viewer), data: { apiKeyId: apiKey.id, name: apiKey.name } },
+        tx,
+      );
+      return { apiKey, event };
+    });
+    await this.audit.publish(event);
+    return apiKey;
+  }
+}

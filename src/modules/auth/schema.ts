@@ -1,0 +1,88 @@
+import { CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE, assertCsrf } from '../../auth/credentials.ts';
+import { clearSessionCookies, setSessionCookies } from '../../http/cookies.ts';
+import { builder } from '../../schema/builder.ts';
+import type { Context } from '../../schema/context.ts';
+import { UserRef } from '../users/schema.ts';
+import type { AuthSession } from './service.ts';
+
+const AuthPayload = builder.objectRef<AuthSession>('AuthPayload').implement({
+  description:
+    'A signed-in session. The tokens are also set as httpOnly cookies; cookie requests must echo ' +
+    `the \`${CSRF_COOKIE}\` cookie in the \`${CSRF_HEADER}\` header.`,
+  fields: (t) => ({
+    accessToken: t.exposeString('accessToken', { description: 'Short-lived JWT for `Authorization: Bearer`.' }),
+    accessTokenExpiresAt: t.expose('accessTokenExpiresAt', { type: 'DateTime', description: 'When the access token stops working.' }),
+    refreshToken: t.exposeString('refreshToken', { description: 'Single-use token for `refresh`; each use returns a new one.' }),
+    refreshTokenExpiresAt: t.expose('refreshTokenExpiresAt', { type: 'DateTime', description: 'When the refresh token stops working.' }),
+    user: t.field({ type: UserRef, description: 'The signed-in user.', resolve: (session) => session.user }),
+  }),
+});
+
+const SignUpInput = builder.inputType('SignUpInput', {
+  description: 'A new tenant and its first admin.',
+  fields: (t) => ({
+    tenantName: t.string({ required: true, description: 'The team name, 1 to 100 characters.' }),
+    email: t.string({ required: true, description: "The first admin's email." }),
+    password: t.string({ required: true, description: '10 to 200 characters.' }),
+    fullName: t.string({ description: "The first admin's display name." }),
+  }),
+});
+
+const LoginInput = builder.inputType('LoginInput', {
+  description: 'Credentials of a user.',
+  fields: (t) => ({
+    email: t.string({ required: true, description: 'Sign-in email.' }),
+    password: t.string({ required: true, description: 'Password.' }),
+    tenantSlug: t.string({ description: 'Needed only when the email belongs to several tenants.' }),
+  }),
+});
+
+function startedSession(context: Context, session: AuthSession): AuthSession {
+  setSessionCookies(context.cookies, session);
+  return session;
+}
+
+builder.mutationFields((t) => ({
+  signUp: t.field({
+    type: AuthPayload,
+    description: 'Creates a tenant and its first admin, and signs them in.',
+    args: { input: t.arg({ type: SignUpInput, required: true }) },
+    resolve: async (_root, { input }, context) =>
+      startedSession(context, await context.services.auth.signUp(input, context.ip)),
+  }),
+  login: t.field({
+    type: AuthPayload,
+    description: 'Signs in. Five failures a minute for one email from one address answer RATE_LIMITED.',
+    args: { input: t.arg({ type: LoginInput, required: true }) },
+    resolve: async (_root, { input }, context) =>
+      startedSession(context, await context.services.auth.login(input, context.ip)),
+  }),
+  refresh: t.field({
+    type: AuthPayload,
+    description:
+      'Exchanges a refresh token (the argument, or the cookie) for a new session. A refresh token ' +
+      'works once: presenting a used one revokes every token of its session.',
+    args: { refreshToken: t.arg.string({ description: 'Omit to use the `refresh_token` cookie.' }) },
+    resolve: async (_root, args, context) => {
+      const token = args.refreshToken ?? cookieRefreshToken(context);
+      return startedSession(context, await context.services.auth.refresh(token, context.ip));
+    },
+  }),
+  logout: t.boolean({
+    description: "Ends the current session: its refresh tokens stop working and the cookies are cleared.",
+    args: { refreshToken: t.arg.string({ description: 'The session to end when not signed in with it.' }) },
+    resolve: async (_root, args, context) => {
+      const token = args.refreshToken ?? (context.viewer ? null : cookieRefreshToken(context));
+      const ended = await context.services.auth.logout(context.viewer, token, context.ip);
+      clearSessionCookies(context.cookies);
+      return ended;
+    },
+  }),
+}));
+
+function cookieRefreshToken(context: Context): string | null {
+  const token = context.cookies.get(REFRESH_COOKIE);
+  if (!token) return null;
+  assertCsrf(context.cookies.get(CSRF_COOKIE), context.csrfHeader);
+  return token;
+}

@@ -1,0 +1,57 @@
+import { builder } from '../../schema/builder.ts';
+
+export const RoleEnum = builder.enumType('Role', {
+  description: 'What a user may do in their tenant.',
+  values: {
+    ADMIN: { description: 'Manages users, keys, agents, sessions and webhooks.' },
+    USER: { description: 'Works with chats, leads and what admins set up.' },
+  } as const,
+});
+
+export const UserRef = builder.prismaObject('User', {
+  description: 'A person who signs in to a tenant.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Stable identifier.' }),
+    email: t.exposeString('email', { description: 'Sign-in email, unique within the tenant, lower-cased.' }),
+    fullName: t.exposeString('fullName', { nullable: true, description: 'Display name.' }),
+    role: t.expose('role', { type: RoleEnum, description: 'ADMIN or USER.' }),
+    isActive: t.exposeBoolean('isActive', { description: 'Deactivated users cannot sign in.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the user was created.' }),
+    tenant: t.relation('tenant', { description: 'The tenant the user belongs to.' }),
+  }),
+});
+
+const CreateUserInput = builder.inputType('CreateUserInput', {
+  description: 'A new user of the tenant.',
+  fields: (t) => ({
+    email: t.string({ required: true, description: 'Unique within the tenant.' }),
+    password: t.string({ required: true, description: '10 to 200 characters.' }),
+    fullName: t.string({ description: 'Display name, up to 120 characters.' }),
+    role: t.field({ type: RoleEnum, defaultValue: 'USER', description: 'Defaults to USER.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  me: t.prismaField({
+    type: 'User',
+    description: 'The signed-in user, or the user who created the API key in use.',
+    authScopes: { authenticated: true },
+    resolve: (query, _root, _args, { services, viewer }) => services.users.get(viewer!.tenantId, viewer!.userId, query),
+  }),
+  users: t.prismaField({
+    type: ['User'],
+    description: 'Every user of the tenant, oldest first.',
+    authScopes: { scope: 'users:read' },
+    resolve: (query, _root, _args, { services, viewer }) => services.users.list(viewer!, query),
+  }),
+}));
+
+builder.mutationField('createUser', (t) =>
+  t.prismaField({
+    type: 'User',
+    description: 'Adds a user to the tenant. Admins only.',
+    authScopes: { scope: 'users:write' },
+    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    resolve: (query, _root, { input }, { services, viewer }) => services.users.create(viewer!, input, query),
+  }),
+);

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { hashPassword } from '../../auth/password.ts';
+import { actorOf, type Viewer } from '../../auth/viewer.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
+import type { Projection } from '../../db/projection.ts';
+import { conflict, forbidden, notFound } from '../../errors.ts';
+import type { Prisma, PrismaClient, Role } from '../../generated/prisma/client.ts';
+import { displayName, email, parseInput, password } from '../../validation.ts';
+import type { AuditService } from '../audit/service.ts';
+
+const createUserInput = z.object({
+  email,
+  password,
+  fullName: displayName(120).nullish(),
+  role: z
+    .enum(['ADMIN', 'USER'])
+    .nullish()
+    .transform((role) => role ?? 'USER'),
+});
+
+type UserProjection = Projection<Prisma.UserInclude, Prisma.UserSelect>;
+
+export type CreateUserInput = z.input<typeof createUserInput>;
+
+export class UsersService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Creates a user in the viewer's tenant; admins only. Emails are unique within a tenant. */
+  async create(viewer: Viewer, input: CreateUserInput, projection: UserProjection = {}) {
+    if (viewer.role !== 'ADMIN') throw forbidden('Only admins can create users');
+    const { email, password, fullName, role } = parseInput(createUserInput, input);
+    const passwordHash = await hashPassword(password);
+    const { user, event } = await this.prisma.$transaction(async (tx) => {
+      const user = await this.insert(tx, { tenantId: viewer.tenantId, email, passwordHash, fullName, role }, projection);
+      const event = await this.audit.write(
+        {
+          tenantId: viewer.tenantId,
+          type: 'USER_CREATED',
+          ...actorOf(viewer),
+          data: { userId: user.id, email, role },
+        },
+        tx,
+      );
+      return { user, event };
+    });
+    await this.audit.publish(event);
+    return user;
+  }
+
+  /** Inserts a user, answering CONFLICT on the email when the tenant already has it. */
+  async insert(
+    tx: Prisma.TransactionClient,
+    data: { tenantId: string; email: string; passwordHash: string; fullName?: string | null; role: Role },
+    projection: UserProjection = {},
+  ) {
+    try {
+      return await tx.user.create({ ...projection, data });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('email', 'A user with this email already exists in the team');
+      throw error;
+    }
+  }
+
+  list(viewer: Viewer, projection: UserProjection = {}) {
+    if (viewer.role !== 'ADMIN') throw forbidden('Only admins can list users');
+    return this.prisma.user.findMany({ ...projection, where: { tenantId: viewer.tenantId }, orderBy: { id: 'asc' } });
+  }
+
+  async get(tenantId: string, userId: string, projection: UserProjection = {}) {
+    const user = await this.prisma.user.findFirst({ ...projection, where: { id: userId, tenantId } });
+    if (!user) throw notFound('User');
+    return user;
+  }
+}

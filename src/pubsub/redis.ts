@@ -1,0 +1,22 @@
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import type { Redis } from 'ioredis';
+import { topicOf, type PubSub } from './pubsub.ts';
+
+/**
+ * Pub/sub shared by every instance through Redis. Subscribing puts a connection in
+ * subscriber mode, so publishing needs a connection of its own.
+ */
+export function createRedisPubSub(connections: { publisher: Redis; subscriber: Redis }): PubSub {
+  const inner = new RedisPubSub(connections);
+  return {
+    async publish(event, tenantId, payload) {
+      await inner.publish(topicOf(event, tenantId), payload);
+    },
+    subscribe(event, tenantId) {
+      return inner.asyncIterableIterator(topicOf(event, tenantId)) as AsyncIterable<never>;
+    },
+    async close() {
+      await inner.close();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { Redis } from 'ioredis';
+import type { Logger } from './logger.ts';
+
+export type RedisConnections = {
+  /** Commands and publishing. */
+  commands: Redis;
+  /** Subscriber mode only. */
+  subscriber: Redis;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+};
+
+export async function connectRedis(url: string, logger: Logger): Promise<RedisConnections> {
+  const open = (role: string) => {
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, connectionName: `convo-graph:${role}` });
+    client.on('error', (error) => logger.error({ err: error, role }, 'redis connection error'));
+    return client;
+  };
+  const commands = open('commands');
+  const subscriber = open('subscriber');
+  await Promise.all([commands.connect(), subscriber.connect()]);
+  return {
+    commands,
+    subscriber,
+    async ping() {
+      await commands.ping();
+    },
+    async close() {
+      await Promise.allSettled([commands.quit(), subscriber.quit()]);
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import type { Viewer } from '../auth/viewer.ts';
+import type { AppError } from '../errors.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Logger } from '../logger.ts';
+import type { Services } from '../services.ts';
+import type { CookieJar } from '../http/cookies.ts';
+
+/** Everything a resolver may use. Built once per HTTP request or WebSocket operation. */
+export type Context = {
+  requestId: string;
+  logger: Logger;
+  /** Null when nothing was presented, or when what was presented was refused. */
+  viewer: Viewer | null;
+  /** Why presented credentials were refused, answered when an operation needs a viewer. */
+  credentialError: AppError | null;
+  ip: string | null;
+  cookies: CookieJar;
+  /** The X-CSRF-Token header, checked whenever a cookie stands in for a credential. */
+  csrfHeader: string | null;
+  services: Services;
+  prisma: PrismaClient;
+};

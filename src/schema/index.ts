@@ -1,0 +1,9 @@
+import './scalars.ts';
+import '../modules/tenants/schema.ts';
+import '../modules/users/schema.ts';
+import '../modules/auth/schema.ts';
+import '../modules/api-keys/schema.ts';
+import '../modules/audit/schema.ts';
+import { builder } from './builder.ts';
+
+export const schema = builder.toSchema({ sortSchema: true });
