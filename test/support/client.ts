@@ -1,0 +1,124 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export type GraphQLErrorShape = {
+  message: string;
+  path?: string[];
+  extensions?: { code?: string; field?: string; [key: string]: unknown };
+};
+
+export type GraphQLResult<Data> = {
+  status: number;
+  data: Data | null | undefined;
+  errors: GraphQLErrorShape[] | undefined;
+  headers: Headers;
+};
+
+type Options = { token?: string; apiKey?: string; headers?: Record<string, string> };
+
+/** A plain GraphQL-over-HTTP client, as a frontend would send requests. */
+export class GraphQLClient {
+  constructor(readonly origin: string) {}
+
+  async request<Data, Variables>(
+    document: TypedDocumentNode<Data, Variables>,
+    variables?: Variables,
+    options: Options = {},
+  ): Promise<GraphQLResult<Data>> {
+    const response = await fetch(`${this.origin}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}),
+        ...options.headers,
+      },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    const body = (await response.json()) as { data?: Data | null; errors?: GraphQLErrorShape[] };
+    return { status: response.status, data: body.data, errors: body.errors, headers: response.headers };
+  }
+
+  /** Resolves with data, or throws with the errors: for steps a test does not examine. */
+  async data<Data, Variables>(document: TypedDocumentNode<Data, Variables>, variables?: Variables, options: Options = {}) {
+    const result = await this.request(document, variables, options);
+    if (result.errors?.length || !result.data) {
+      throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+    }
+    return result.data;
+  }
+}
+
+/** The error code of the first error, for assertions. */
+export function errorCode(result: GraphQLResult<unknown>): string | undefined {
+  return result.errors?.[0]?.extensions?.code;
+}
+
+/** A graphql-ws client that records how its socket closed. */
+export function wsClient(url: string, connectionParams?: Record<string, unknown>) {
+  const closes: { code: number; reason: string }[] = [];
+  const client: Client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams,
+    retryAttempts: 0,
+    lazy: false,
+    on: { closed: (event) => closes.push(event as { code: number; reason: string }) },
+  });
+  return { client, closes };
+}
+
+/** Subscribes and collects events; `next(n)` waits until n events have arrived. */
+export function collect<Data, Variables extends Record<string, unknown>>(
+  client: Client,
+  document: TypedDocumentNode<Data, Variables>,
+  variables?: Variables,
+) {
+  const events: Data[] = [];
+  const errors: unknown[] = [];
+  let waiters: (() => void)[] = [];
+  const notify = () => {
+    for (const wake of waiters) wake();
+    waiters = [];
+  };
+  const unsubscribe = client.subscribe<Data>(
+    { query: print(document), variables },
+    {
+      next: (result) => {
+        if (result.errors) errors.push(...result.errors);
+        if (result.data) events.push(result.data as Data);
+        notify();
+      },
+      error: (error) => {
+        errors.push(error);
+        notify();
+      },
+      complete: notify,
+    },
+  );
+  return {
+    events,
+    errors,
+    unsubscribe,
+    /** Waits until at least `count` events or an error arrived, or fails after `timeoutMs`. */
+    async next(count: number, timeoutMs = 5000): Promise<Data[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (events.length < count && errors.length === 0) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`timed out waiting for ${count} events (got ${events.length})`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      if (errors.length) throw new Error(`subscription failed: ${JSON.stringify(errors)}`);
+      return events;
+    },
+  };
+}

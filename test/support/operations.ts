@@ -1,0 +1,116 @@
+import { graphql } from '../generated/gql.ts';
+
+export const SignUp = graphql(`
+  mutation SignUp($input: SignUpInput!) {
+    signUp(input: $input) {
+      accessToken
+      refreshToken
+      accessTokenExpiresAt
+      user { id email fullName role tenant { id name slug } }
+    }
+  }
+`);
+
+export const Login = graphql(`
+  mutation Login($input: LoginInput!) {
+    login(input: $input) {
+      accessToken
+      refreshToken
+      user { id email role tenant { id slug } }
+    }
+  }
+`);
+
+export const Refresh = graphql(`
+  mutation Refresh($refreshToken: String) {
+    refresh(refreshToken: $refreshToken) {
+      accessToken
+      refreshToken
+      user { id }
+    }
+  }
+`);
+
+export const Logout = graphql(`
+  mutation Logout($refreshToken: String) {
+    logout(refreshToken: $refreshToken)
+  }
+`);
+
+export const Me = graphql(`
+  query Me {
+    me { id email fullName role isActive tenant { id name slug } }
+  }
+`);
+
+export const CurrentTenant = graphql(`
+  query CurrentTenant {
+    tenant { id name slug }
+  }
+`);
+
+export const Users = graphql(`
+  query Users {
+    users { id email role isActive }
+  }
+`);
+
+export const CreateUser = graphql(`
+  mutation CreateUser($input: CreateUserInput!) {
+    createUser(input: $input) { id email fullName role tenant { id } }
+  }
+`);
+
+export const ApiKeys = graphql(`
+  query ApiKeys {
+    apiKeys { id name lastFour scopes isActive lastUsedAt expiresAt createdAt createdBy { id } }
+  }
+`);
+
+export const ApiKeyScopes = graphql(`
+  query ApiKeyScopes {
+    apiKeyScopes { name description adminOnly }
+  }
+`);
+
+export const CreateApiKey = graphql(`
+  mutation CreateApiKey($input: CreateApiKeyInput!) {
+    createApiKey(input: $input) {
+      key
+      apiKey { id name lastFour scopes isActive lastUsedAt expiresAt }
+    }
+  }
+`);
+
+export const UpdateApiKey = graphql(`
+  mutation UpdateApiKey($id: ID!, $input: UpdateApiKeyInput!) {
+    updateApiKey(id: $id, input: $input) { id name scopes expiresAt }
+  }
+`);
+
+export const DeactivateApiKey = graphql(`
+  mutation DeactivateApiKey($id: ID!) {
+    deactivateApiKey(id: $id) { id isActive }
+  }
+`);
+
+export const DeleteApiKey = graphql(`
+  mutation DeleteApiKey($id: ID!) {
+    deleteApiKey(id: $id)
+  }
+`);
+
+export const AuditEvents = graphql(`
+  query AuditEvents($first: Int, $after: String) {
+    auditEvents(first: $first, after: $after) {
+      edges { cursor node { id type actor { type id } ip data createdAt } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+export const OnAuditEvent = graphql(`
+  subscription OnAuditEvent {
+    auditEventCreated { id type actor { type id } data createdAt }
+  }
+`);
