@@ -8,7 +8,8 @@ export function useResponseCookies(): Plugin<{ cookies: CookieJar }> {
     onContextBuilding:
       ({ context }) =>
       ({ context: built }) => {
-        if (built.cookies) jars.set(context.request, built.cookies);
+        // WebSocket operations have no HTTP request, and no response to set cookies on.
+        if (context.request) jars.set(context.request, built.cookies);
       },
     onResponse: ({ request, response }) => {
       for (const line of jars.get(request)?.setCookieHeaders() ?? []) response.headers.append('set-cookie', line);

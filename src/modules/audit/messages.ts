@@ -1,24 +1,31 @@
 import type { AuditEvent } from '../../generated/prisma/client.ts';
 
-export const auditEventTypes = [
-  'TENANT_CREATED',
-  'LOGIN_SUCCEEDED',
-  'LOGIN_FAILED',
-  'LOGOUT',
-  'REFRESH_REUSE_DETECTED',
-  'USER_CREATED',
-  'API_KEY_CREATED',
-  'API_KEY_FIRST_USED',
-  'API_KEY_UPDATED',
-  'API_KEY_DEACTIVATED',
-  'API_KEY_DELETED',
-] as const;
+const describe = (description: string) => ({ description });
 
-export type AuditEventType = (typeof auditEventTypes)[number];
+export const auditEventTypeDescriptions = {
+  TENANT_CREATED: describe('A tenant was created by sign-up.'),
+  LOGIN_SUCCEEDED: describe('A user signed in.'),
+  LOGIN_FAILED: describe("A sign-in failed; `data.reason` says why (wrong_password, user_inactive)."),
+  LOGOUT: describe('A user signed out, ending their session.'),
+  REFRESH_REUSE_DETECTED: describe('A used refresh token came back; its whole session was revoked.'),
+  USER_CREATED: describe('A user was added.'),
+  API_KEY_CREATED: describe('An API key was created.'),
+  API_KEY_FIRST_USED: describe('An API key authenticated a request for the first time.'),
+  API_KEY_UPDATED: describe("An API key's name, scopes or expiry changed."),
+  API_KEY_DEACTIVATED: describe('An API key was deactivated.'),
+  API_KEY_DELETED: describe('An API key was deleted.'),
+} as const;
 
-export const actorTypes = ['USER', 'API_KEY', 'ANONYMOUS', 'SYSTEM'] as const;
+export type AuditEventType = keyof typeof auditEventTypeDescriptions;
 
-export type ActorType = (typeof actorTypes)[number];
+export const actorTypeDescriptions = {
+  USER: describe('A signed-in user.'),
+  API_KEY: describe('A request authenticated with an API key.'),
+  ANONYMOUS: describe('A caller not (yet) authenticated, such as a failed sign-in.'),
+  SYSTEM: describe('The server itself.'),
+} as const;
+
+export type ActorType = keyof typeof actorTypeDescriptions;
 
 /** An audit event as it travels over pub/sub: JSON only. */
 export type AuditEventMessage = Omit<AuditEvent, 'createdAt'> & { createdAt: string };

@@ -1,18 +1,18 @@
 import { builder } from '../../schema/builder.ts';
-import { actorTypes, auditEventTypes, fromMessage } from './messages.ts';
+import { actorTypeDescriptions, auditEventTypeDescriptions, type ActorType, type AuditEventType, fromMessage } from './messages.ts';
 
 const AuditEventTypeEnum = builder.enumType('AuditEventType', {
   description: 'What happened.',
-  values: auditEventTypes,
+  values: auditEventTypeDescriptions,
 });
 
 const ActorTypeEnum = builder.enumType('ActorType', {
   description: 'Who or what caused an audit event.',
-  values: actorTypes,
+  values: actorTypeDescriptions,
 });
 
 const AuditActor = builder
-  .objectRef<{ type: (typeof actorTypes)[number]; id: string | null }>('AuditActor')
+  .objectRef<{ type: ActorType; id: string | null }>('AuditActor')
   .implement({
     description: 'Who caused an audit event.',
     fields: (t) => ({
@@ -28,12 +28,12 @@ const AuditEventRef = builder.prismaObject('AuditEvent', {
     type: t.field({
       type: AuditEventTypeEnum,
       description: 'What happened.',
-      resolve: (event) => event.type as (typeof auditEventTypes)[number],
+      resolve: (event) => event.type as AuditEventType,
     }),
     actor: t.field({
       type: AuditActor,
       description: 'Who caused it.',
-      resolve: (event) => ({ type: event.actorType as (typeof actorTypes)[number], id: event.actorId }),
+      resolve: (event) => ({ type: event.actorType as ActorType, id: event.actorId }),
     }),
     ip: t.exposeString('ip', { nullable: true, description: 'The client address, when it came from a request.' }),
     data: t.expose('data', { type: 'JSON', description: 'Details, depending on the type (never secrets).' }),
@@ -52,8 +52,8 @@ builder.queryField('auditEvents', (t) =>
       maxSize: 100,
       resolve: (query, _root, _args, { services, viewer }) => services.audit.list(viewer!.tenantId, query),
     },
-    { description: 'A page of audit events.' },
-    { description: 'An audit event and its cursor.' },
+    { name: 'AuditEventConnection', description: 'A page of audit events.' },
+    { name: 'AuditEventEdge', description: 'An audit event and its cursor.' },
   ),
 );
 
