@@ -79,10 +79,17 @@ export function serveGraphQLOverWebSocket(
   );
 }
 
+/**
+ * Reads `{ authorization }` or `{ apiKey }`; also `{ headers: { Authorization } }`, which is what
+ * GraphiQL and other tools that forward their HTTP headers put in `connection_init`.
+ */
 function presentedIn(params: Record<string, unknown>): PresentedCredentials {
   const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  const headers = params.headers && typeof params.headers === 'object' ? (params.headers as Record<string, unknown>) : {};
+  const pick = (source: Record<string, unknown>, ...names: string[]) =>
+    names.map((name) => text(source[name])).find((value) => value !== null) ?? null;
   return {
-    authorization: text(params.authorization) ?? text(params.Authorization),
-    apiKey: text(params.apiKey) ?? text(params['x-api-key']),
+    authorization: pick(params, 'authorization', 'Authorization') ?? pick(headers, 'authorization', 'Authorization'),
+    apiKey: pick(params, 'apiKey', 'x-api-key') ?? pick(headers, 'x-api-key', 'X-API-Key'),
   };
 }
