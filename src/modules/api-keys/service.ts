@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { generateSecret, sha256 } from '../../auth/secrets.ts';
-import { isScope, scopesForRole } from '../../auth/scopes.ts';
+import { allScopes, isScope, scopesForRole } from '../../auth/scopes.ts';
+import type { Role } from '../../auth/access-token.ts';
 import { actorOf, hasScope, type Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
 import { badInput, notFound, unauthenticated } from '../../errors.ts';
@@ -34,7 +35,8 @@ export class ApiKeysService {
   /** Creates a key for the viewer; the plain key is in the answer and nowhere else, ever. */
   async create(viewer: Viewer, input: CreateApiKeyInput): Promise<{ key: string; apiKey: ApiKey }> {
     const parsed = parseInput(createInput, input);
-    const grantedScopes = this.grantableScopes(viewer, parsed.scopes ?? scopesForRole(viewer.role));
+    // Omitted scopes mean every scope the viewer holds: a key creating a key passes on only its own.
+    const grantedScopes = this.grantableScopes(viewer, parsed.scopes ?? allScopes.filter((scope) => hasScope(viewer, scope)));
     const key = generateSecret(API_KEY_PREFIX);
     const apiKey = await this.withAudit(viewer, 'API_KEY_CREATED', (tx) =>
       tx.apiKey.create({
@@ -63,13 +65,13 @@ export class ApiKeysService {
 
   async update(viewer: Viewer, id: string, input: UpdateApiKeyInput) {
     const parsed = parseInput(updateInput, input);
-    await this.findManageable(viewer, id);
+    const key = await this.findManageable(viewer, id);
     return this.withAudit(viewer, 'API_KEY_UPDATED', (tx) =>
       tx.apiKey.update({
         where: { id },
         data: {
           ...(parsed.name ? { name: parsed.name } : {}),
-          ...(parsed.scopes ? { scopes: this.grantableScopes(viewer, parsed.scopes) } : {}),
+          ...(parsed.scopes ? { scopes: this.grantableScopes(viewer, parsed.scopes, key.createdBy.role) } : {}),
           ...(parsed.expiresAt !== undefined ? { expiresAt: parsed.expiresAt } : {}),
         },
       }),
@@ -127,10 +129,14 @@ export class ApiKeysService {
     await this.prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } });
   }
 
-  private grantableScopes(viewer: Viewer, requested: readonly string[]): string[] {
+  /** Scopes the viewer may put on a key: ones they hold, and (for another user's key) ones its owner's role allows. */
+  private grantableScopes(viewer: Viewer, requested: readonly string[], ownerRole: Role = viewer.role): string[] {
     for (const scope of requested) {
       if (!isScope(scope)) throw badInput('scopes', `Unknown scope "${scope}"`);
       if (!hasScope(viewer, scope)) throw badInput('scopes', `You cannot grant "${scope}", which you do not hold`);
+      if (!scopesForRole(ownerRole).includes(scope)) {
+        throw badInput('scopes', `The key's owner cannot hold "${scope}", which their role does not allow`);
+      }
     }
     return [...new Set(requested)];
   }
@@ -139,6 +145,7 @@ export class ApiKeysService {
   private async findManageable(viewer: Viewer, id: string) {
     const key = await this.prisma.apiKey.findFirst({
       where: { id, tenantId: viewer.tenantId, ...(viewer.role === 'ADMIN' ? {} : { createdById: viewer.userId }) },
+      include: { createdBy: { select: { role: true } } },
     });
     if (!key) throw notFound('API key');
     return key;
