@@ -19,7 +19,10 @@ import { createServices } from './services.ts';
 const LOGIN_WINDOW_SECONDS = 60;
 /** How long in-flight HTTP requests may take to finish once shutdown starts. */
 const DRAIN_TIMEOUT_MS = 10_000;
+/** How often, while draining, connections that finished their last request are closed. */
+const DRAIN_SWEEP_MS = 50;
 const GOING_AWAY = 1001;
+const WEBSOCKET_CLOSE_TIMEOUT_MS = 2_000;
 
 export type App = {
   /** Connects, migrates and listens; resolves with the address it listens on. */
@@ -80,8 +83,7 @@ export function buildApp(config: Config, logger: Logger): App {
   async function stop() {
     if (shuttingDown) return;
     shuttingDown = true;
-    for (const socket of wsServer?.clients ?? []) socket.close(GOING_AWAY, 'Server shutting down');
-    await Promise.all([closeHttp(server), new Promise<void>((resolve) => (wsServer ? wsServer.close(() => resolve()) : resolve()))]);
+    await Promise.all([closeHttp(server), closeWebSockets(wsServer)]);
     await pubsub?.close();
     await redis?.close();
     await database?.close();
@@ -91,12 +93,29 @@ export function buildApp(config: Config, logger: Logger): App {
   return { start, stop };
 }
 
+/**
+ * Closes every socket with 1001 and waits for the close handshakes, so that their subscriptions
+ * are torn down while pub/sub is still connected; a peer that does not answer is cut off.
+ */
+async function closeWebSockets(wsServer: WebSocketServer | undefined) {
+  if (!wsServer) return;
+  const sockets = [...wsServer.clients];
+  const closed = sockets.map((socket) => new Promise((resolve) => socket.once('close', resolve)));
+  for (const socket of sockets) socket.close(GOING_AWAY, 'Server shutting down');
+  const timer = setTimeout(() => sockets.forEach((socket) => socket.terminate()), WEBSOCKET_CLOSE_TIMEOUT_MS);
+  await Promise.all([...closed, new Promise((resolve) => wsServer.close(resolve))]);
+  clearTimeout(timer);
+}
+
 /** Stops accepting connections, lets in-flight requests finish, then cuts what is left. */
 async function closeHttp(server: Server | undefined) {
   if (!server?.listening) return;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
+  // server.close() closes the connections idle at that moment only; a keep-alive connection whose
+  // request finishes later would otherwise stay open until keepAliveTimeout.
+  const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
   const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
   await closed;
+  clearInterval(sweep);
   clearTimeout(timer);
 }

@@ -1,6 +1,7 @@
 import { AccessTokens } from './auth/access-token.ts';
 import { CredentialResolver } from './auth/credentials.ts';
 import type { FailureCounter } from './auth/rate-limiter.ts';
+import { Revocations } from './auth/revocations.ts';
 import type { Config } from './config.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { Logger } from './logger.ts';
@@ -27,7 +28,8 @@ export function createServices(deps: {
   const audit = new AuditService(prisma, pubsub, logger.child({ service: 'audit' }));
   const tenants = new TenantsService(prisma);
   const users = new UsersService(prisma, audit);
-  const apiKeys = new ApiKeysService(prisma, audit);
+  const revocations = new Revocations(pubsub, logger.child({ service: 'revocations' }));
+  const apiKeys = new ApiKeysService(prisma, audit, revocations);
   const auth = new AuthService({
     prisma,
     accessTokens,
@@ -37,10 +39,12 @@ export function createServices(deps: {
     tenants,
     users,
     audit,
+    revocations,
   });
   return {
     pubsub,
     credentials: new CredentialResolver(accessTokens, apiKeys),
+    revocations,
     audit,
     tenants,
     users,

@@ -11,7 +11,7 @@ import type { Services } from '../services.ts';
 import { clientIp } from './context.ts';
 import type { GraphQLServer } from './yoga.ts';
 
-type ConnectionState = { viewer?: Viewer | null; expiryTimer?: NodeJS.Timeout };
+type ConnectionState = { viewer?: Viewer | null; expiryTimer?: NodeJS.Timeout; stopWatching?: () => void };
 
 /** setTimeout cannot wait longer than this; a credential that outlives it is re-checked on reconnect. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -19,7 +19,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 /**
  * Serves graphql-ws on the WebSocket server. Credentials come once, in `connection_init`
  * (`{ authorization: "Bearer ..." }` or `{ apiKey: "sk_..." }`); bad ones close the socket with
- * 4401, and the socket closes with 4401 when the credential expires, so clients re-authenticate.
+ * 4401, and the socket closes with 4401 when the credential expires or is revoked (key deactivated
+ * or deleted, session logged out), so clients re-authenticate.
  * Every operation runs through Yoga's envelop, with the same plugins and context as HTTP.
  */
 export function serveGraphQLOverWebSocket(
@@ -39,6 +40,11 @@ export function serveGraphQLOverWebSocket(
             const delay = Math.min(Math.max(expiresAt.getTime() - Date.now(), 0), MAX_TIMER_MS);
             ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Unauthorized, 'Credential expired'), delay);
           }
+          if (viewer) {
+            ctx.extra.stopWatching = services.revocations.watch(viewer, () =>
+              ctx.extra.socket.close(CloseCode.Unauthorized, 'Credential revoked'),
+            );
+          }
           return true;
         } catch (error) {
           if (!(error instanceof AppError)) logger.error({ err: error }, 'could not authenticate a WebSocket connection');
@@ -47,7 +53,10 @@ export function serveGraphQLOverWebSocket(
           return false;
         }
       },
-      onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
+      onClose: (ctx) => {
+        clearTimeout(ctx.extra.expiryTimer);
+        ctx.extra.stopWatching?.();
+      },
       onSubscribe: async (ctx, _id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           requestId: randomUUID(),

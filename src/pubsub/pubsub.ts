@@ -6,6 +6,8 @@ import type { AuditEventMessage } from '../modules/audit/messages.ts';
  */
 export type PubSubEvents = {
   auditEventCreated: AuditEventMessage;
+  /** A credential stopped working: open WebSocket connections that used it must close. */
+  credentialRevoked: { apiKeyId?: string; sessionId?: string };
 };
 
 export type PubSubEvent = keyof PubSubEvents;

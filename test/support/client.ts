@@ -66,6 +66,8 @@ export function wsClient(url: string, connectionParams?: Record<string, unknown>
     connectionParams,
     retryAttempts: 0,
     lazy: false,
+    // Closes are recorded in `closes`; the default would print each one.
+    onNonLazyError: () => {},
     on: { closed: (event) => closes.push(event as { code: number; reason: string }) },
   });
   return { client, closes };

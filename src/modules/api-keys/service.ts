@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { generateSecret, sha256 } from '../../auth/secrets.ts';
 import { allScopes, isScope, scopesForRole } from '../../auth/scopes.ts';
 import type { Role } from '../../auth/access-token.ts';
+import type { Revocations } from '../../auth/revocations.ts';
 import { actorOf, hasScope, type Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
 import { badInput, notFound, unauthenticated } from '../../errors.ts';
@@ -30,6 +31,7 @@ export class ApiKeysService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly audit: AuditService,
+    private readonly revocations: Revocations,
   ) {}
 
   /** Creates a key for the viewer; the plain key is in the answer and nowhere else, ever. */
@@ -80,14 +82,17 @@ export class ApiKeysService {
 
   async deactivate(viewer: Viewer, id: string) {
     await this.findManageable(viewer, id);
-    return this.withAudit(viewer, 'API_KEY_DEACTIVATED', (tx) =>
+    const apiKey = await this.withAudit(viewer, 'API_KEY_DEACTIVATED', (tx) =>
       tx.apiKey.update({ where: { id }, data: { isActive: false } }),
     );
+    await this.revocations.announce(viewer.tenantId, { apiKeyId: id });
+    return apiKey;
   }
 
   async delete(viewer: Viewer, id: string): Promise<string> {
     await this.findManageable(viewer, id);
     await this.withAudit(viewer, 'API_KEY_DELETED', (tx) => tx.apiKey.delete({ where: { id } }));
+    await this.revocations.announce(viewer.tenantId, { apiKeyId: id });
     return id;
   }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AccessTokens } from '../../auth/access-token.ts';
 import { verifyPassword, hashPassword } from '../../auth/password.ts';
 import type { FailureCounter } from '../../auth/rate-limiter.ts';
+import type { Revocations } from '../../auth/revocations.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { badInput, rateLimited, unauthenticated } from '../../errors.ts';
 import type { Prisma, PrismaClient, User } from '../../generated/prisma/client.ts';
@@ -44,6 +45,7 @@ type Dependencies = {
   tenants: TenantsService;
   users: UsersService;
   audit: AuditService;
+  revocations: Revocations;
 };
 
 const INVALID_CREDENTIALS = 'Invalid email or password';
@@ -119,6 +121,7 @@ export class AuthService {
     if (session) return session;
 
     await refreshTokens.revokeFamily(stored.tenantId, stored.familyId);
+    await this.deps.revocations.announce(stored.tenantId, { sessionId: stored.familyId });
     await audit.record({
       tenantId: stored.tenantId,
       type: 'REFRESH_REUSE_DETECTED',
@@ -137,6 +140,7 @@ export class AuthService {
       stored ?? (viewer?.credential.kind === 'session' ? { tenantId: viewer.tenantId, familyId: viewer.credential.sessionId, userId: viewer.userId } : null);
     if (!target) return false;
     const revoked = await refreshTokens.revokeFamily(target.tenantId, target.familyId);
+    await this.deps.revocations.announce(target.tenantId, { sessionId: target.familyId });
     if (revoked > 0) {
       await audit.record({ tenantId: target.tenantId, type: 'LOGOUT', actorType: 'USER', actorId: target.userId, ip });
     }
