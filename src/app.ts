@@ -5,6 +5,8 @@ import { createMemoryFailureCounter, createRedisFailureCounter } from './auth/ra
 import type { Config } from './config.ts';
 import { createDatabase, type Database } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
+import { Dispatcher } from './events/dispatcher.ts';
+import { Outbox } from './events/outbox.ts';
 import { GRAPHQL_PATH } from './http/cookies.ts';
 import { createRequestHandler } from './http/routes.ts';
 import { serveGraphQLOverWebSocket } from './http/websocket.ts';
@@ -35,6 +37,7 @@ export function buildApp(config: Config, logger: Logger): App {
   let database: Database | undefined;
   let redis: RedisConnections | undefined;
   let pubsub: PubSub | undefined;
+  let dispatcher: Dispatcher | undefined;
   let server: Server | undefined;
   let wsServer: WebSocketServer | undefined;
   let shuttingDown = false;
@@ -49,7 +52,11 @@ export function buildApp(config: Config, logger: Logger): App {
     const loginFailures = redis
       ? createRedisFailureCounter(redis.commands, LOGIN_WINDOW_SECONDS)
       : createMemoryFailureCounter(LOGIN_WINDOW_SECONDS);
-    const services = createServices({ config, prisma: database.prisma, pubsub, loginFailures, logger });
+    dispatcher = new Dispatcher({ prisma: database.prisma, pubsub, logger });
+    const events = dispatcher;
+    const outbox = new Outbox(database.prisma, () => events.wake());
+    const services = createServices({ config, prisma: database.prisma, pubsub, outbox, loginFailures, logger });
+    dispatcher.start();
     const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, secureCookies: config.secureCookies });
 
     const db = database;
@@ -84,6 +91,7 @@ export function buildApp(config: Config, logger: Logger): App {
     if (shuttingDown) return;
     shuttingDown = true;
     await Promise.all([closeHttp(server), closeWebSockets(wsServer)]);
+    await dispatcher?.stop();
     await pubsub?.close();
     await redis?.close();
     await database?.close();

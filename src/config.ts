@@ -67,16 +67,16 @@ export class ConfigError extends Error {
  * tokens survive restarts of the embedded default.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = envSchema.safeParse(stripEmpty(env));
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`),
-    );
+  const given = stripEmpty(env);
+  const parsed = envSchema.safeParse(given);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`);
+  if (given.NODE_ENV === 'production' && !given.JWT_SECRET) {
+    problems.push('JWT_SECRET: required when NODE_ENV=production');
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const values = parsed.data;
-  if (values.NODE_ENV === 'production' && !values.JWT_SECRET) {
-    throw new ConfigError(['JWT_SECRET: required when NODE_ENV=production']);
-  }
   const dataDir = resolve(values.DATA_DIR);
   return {
     env: values.NODE_ENV,

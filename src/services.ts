@@ -4,6 +4,7 @@ import type { FailureCounter } from './auth/rate-limiter.ts';
 import { Revocations } from './auth/revocations.ts';
 import type { Config } from './config.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
+import type { Outbox } from './events/outbox.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeysService } from './modules/api-keys/service.ts';
 import { AuditService } from './modules/audit/service.ts';
@@ -20,16 +21,17 @@ export function createServices(deps: {
   config: Config;
   prisma: PrismaClient;
   pubsub: PubSub;
+  outbox: Outbox;
   loginFailures: FailureCounter;
   logger: Logger;
 }) {
-  const { config, prisma, pubsub, loginFailures, logger } = deps;
+  const { config, prisma, pubsub, outbox, loginFailures, logger } = deps;
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
-  const audit = new AuditService(prisma, pubsub, logger.child({ service: 'audit' }));
+  const audit = new AuditService(prisma, outbox);
   const tenants = new TenantsService(prisma);
-  const users = new UsersService(prisma, audit);
+  const users = new UsersService(prisma, outbox, audit);
   const revocations = new Revocations(pubsub, logger.child({ service: 'revocations' }));
-  const apiKeys = new ApiKeysService(prisma, audit, revocations);
+  const apiKeys = new ApiKeysService(prisma, outbox, audit, revocations);
   const auth = new AuthService({
     prisma,
     accessTokens,
@@ -38,6 +40,7 @@ export function createServices(deps: {
     maxLoginFailures: config.loginMaxFailuresPerMinute,
     tenants,
     users,
+    outbox,
     audit,
     revocations,
   });

@@ -20,5 +20,8 @@ export const password = z
   .min(10, 'must be at least 10 characters')
   .max(200, 'must be at most 200 characters');
 
+/** Postgres text cannot hold U+0000: refuse it as input instead of failing in the database. */
+export const withoutNul = (schema: z.ZodString) => schema.refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
+
 export const displayName = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+  withoutNul(z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));

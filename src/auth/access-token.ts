@@ -14,10 +14,15 @@ const TOKEN_TYPE = 'access';
 
 /** Short-lived HS256 access tokens; the refresh token is what keeps a session alive. */
 export class AccessTokens {
-  private readonly key: Uint8Array;
+  /**
+   * Imported once: given raw bytes, jose imports a WebCrypto key on every sign and verify, which
+   * cost about as much as the verification itself.
+   */
+  private readonly key: Promise<CryptoKey>;
 
   constructor(secret: string, private readonly ttlSeconds: number) {
-    this.key = new TextEncoder().encode(secret);
+    const raw = new TextEncoder().encode(secret);
+    this.key = crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
   }
 
   async issue(subject: AccessSubject) {
@@ -30,14 +35,14 @@ export class AccessTokens {
       .setAudience(AUDIENCE)
       .setIssuedAt()
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-      .sign(this.key);
+      .sign(await this.key);
     return { token, expiresAt };
   }
 
   /** Verifies signature, algorithm, issuer, audience, expiry and token type. */
   async verify(token: string): Promise<AccessClaims> {
     try {
-      const { payload } = await jwtVerify(token, this.key, {
+      const { payload } = await jwtVerify(token, await this.key, {
         algorithms: ['HS256'],
         issuer: ISSUER,
         audience: AUDIENCE,

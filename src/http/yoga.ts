@@ -2,6 +2,7 @@ import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -14,11 +15,28 @@ import { useResponseCookies } from './use-response-cookies.ts';
 /** Limits that keep one operation from costing the server more than a page of work. */
 export const operationLimits = { maxDepth: 12, maxAliases: 20, maxCost: 5000, maxTokens: 2000 };
 
+/**
+ * An operation over a limit is a validation failure like any other: reported to the validation
+ * context (so it answers 400 with GRAPHQL_VALIDATION_FAILED, over HTTP and WebSocket alike)
+ * instead of thrown out of `validate`, which left it without a code.
+ */
+const rejectAsValidationError = {
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) =>
+      context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''))),
+  ],
+};
+
 export function createGraphQLServer(config: Config, deps: ContextDependencies & { logger: Logger }) {
   return createYoga<TransportContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
+    // routes.ts already refuses bodies over MAX_BODY_BYTES (by Content-Length, which Node's parser
+    // enforces) and bodies without a Content-Length; GET bodies never reach Yoga. Yoga's own limit
+    // pipes every body through a web TransformStream, which cost ~200 µs of CPU per request.
+    maxRequestBodySize: false,
     graphiql: config.graphiql
       ? { title: 'Conversational backend', subscriptionsProtocol: 'WS', credentials: 'same-origin' }
       : false,
@@ -34,9 +52,9 @@ export function createGraphQLServer(config: Config, deps: ContextDependencies & 
     context: (transport) => buildContext(transport, deps),
     plugins: [
       maxTokensPlugin({ n: operationLimits.maxTokens }),
-      maxDepthPlugin({ n: operationLimits.maxDepth, exposeLimits: true }),
-      maxAliasesPlugin({ n: operationLimits.maxAliases, exposeLimits: true }),
-      costLimitPlugin({ maxCost: operationLimits.maxCost, exposeLimits: true }),
+      maxDepthPlugin({ n: operationLimits.maxDepth, exposeLimits: true, ...rejectAsValidationError }),
+      maxAliasesPlugin({ n: operationLimits.maxAliases, exposeLimits: true, ...rejectAsValidationError }),
+      costLimitPlugin({ maxCost: operationLimits.maxCost, exposeLimits: true, ...rejectAsValidationError }),
       useErrorMapping(),
       useResponseCookies(),
     ],

@@ -5,11 +5,11 @@ import { topicOf, type PubSub } from './pubsub.ts';
 export function createMemoryPubSub(): PubSub {
   const inner = createPubSub<Record<string, [unknown]>>();
   return {
-    async publish(event, tenantId, payload) {
-      inner.publish(topicOf(event, tenantId), structuredClone(payload));
+    async publish(event, tenantId, payload, key) {
+      inner.publish(topicOf(event, tenantId, key), structuredClone(payload));
     },
-    subscribe(event, tenantId) {
-      return inner.subscribe(topicOf(event, tenantId)) as AsyncIterable<never>;
+    subscribe(event, tenantId, key) {
+      return inner.subscribe(topicOf(event, tenantId, key)) as AsyncIterable<never>;
     },
     async close() {},
   };

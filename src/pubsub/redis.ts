@@ -9,11 +9,11 @@ import { topicOf, type PubSub } from './pubsub.ts';
 export function createRedisPubSub(connections: { publisher: Redis; subscriber: Redis }): PubSub {
   const inner = new RedisPubSub(connections);
   return {
-    async publish(event, tenantId, payload) {
-      await inner.publish(topicOf(event, tenantId), payload);
+    async publish(event, tenantId, payload, key) {
+      await inner.publish(topicOf(event, tenantId, key), payload);
     },
-    subscribe(event, tenantId) {
-      return inner.asyncIterableIterator(topicOf(event, tenantId)) as AsyncIterable<never>;
+    subscribe(event, tenantId, key) {
+      return inner.asyncIterableIterator(topicOf(event, tenantId, key)) as AsyncIterable<never>;
     },
     async close() {
       await inner.close();

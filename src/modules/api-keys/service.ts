@@ -5,6 +5,7 @@ import type { Role } from '../../auth/access-token.ts';
 import type { Revocations } from '../../auth/revocations.ts';
 import { actorOf, hasScope, type Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
+import type { Outbox } from '../../events/outbox.ts';
 import { badInput, notFound, unauthenticated } from '../../errors.ts';
 import type { ApiKey, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, parseInput } from '../../validation.ts';
@@ -30,6 +31,7 @@ export type UpdateApiKeyInput = z.input<typeof updateInput>;
 export class ApiKeysService {
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly outbox: Outbox,
     private readonly audit: AuditService,
     private readonly revocations: Revocations,
   ) {}
@@ -161,15 +163,11 @@ export class ApiKeysService {
     type: AuditEntry['type'],
     change: (tx: Prisma.TransactionClient) => Promise<ApiKey>,
   ): Promise<ApiKey> {
-    const { apiKey, event } = await this.prisma.$transaction(async (tx) => {
-      const apiKey = await change(tx);
-      const event = await this.audit.write(
-        { tenantId: viewer.tenantId, type, ...actorOf(viewer), data: { apiKeyId: apiKey.id, name: apiKey.name } },
-        tx,
-      );
-      return { apiKey, event };
+    return this.outbox.transaction(async (unit) => {
+      const apiKey = await change(unit.tx);
+      const data = { apiKeyId: apiKey.id, name: apiKey.name };
+      await this.audit.write({ tenantId: viewer.tenantId, type, ...actorOf(viewer), data }, unit);
+      return apiKey;
     });
-    await this.audit.publish(event);
-    return apiKey;
   }
 }

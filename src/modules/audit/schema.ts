@@ -1,5 +1,5 @@
 import { builder } from '../../schema/builder.ts';
-import { actorTypeDescriptions, auditEventTypeDescriptions, type ActorType, type AuditEventType, fromMessage } from './messages.ts';
+import { actorTypeDescriptions, auditEventTypeDescriptions, type ActorType, type AuditEventMessage, type AuditEventType, fromMessage } from './messages.ts';
 
 const AuditEventTypeEnum = builder.enumType('AuditEventType', {
   description: 'What happened.',
@@ -62,7 +62,8 @@ builder.subscriptionField('auditEventCreated', (t) =>
     type: AuditEventRef,
     description: "Every new audit event of the viewer's tenant, live. Admins only.",
     authScopes: { scope: 'audit:read' },
-    subscribe: (_root, _args, { services, viewer }) => services.pubsub.subscribe('auditEventCreated', viewer!.tenantId),
-    resolve: (message) => fromMessage(message),
+    subscribe: (_root, _args, { services, viewer }) =>
+      services.pubsub.subscribe('domainEvent', viewer!.tenantId, 'audit.event_created'),
+    resolve: (event) => fromMessage(event.data as AuditEventMessage),
   }),
 );

@@ -1,9 +1,8 @@
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
-import type { Logger } from '../../logger.ts';
-import type { PubSub } from '../../pubsub/pubsub.ts';
+import type { AuditEvent } from '../../generated/prisma/client.ts';
+import type { Outbox, UnitOfWork } from '../../events/outbox.ts';
 import type { ActorType, AuditEventType } from './messages.ts';
 import { toMessage } from './messages.ts';
-import type { AuditEvent } from '../../generated/prisma/client.ts';
 
 export type AuditEntry = {
   tenantId: string;
@@ -15,35 +14,22 @@ export type AuditEntry = {
   data?: Prisma.InputJsonObject;
 };
 
-type Db = PrismaClient | Prisma.TransactionClient;
-
 export class AuditService {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly pubsub: PubSub,
-    private readonly logger: Logger,
+    private readonly outbox: Outbox,
   ) {}
 
-  /** Writes the entry, inside the caller's transaction when given one; publish it after commit. */
-  write(entry: AuditEntry, db: Db = this.prisma): Promise<AuditEvent> {
-    return db.auditEvent.create({ data: { ...entry, data: entry.data ?? {} } });
-  }
-
-  async publish(...events: AuditEvent[]): Promise<void> {
-    for (const event of events) {
-      try {
-        await this.pubsub.publish('auditEventCreated', event.tenantId, toMessage(event));
-      } catch (error) {
-        this.logger.error({ err: error, auditEventId: event.id }, 'could not publish audit event');
-      }
-    }
-  }
-
-  /** Writes and publishes an entry that belongs to no larger transaction. */
-  async record(entry: AuditEntry): Promise<AuditEvent> {
-    const event = await this.write(entry);
-    await this.publish(event);
+  /** Writes the entry in the caller's unit of work; live subscribers hear it once that commits. */
+  async write(entry: AuditEntry, { tx, emit }: UnitOfWork): Promise<AuditEvent> {
+    const event = await tx.auditEvent.create({ data: { ...entry, data: entry.data ?? {} } });
+    await emit(entry.tenantId, 'audit.event_created', toMessage(event));
     return event;
+  }
+
+  /** Writes an entry that belongs to no larger change. */
+  record(entry: AuditEntry): Promise<AuditEvent> {
+    return this.outbox.transaction((unit) => this.write(entry, unit));
   }
 
   /** Newest first. `query` is a Prisma projection and page (take/skip/cursor) chosen by the caller. */

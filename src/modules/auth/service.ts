@@ -3,10 +3,11 @@ import type { AccessTokens } from '../../auth/access-token.ts';
 import { verifyPassword, hashPassword } from '../../auth/password.ts';
 import type { FailureCounter } from '../../auth/rate-limiter.ts';
 import type { Revocations } from '../../auth/revocations.ts';
+import type { Outbox } from '../../events/outbox.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { badInput, rateLimited, unauthenticated } from '../../errors.ts';
 import type { Prisma, PrismaClient, User } from '../../generated/prisma/client.ts';
-import { displayName, email, parseInput, password } from '../../validation.ts';
+import { displayName, email, parseInput, password, withoutNul } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { TenantsService } from '../tenants/service.ts';
 import type { UsersService } from '../users/service.ts';
@@ -22,7 +23,7 @@ const signUpInput = z.object({
 const loginInput = z.object({
   email,
   password: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  tenantSlug: z.string().trim().min(1, 'must not be empty').max(60).nullish(),
+  tenantSlug: withoutNul(z.string().trim().min(1, 'must not be empty').max(60)).nullish(),
 });
 
 export type SignUpInput = z.input<typeof signUpInput>;
@@ -44,6 +45,7 @@ type Dependencies = {
   maxLoginFailures: number;
   tenants: TenantsService;
   users: UsersService;
+  outbox: Outbox;
   audit: AuditService;
   revocations: Revocations;
 };
@@ -57,27 +59,24 @@ export class AuthService {
   async signUp(input: SignUpInput, ip: string | null): Promise<AuthSession> {
     const { tenantName, email, password, fullName } = parseInput(signUpInput, input);
     const passwordHash = await hashPassword(password);
-    const { prisma, tenants, users, audit } = this.deps;
-    const { session, events } = await prisma.$transaction(async (tx) => {
-      const tenant = await tenants.create(tenantName, tx);
-      const user = await users.insert(tx, { tenantId: tenant.id, email, passwordHash, fullName, role: 'ADMIN' });
+    const { outbox, tenants, users, audit } = this.deps;
+    return outbox.transaction(async (unit) => {
+      const tenant = await tenants.create(tenantName, unit.tx);
+      const user = await users.insert(unit.tx, { tenantId: tenant.id, email, passwordHash, fullName, role: 'ADMIN' });
       const actor = { tenantId: tenant.id, actorType: 'USER', actorId: user.id, ip } as const;
-      const events = [
-        await audit.write({ ...actor, type: 'TENANT_CREATED', data: { name: tenant.name, slug: tenant.slug } }, tx),
-        await audit.write({ ...actor, type: 'USER_CREATED', data: { userId: user.id, email, role: 'ADMIN' } }, tx),
-      ];
-      return { session: await this.startSession(tx, user), events };
+      await audit.write({ ...actor, type: 'TENANT_CREATED', data: { name: tenant.name, slug: tenant.slug } }, unit);
+      await audit.write({ ...actor, type: 'USER_CREATED', data: { userId: user.id, email, role: 'ADMIN' } }, unit);
+      return this.startSession(unit.tx, user);
     });
-    await audit.publish(...events);
-    return session;
   }
 
   async login(input: LoginInput, ip: string | null): Promise<AuthSession> {
     const { email, password, tenantSlug } = parseInput(loginInput, input);
     const { prisma, loginFailures, maxLoginFailures, audit } = this.deps;
     const limiterKey = `login:${ip ?? 'unknown'}:${email}`;
-    const { failures, resetInSeconds } = await loginFailures.count(limiterKey);
-    if (failures >= maxLoginFailures) throw rateLimited(Math.max(resetInSeconds, 1));
+    // Counted before the password is checked, so parallel guesses cannot all slip under the limit.
+    const { attempts, resetInSeconds } = await loginFailures.attempt(limiterKey);
+    if (attempts > maxLoginFailures) throw rateLimited(Math.max(resetInSeconds, 1));
 
     const candidates = await prisma.user.findMany({
       where: { email, ...(tenantSlug ? { tenant: { slug: tenantSlug } } : {}) },
@@ -89,7 +88,6 @@ export class AuthService {
     const user = candidates[0];
     const passwordMatches = await verifyPassword(user?.passwordHash, password);
     if (!user || !passwordMatches || !user.isActive) {
-      await loginFailures.fail(limiterKey);
       if (user) {
         const reason = passwordMatches ? 'user_inactive' : 'wrong_password';
         await audit.record({ tenantId: user.tenantId, type: 'LOGIN_FAILED', actorType: 'ANONYMOUS', ip, data: { email, reason } });

@@ -3,6 +3,7 @@ import { hashPassword } from '../../auth/password.ts';
 import { actorOf, type Viewer } from '../../auth/viewer.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { Projection } from '../../db/projection.ts';
+import type { Outbox } from '../../events/outbox.ts';
 import { conflict, forbidden, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient, Role } from '../../generated/prisma/client.ts';
 import { displayName, email, parseInput, password } from '../../validation.ts';
@@ -25,6 +26,7 @@ export type CreateUserInput = z.input<typeof createUserInput>;
 export class UsersService {
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly outbox: Outbox,
     private readonly audit: AuditService,
   ) {}
 
@@ -33,21 +35,14 @@ export class UsersService {
     if (viewer.role !== 'ADMIN') throw forbidden('Only admins can create users');
     const { email, password, fullName, role } = parseInput(createUserInput, input);
     const passwordHash = await hashPassword(password);
-    const { user, event } = await this.prisma.$transaction(async (tx) => {
-      const user = await this.insert(tx, { tenantId: viewer.tenantId, email, passwordHash, fullName, role }, projection);
-      const event = await this.audit.write(
-        {
-          tenantId: viewer.tenantId,
-          type: 'USER_CREATED',
-          ...actorOf(viewer),
-          data: { userId: user.id, email, role },
-        },
-        tx,
+    return this.outbox.transaction(async (unit) => {
+      const user = await this.insert(unit.tx, { tenantId: viewer.tenantId, email, passwordHash, fullName, role }, projection);
+      await this.audit.write(
+        { tenantId: viewer.tenantId, type: 'USER_CREATED', ...actorOf(viewer), data: { userId: user.id, email, role } },
+        unit,
       );
-      return { user, event };
+      return user;
     });
-    await this.audit.publish(event);
-    return user;
   }
 
   /** Inserts a user, answering CONFLICT on the email when the tenant already has it. */
