@@ -31,6 +31,12 @@ const envSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   LOGIN_MAX_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(5),
   GRAPHIQL: booleanish.optional(),
+  WEBHOOK_RETRY_SCHEDULE: csv
+    .pipe(z.array(z.coerce.number().int().min(0).max(7 * 86_400)).min(1, 'needs at least one delay'))
+    .default([5, 300, 1800, 7200, 18000, 36000, 36000]),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().min(0.001).default(120),
+  WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
 });
 
 export type Config = {
@@ -49,6 +55,15 @@ export type Config = {
   trustProxy: boolean;
   maxBodyBytes: number;
   loginMaxFailuresPerMinute: number;
+  webhooks: {
+    /** Seconds to wait before each retry; its length is the number of retries. */
+    retryScheduleSeconds: number[];
+    timeoutMs: number;
+    /** An endpoint failing without a success for this long is disabled. */
+    disableAfterMs: number;
+    /** Attempts in flight at once per endpoint, per instance. */
+    endpointConcurrency: number;
+  };
   graphiql: boolean;
   /** Cookies get `Secure` in production, where the API is behind HTTPS. */
   secureCookies: boolean;
@@ -94,6 +109,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: values.TRUST_PROXY,
     maxBodyBytes: values.MAX_BODY_BYTES,
     loginMaxFailuresPerMinute: values.LOGIN_MAX_FAILURES_PER_MINUTE,
+    webhooks: {
+      retryScheduleSeconds: values.WEBHOOK_RETRY_SCHEDULE,
+      timeoutMs: values.WEBHOOK_TIMEOUT_MS,
+      disableAfterMs: values.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
+      endpointConcurrency: values.WEBHOOK_ENDPOINT_CONCURRENCY,
+    },
     graphiql: values.GRAPHIQL ?? values.NODE_ENV !== 'production',
     secureCookies: values.NODE_ENV === 'production',
   };
