@@ -32,7 +32,8 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(5),
   GRAPHIQL: booleanish.optional(),
   WEBHOOK_RETRY_SCHEDULE: csv
-    .pipe(z.array(z.coerce.number().int().min(0).max(7 * 86_400)).min(1, 'needs at least one delay'))
+    .transform((delays) => delays.map(Number))
+    .pipe(z.array(z.number().int('must be whole seconds').min(0).max(7 * 86_400)).min(1, 'needs at least one delay'))
     .default([5, 300, 1800, 7200, 18000, 36000, 36000]),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().min(0.001).default(120),
