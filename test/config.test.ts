@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { removeTempDir, tempDir } from './support/temp-dirs.ts';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** The problems loadConfig reports for `env`; fails when it does not throw a ConfigError. */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error.problems;
+  }
+  assert.fail(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+/** Runs `node --import tsx src/main.ts` with only the given environment (plus PATH and HOME). */
+function runMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk) => (output.stdout += chunk));
+  child.stderr.on('data', (chunk) => (output.stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output, exited };
+}
+
+describe('configuration', () => {
+  let dataDir: string;
+  const dirs: string[] = [];
+  const newDataDir = async () => {
+    const dir = await tempDir('config');
+    dirs.push(dir);
+    return dir;
+  };
+  before(async () => {
+    dataDir = await newDataDir();
+  });
+  after(() => Promise.all(dirs.map(removeTempDir)));
+
+  it('reports every problem together, each naming its variable', () => {
+    const problems = problemsOf({
+      DATA_DIR: dataDir,
+      PORT: 'abc',
+      DATABASE_URL: 'mysql://x',
+      REDIS_URL: 'http://cache',
+      JWT_SECRET: 'too-short',
+      LOG_LEVEL: 'loud',
+      ACCESS_TOKEN_TTL_SECONDS: '29',
+    });
+    for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'LOG_LEVEL', 'ACCESS_TOKEN_TTL_SECONDS']) {
+      assert.equal(problems.filter((problem) => problem.startsWith(`${name}:`)).length, 1, `${name} in ${problems.join(' | ')}`);
+    }
+    assert.match(problems.find((problem) => problem.startsWith('DATABASE_URL'))!, /postgres:\/\//);
+  });
+
+  it('refuses NODE_ENV=production without JWT_SECRET, also alongside other problems', () => {
+    assert.deepEqual(problemsOf({ DATA_DIR: dataDir, NODE_ENV: 'production' }), ['JWT_SECRET: required when NODE_ENV=production']);
+    const problems = problemsOf({ DATA_DIR: dataDir, NODE_ENV: 'production', PORT: 'abc' });
+    assert.ok(problems.some((problem) => problem.startsWith('PORT:')), problems.join(' | '));
+    assert.ok(problems.some((problem) => problem.startsWith('JWT_SECRET:')), problems.join(' | '));
+  });
+
+  it('in production, uses the given secret, secure cookies and no GraphiQL', async () => {
+    const dir = await newDataDir();
+    const config = loadConfig({ DATA_DIR: dir, NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) });
+    assert.equal(config.jwtSecret, 's'.repeat(32));
+    assert.equal(config.secureCookies, true);
+    assert.equal(config.graphiql, false);
+    assert.throws(() => statSync(join(dir, 'jwt-secret')), { code: 'ENOENT' });
+  });
+
+  it('outside production generates a private JWT secret in DATA_DIR and reuses it on the next load', async () => {
+    const dir = await newDataDir();
+    const first = loadConfig({ DATA_DIR: dir });
+    assert.ok(first.jwtSecret.length >= 32);
+    assert.equal(readFileSync(join(dir, 'jwt-secret'), 'utf8').trim(), first.jwtSecret);
+    assert.equal(statSync(join(dir, 'jwt-secret')).mode & 0o777, 0o600);
+    assert.equal(loadConfig({ DATA_DIR: dir }).jwtSecret, first.jwtSecret);
+    assert.notEqual(loadConfig({ DATA_DIR: await newDataDir() }).jwtSecret, first.jwtSecret);
+    assert.equal(first.secureCookies, false);
+    assert.equal(first.graphiql, true);
+  });
+
+  it('treats empty variables as unset and applies the documented defaults', () => {
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: '', DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '' });
+    assert.equal(config.port, 4000);
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.redisUrl, undefined);
+    assert.equal(config.maxBodyBytes, 1_048_576);
+    assert.equal(config.accessTokenTtlSeconds, 900);
+    assert.equal(config.loginMaxFailuresPerMinute, 5);
+    assert.equal(config.trustProxy, false);
+    assert.deepEqual(config.corsOrigins, []);
+  });
+
+  it('parses lists and booleans, and refuses booleans it cannot read', () => {
+    const config = loadConfig({ DATA_DIR: dataDir, CORS_ORIGINS: ' http://a.example , ,http://b.example', TRUST_PROXY: '1', GRAPHIQL: 'false' });
+    assert.deepEqual(config.corsOrigins, ['http://a.example', 'http://b.example']);
+    assert.equal(config.trustProxy, true);
+    assert.equal(config.graphiql, false);
+    assert.ok(problemsOf({ DATA_DIR: dataDir, TRUST_PROXY: 'yes' }).some((problem) => problem.startsWith('TRUST_PROXY:')));
+  });
+
+  it('main.ts exits with code 78 and names the problem on stderr when the configuration is invalid', async () => {
+    const run = runMain({ DATA_DIR: dataDir, PORT: 'abc', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'silent' });
+    const { code } = await run.exited;
+    assert.equal(code, 78, run.output.stderr);
+    assert.match(run.output.stderr, /Invalid configuration/);
+    assert.match(run.output.stderr, /PORT:/);
+    assert.match(run.output.stderr, /DATABASE_URL:/);
+    assert.doesNotMatch(run.output.stderr, /\n\s+at /, 'a configuration problem is not a crash: no stack trace');
+  });
+
+  it('main.ts serves /health, then exits 0 on SIGTERM after stopping', async () => {
+    const run = runMain({ DATA_DIR: await newDataDir(), HOST: '127.0.0.1', PORT: '0', DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'info' });
+    try {
+      const deadline = Date.now() + 60_000;
+      let url: string | undefined;
+      while (!url) {
+        assert.ok(Date.now() < deadline, `main.ts did not become ready:\n${run.output.stdout}\n${run.output.stderr}`);
+        assert.equal(run.child.exitCode, null, `main.ts exited early:\n${run.output.stderr}`);
+        url = run.output.stdout
+          .split('\n')
+          .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { msg?: string; url?: string }] : []))
+          .find((entry) => entry.msg === 'ready')?.url;
+        if (!url) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const health = await fetch(new URL('/health', url));
+      assert.equal(health.status, 200);
+      run.child.kill('SIGTERM');
+      assert.deepEqual(await run.exited, { code: 0, signal: null });
+      assert.match(run.output.stdout, /"msg":"stopped"/);
+    } finally {
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+    }
+  });
+});
