@@ -33,16 +33,17 @@ for (const backend of backends()) {
       return { ...socket, events };
     }
 
-    for (const [label, revoke] of [
-      ['deactivated', DeactivateApiKey],
-      ['deleted', DeleteApiKey],
-    ] as const) {
+    const revokers = {
+      deactivated: (id: string, token: string) => app.client.data(DeactivateApiKey, { id }, { token }),
+      deleted: (id: string, token: string) => app.client.data(DeleteApiKey, { id }, { token }),
+    };
+    for (const [label, revoke] of Object.entries(revokers)) {
       it(`closes a connection authenticated with an API key that is ${label}`, async () => {
         const admin = await signUpTenant(app.client);
         const { key, apiKey } = await createKey(app.client, admin.token, ['audit:read']);
         const socket = await connected({ apiKey: key });
         const bystander = await connected({ authorization: `Bearer ${admin.token}` });
-        await app.client.data(revoke, { id: apiKey.id }, { token: admin.token });
+        await revoke(apiKey.id, admin.token);
         const closed = await eventually(() => socket.closes[0], 5000, 'the socket to close');
         assert.equal(closed.code, UNAUTHORIZED);
         assert.match(closed.reason, /revoked/i);
