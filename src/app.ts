@@ -12,6 +12,7 @@ import { createRequestHandler } from './http/routes.ts';
 import { serveGraphQLOverWebSocket } from './http/websocket.ts';
 import { createGraphQLServer } from './http/yoga.ts';
 import type { Logger } from './logger.ts';
+import { DeliveryWorker } from './modules/webhooks/delivery-worker.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import { createRedisPubSub } from './pubsub/redis.ts';
@@ -38,6 +39,7 @@ export function buildApp(config: Config, logger: Logger): App {
   let redis: RedisConnections | undefined;
   let pubsub: PubSub | undefined;
   let dispatcher: Dispatcher | undefined;
+  let deliveryWorker: DeliveryWorker | undefined;
   let server: Server | undefined;
   let wsServer: WebSocketServer | undefined;
   let shuttingDown = false;
@@ -52,11 +54,14 @@ export function buildApp(config: Config, logger: Logger): App {
     const loginFailures = redis
       ? createRedisFailureCounter(redis.commands, LOGIN_WINDOW_SECONDS)
       : createMemoryFailureCounter(LOGIN_WINDOW_SECONDS);
-    dispatcher = new Dispatcher({ prisma: database.prisma, pubsub, logger });
+    const wakeDeliveryWorker = () => deliveryWorker?.wake();
+    dispatcher = new Dispatcher({ prisma: database.prisma, pubsub, logger, onDeliveriesScheduled: wakeDeliveryWorker });
     const events = dispatcher;
     const outbox = new Outbox(database.prisma, () => events.wake());
-    const services = createServices({ config, prisma: database.prisma, pubsub, outbox, loginFailures, logger });
+    const services = createServices({ config, prisma: database.prisma, pubsub, outbox, loginFailures, logger, wakeDeliveryWorker });
+    deliveryWorker = new DeliveryWorker({ prisma: database.prisma, outbox, http: services.outbound, settings: config.webhooks, logger });
     dispatcher.start();
+    deliveryWorker.start();
     const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, secureCookies: config.secureCookies });
 
     const db = database;
@@ -91,6 +96,7 @@ export function buildApp(config: Config, logger: Logger): App {
     if (shuttingDown) return;
     shuttingDown = true;
     await Promise.all([closeHttp(server), closeWebSockets(wsServer)]);
+    await deliveryWorker?.stop();
     await dispatcher?.stop();
     await pubsub?.close();
     await redis?.close();

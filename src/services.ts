@@ -10,8 +10,13 @@ import { ApiKeysService } from './modules/api-keys/service.ts';
 import { AuditService } from './modules/audit/service.ts';
 import { RefreshTokens } from './modules/auth/refresh-tokens.ts';
 import { AuthService } from './modules/auth/service.ts';
+import { InteractionsService } from './modules/interactions/service.ts';
+import { ServiceClientsService } from './modules/interactions/service-clients.ts';
 import { TenantsService } from './modules/tenants/service.ts';
 import { UsersService } from './modules/users/service.ts';
+import { WebhookDeliveriesService } from './modules/webhooks/deliveries-service.ts';
+import { WebhookEndpointsService } from './modules/webhooks/endpoints-service.ts';
+import { OutboundHttp } from './outbound/http-client.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 
 export type Services = ReturnType<typeof createServices>;
@@ -24,6 +29,8 @@ export function createServices(deps: {
   outbox: Outbox;
   loginFailures: FailureCounter;
   logger: Logger;
+  /** Tells this instance's webhook delivery worker that a delivery is due now. */
+  wakeDeliveryWorker: () => void;
 }) {
   const { config, prisma, pubsub, outbox, loginFailures, logger } = deps;
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
@@ -32,6 +39,8 @@ export function createServices(deps: {
   const users = new UsersService(prisma, outbox, audit);
   const revocations = new Revocations(pubsub, logger.child({ service: 'revocations' }));
   const apiKeys = new ApiKeysService(prisma, outbox, audit, revocations);
+  const outbound = new OutboundHttp({ allowPrivate: config.allowPrivateUrls, userAgent: 'convo-graph-webhooks/1.0' });
+  const webhookEndpoints = new WebhookEndpointsService(prisma, outbox, outbound);
   const auth = new AuthService({
     prisma,
     accessTokens,
@@ -53,5 +62,10 @@ export function createServices(deps: {
     users,
     apiKeys,
     auth,
+    outbound,
+    webhookEndpoints,
+    webhookDeliveries: new WebhookDeliveriesService(prisma, pubsub, webhookEndpoints, deps.wakeDeliveryWorker),
+    interactions: new InteractionsService(prisma, outbox),
+    serviceClients: new ServiceClientsService(prisma, outbox, webhookEndpoints),
   };
 }

@@ -1,10 +1,18 @@
+import { uuid7 } from '../db/uuid7.ts';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { EventType } from './catalogue.ts';
 
 export type Emit = (tenantId: string, type: EventType, data: Prisma.InputJsonObject) => Promise<void>;
 
+export type DomainEvent = { tenantId: string; type: EventType; data: Prisma.InputJsonObject };
+
 /** A transaction in which state changes and the events describing them commit together. */
-export type UnitOfWork = { tx: Prisma.TransactionClient; emit: Emit };
+export type UnitOfWork = {
+  tx: Prisma.TransactionClient;
+  emit: Emit;
+  /** Emits many events with one statement. */
+  emitAll: (events: DomainEvent[]) => Promise<void>;
+};
 
 /**
  * The write side of the transactional outbox. Services change state and emit events inside
@@ -25,6 +33,17 @@ export class Outbox {
         emit: async (tenantId, type, data) => {
           emitted = true;
           await tx.outboxEvent.create({ data: { tenantId, type, data } });
+        },
+        emitAll: async (events) => {
+          if (events.length === 0) return;
+          emitted = true;
+          // Raw: Prisma's createMany spends about a millisecond per row on these, too much for the delivery worker.
+          const rows = events.map((event) => ({ ...event, id: uuid7(), createdAt: new Date() }));
+          await tx.$executeRaw`
+            INSERT INTO outbox_events (id, tenant_id, type, data, created_at)
+            SELECT id, "tenantId", type, data, "createdAt"
+              FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+                   AS e(id text, "tenantId" text, type text, data jsonb, "createdAt" timestamp(3))`;
         },
       }),
     );

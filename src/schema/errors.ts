@@ -24,7 +24,8 @@ export function maskError(error: unknown, requestId: string, logger: Logger): Gr
       },
     });
   }
-  if (graphQLError && !graphQLError.originalError) {
+  // Variable coercion wraps a scalar's own GraphQLError (e.g. an unparsable DateTime): still the client's input.
+  if (graphQLError && (!graphQLError.originalError || graphQLError.originalError instanceof GraphQLError)) {
     const code = graphQLError.extensions.code;
     return new GraphQLError(graphQLError.message, {
       nodes: graphQLError.nodes,

@@ -4,6 +4,10 @@ import '../modules/users/schema.ts';
 import '../modules/auth/schema.ts';
 import '../modules/api-keys/schema.ts';
 import '../modules/audit/schema.ts';
+import '../modules/webhooks/endpoints-schema.ts';
+import '../modules/webhooks/deliveries-schema.ts';
+import '../modules/interactions/schema.ts';
+import '../modules/interactions/service-clients-schema.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

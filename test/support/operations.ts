@@ -114,3 +114,109 @@ export const OnAuditEvent = graphql(`
     auditEventCreated { id type actor { type id } data createdAt }
   }
 `);
+
+export const WebhookEndpointFields = graphql(`
+  fragment WebhookEndpointFields on WebhookEndpoint {
+    id url description events sessionId isActive disabledReason failingSince previousSecretExpiresAt createdAt updatedAt
+  }
+`);
+
+export const WebhookEndpoints = graphql(`
+  query WebhookEndpoints {
+    webhookEndpoints { ...WebhookEndpointFields }
+  }
+`);
+
+export const WebhookEndpointById = graphql(`
+  query WebhookEndpointById($id: ID!) {
+    webhookEndpoint(id: $id) { ...WebhookEndpointFields }
+  }
+`);
+
+export const WebhookEventTypes = graphql(`
+  query WebhookEventTypes {
+    webhookEventTypes
+    webhookEventCatalogue { name description }
+  }
+`);
+
+export const CreateWebhookEndpoint = graphql(`
+  mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {
+    createWebhookEndpoint(input: $input) { secret endpoint { ...WebhookEndpointFields } }
+  }
+`);
+
+export const UpdateWebhookEndpoint = graphql(`
+  mutation UpdateWebhookEndpoint($id: ID!, $input: UpdateWebhookEndpointInput!) {
+    updateWebhookEndpoint(id: $id, input: $input) { ...WebhookEndpointFields }
+  }
+`);
+
+export const DeleteWebhookEndpoint = graphql(`
+  mutation DeleteWebhookEndpoint($id: ID!) {
+    deleteWebhookEndpoint(id: $id)
+  }
+`);
+
+export const RotateWebhookSecret = graphql(`
+  mutation RotateWebhookSecret($id: ID!) {
+    rotateWebhookSecret(id: $id) { secret endpoint { ...WebhookEndpointFields } }
+  }
+`);
+
+export const Interactions = graphql(`
+  query Interactions($first: Int, $after: String) {
+    interactions(first: $first, after: $after) {
+      edges { cursor node { id text speakerId conversationId occurredAt createdAt } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+export const RegisterInteraction = graphql(`
+  mutation RegisterInteraction($input: RegisterInteractionInput!) {
+    registerInteraction(input: $input) { id text speakerId conversationId occurredAt createdAt }
+  }
+`);
+
+export const OnInteractionCreated = graphql(`
+  subscription OnInteractionCreated {
+    interactionCreated { id text speakerId conversationId occurredAt createdAt }
+  }
+`);
+
+export const ServiceClients = graphql(`
+  query ServiceClients {
+    serviceClients { id clientId webhookUrl createdAt }
+  }
+`);
+
+export const RegisterServiceClient = graphql(`
+  mutation RegisterServiceClient($input: RegisterServiceClientInput!) {
+    registerServiceClient(input: $input) { signingSecret serviceClient { id clientId webhookUrl createdAt } }
+  }
+`);
+
+export const DeregisterServiceClient = graphql(`
+  mutation DeregisterServiceClient($clientId: String!) {
+    deregisterServiceClient(clientId: $clientId)
+  }
+`);
+
+export const ServiceStatusQuery = graphql(`
+  query ServiceStatus {
+    serviceStatus { enabled updatedAt }
+  }
+`);
+
+export const EnableService = graphql(`
+  mutation EnableService {
+    enableService { enabled updatedAt }
+  }
+`);
+
+export const DisableService = graphql(`
+  mutation DisableService {
+    disableService { enabled updatedAt }
+  }
+`);

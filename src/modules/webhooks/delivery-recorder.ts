@@ -1,0 +1,154 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Config } from '../../config.ts';
+import { uuid7 } from '../../db/uuid7.ts';
+import type { Outbox, UnitOfWork } from '../../events/outbox.ts';
+import type { WebhookDelivery } from '../../generated/prisma/client.ts';
+import type { Logger } from '../../logger.ts';
+import type { AttemptResult } from './delivery-attempt.ts';
+import type { ClaimedDelivery } from './delivery-claims.ts';
+import { toMessage } from './delivery-messages.ts';
+import { decideOutcome, type Outcome } from './delivery-outcome.ts';
+
+const MAX_BATCH = 100;
+/**
+ * How long the first finished attempt waits for others to share its transaction. Attempts then
+ * cost a few statements per batch rather than each, which multiplies throughput on PGlite, whose
+ * statements are slow and run on the event loop; it delays only the record, not the request.
+ */
+const GROUP_COMMIT_WAIT_MS = 5;
+
+type Finished = { delivery: ClaimedDelivery; result: AttemptResult | null; outcome: Outcome };
+type Waiting = Finished & { settle(recorded: boolean): void; fail(error: unknown): void };
+
+/**
+ * The record stage: attempts finished while a transaction is committing wait and go together in
+ * the next one (group commit), each with its attempt row, the delivery's new state, the endpoint's
+ * health and a `webhook.delivery_updated` event. Every change is conditional on the attempt count
+ * the claim saw, so a worker that lost its lease (it stalled past it and another instance took
+ * over) records nothing.
+ */
+export class DeliveryRecorder {
+  private queue: Waiting[] = [];
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly settings: Config['webhooks'],
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Records an attempt, or with none the failure of a delivery whose endpoint is disabled, and
+   * what follows it; answers that outcome once committed, or null when the claim was lost.
+   */
+  record(delivery: ClaimedDelivery, result: AttemptResult | null): Promise<Outcome | null> {
+    const outcome = decideOutcome(delivery, result, this.settings);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ delivery, result, outcome, settle: (recorded) => resolve(recorded ? outcome : null), fail: reject });
+      this.flushing ??= delay(GROUP_COMMIT_WAIT_MS).then(() => this.flush());
+    });
+  }
+
+  /** Gives back the claim of an attempt cancelled at shutdown, so that any instance takes it up at once. */
+  async release(delivery: ClaimedDelivery): Promise<void> {
+    await this.outbox.transaction(({ tx }) =>
+      tx.webhookDelivery.updateMany({
+        where: { id: delivery.id, attemptCount: delivery.attemptCount, status: 'PENDING' },
+        data: { nextAttemptAt: new Date() },
+      }),
+    );
+  }
+
+  private async flush() {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      await this.commit(batch).catch(async (error) => {
+        if (batch.length === 1) return batch[0]!.fail(error);
+        // One bad row (say, of an endpoint deleted meanwhile) must not hold up the others.
+        for (const item of batch) await this.commit([item]).catch(item.fail);
+      });
+    }
+    this.flushing = undefined;
+  }
+
+  private async commit(batch: Waiting[]) {
+    const recorded = await this.outbox.transaction(async (unit) => {
+      const updated = await this.updateDeliveries(batch, unit);
+      const ids = new Set(updated.map((delivery) => delivery.id));
+      const mine = batch.filter((item) => ids.has(item.delivery.id));
+      await this.insertAttempts(mine, unit);
+      await this.updateEndpoints(mine, unit);
+      await unit.emitAll(updated.map((delivery) => ({ tenantId: delivery.tenantId, type: 'webhook.delivery_updated', data: toMessage(delivery) })));
+      return ids;
+    });
+    for (const item of batch) item.settle(recorded.has(item.delivery.id));
+  }
+
+  /** One statement for the whole batch; answers the deliveries it changed, which are those whose claim still holds. */
+  private updateDeliveries(batch: Finished[], { tx }: UnitOfWork) {
+    const rows = batch.map(({ delivery, result, outcome }) => ({
+      id: delivery.id,
+      seen: delivery.attemptCount,
+      attempts: result?.attemptNumber ?? delivery.attemptCount,
+      status: outcome.status,
+      last: result?.startedAt ?? null,
+      next: outcome.nextAttemptAt,
+    }));
+    return tx.$queryRaw<WebhookDelivery[]>`
+      UPDATE webhook_deliveries d
+         SET status = v.status::"DeliveryStatus", attempt_count = v.attempts, next_attempt_at = v.next,
+             last_attempt_at = COALESCE(v.last, d.last_attempt_at), updated_at = ${new Date()}
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+             AS v(id text, seen int, attempts int, status text, last timestamp(3), next timestamp(3))
+       WHERE d.id = v.id AND d.attempt_count = v.seen AND d.status = 'PENDING'
+      RETURNING d.id, d.tenant_id AS "tenantId", d.endpoint_id AS "endpointId", d.event_id AS "eventId",
+                d.event_type AS "eventType", d.payload, d.status, d.attempt_count AS "attemptCount",
+                d.next_attempt_at AS "nextAttemptAt", d.last_attempt_at AS "lastAttemptAt",
+                d.created_at AS "createdAt", d.updated_at AS "updatedAt"`;
+  }
+
+  /** Raw, like the update: Prisma's createMany spends about a millisecond per row on these. */
+  private async insertAttempts(recorded: Finished[], { tx }: UnitOfWork) {
+    const rows = recorded.flatMap(({ delivery, result }) => {
+      if (!result) return [];
+      const { retryAfterMs: _, ...attempt } = result;
+      return [{ ...attempt, id: uuid7(), deliveryId: delivery.id }];
+    });
+    if (rows.length === 0) return;
+    await tx.$executeRaw`
+      INSERT INTO webhook_attempts (id, delivery_id, attempt_number, started_at, status_code, duration_ms, response_body, error)
+      SELECT id, "deliveryId", "attemptNumber", "startedAt", "statusCode", "durationMs", "responseBody", error
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+             AS a(id text, "deliveryId" text, "attemptNumber" int, "startedAt" timestamp(3), "statusCode" int,
+                  "durationMs" int, "responseBody" text, error text)`;
+  }
+
+  /** An endpoint that succeeded is healthy again; the first failure after a success starts its failing window. */
+  private async updateEndpoints(recorded: Finished[], unit: UnitOfWork) {
+    const byEndpoint = new Map<string, Finished[]>();
+    for (const item of recorded) {
+      if (item.result) byEndpoint.set(item.delivery.endpointId, [...(byEndpoint.get(item.delivery.endpointId) ?? []), item]);
+    }
+    for (const [endpointId, items] of byEndpoint) {
+      const wasFailing = items.some((item) => item.delivery.endpoint.failingSince);
+      const succeeded = items.some((item) => item.outcome.status === 'SENT');
+      if (succeeded && wasFailing) {
+        await unit.tx.webhookEndpoint.update({ where: { id: endpointId }, data: { failingSince: null } });
+      } else if (!succeeded && !wasFailing) {
+        await unit.tx.webhookEndpoint.updateMany({ where: { id: endpointId, failingSince: null }, data: { failingSince: items[0]!.result!.startedAt } });
+      }
+      const disabling = items.find((item) => item.outcome.disableReason);
+      if (disabling) await this.disableEndpoint(disabling.delivery, disabling.outcome.disableReason!, unit);
+    }
+  }
+
+  private async disableEndpoint(delivery: ClaimedDelivery, reason: string, { tx, emit }: UnitOfWork) {
+    const { count } = await tx.webhookEndpoint.updateMany({
+      where: { id: delivery.endpointId, isActive: true },
+      data: { isActive: false, disabledReason: reason },
+    });
+    if (count === 0) return;
+    this.logger.warn({ endpointId: delivery.endpointId, tenantId: delivery.tenantId, reason }, 'disabling webhook endpoint');
+    await emit(delivery.tenantId, 'endpoint.disabled', { endpointId: delivery.endpointId, url: delivery.endpoint.url, reason });
+  }
+}

@@ -1,0 +1,139 @@
+import type { Config } from '../../config.ts';
+import type { Outbox } from '../../events/outbox.ts';
+import { Wakeable } from '../../events/wakeable.ts';
+import type { PrismaClient } from '../../generated/prisma/client.ts';
+import type { Logger } from '../../logger.ts';
+import { OutboundError, type OutboundHttp } from '../../outbound/http-client.ts';
+import { sendAttempt } from './delivery-attempt.ts';
+import { claimDue, type ClaimedDelivery } from './delivery-claims.ts';
+import { DeliveryRecorder } from './delivery-recorder.ts';
+
+/** How long a claim outlives the request timeout, for signing, recording and a slow database. */
+const LEASE_MARGIN_MS = 30_000;
+/** At shutdown, attempts in flight get this long to finish before they are cancelled and handed back. */
+const SHUTDOWN_GRACE_MS = 2_000;
+/** Retries due sooner than this get a timer; later ones are found by polling, where a second late does not matter. */
+const TIMED_RETRY_HORIZON_MS = 60_000;
+
+export type DeliveryWorkerOptions = {
+  prisma: PrismaClient;
+  outbox: Outbox;
+  http: OutboundHttp;
+  settings: Config['webhooks'];
+  logger: Logger;
+  /**
+   * Attempts in flight at once in this instance, over all endpoints.
+   * @default 64
+   */
+  concurrency?: number;
+  /**
+   * How often to look for deliveries nobody woke this instance for: retries scheduled by other
+   * instances, and claims of a crashed one whose lease ran out.
+   * @default 1000
+   */
+  pollIntervalMs?: number;
+};
+
+/**
+ * Delivers webhooks: claims due deliveries (see `claimDue`) and takes each through
+ * prepare -> send -> record the attempt -> schedule or finish, several at once, never more than
+ * `endpointConcurrency` per endpoint, so that one slow receiver cannot hold up the others.
+ */
+export class DeliveryWorker extends Wakeable {
+  private readonly concurrency: number;
+  private readonly recorder: DeliveryRecorder;
+  private readonly inFlight = new Map<string, number>();
+  private readonly attempts = new Set<Promise<void>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly cancel = new AbortController();
+  /** Whether the last claim may have left due deliveries behind; an attempt finishing then claims again. */
+  private backlog = false;
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    const logger = options.logger.child({ component: 'delivery-worker' });
+    super(options.pollIntervalMs ?? 1000, logger);
+    this.concurrency = options.concurrency ?? 64;
+    this.recorder = new DeliveryRecorder(options.outbox, options.settings, logger);
+  }
+
+  /** Stops claiming, lets attempts in flight finish for a moment, then cancels and hands back the rest. */
+  override async stop(): Promise<void> {
+    await super.stop();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const grace = setTimeout(() => this.cancel.abort(), SHUTDOWN_GRACE_MS);
+    await Promise.all(this.attempts);
+    clearTimeout(grace);
+  }
+
+  /** Claims what there is room for; true when more is due and there is still room. */
+  protected async work(): Promise<boolean> {
+    const room = this.concurrency - this.attempts.size;
+    // With plenty in flight, claiming again for every attempt that finishes would cost more than it gains.
+    const worthClaiming = room >= this.concurrency / 4 || this.attempts.size <= this.concurrency / 2;
+    if (room <= 0 || (this.backlog && !worthClaiming)) {
+      this.backlog = true;
+      return false;
+    }
+    const now = Date.now();
+    const { deliveries, more } = await claimDue(this.options.prisma, {
+      limit: room,
+      perEndpoint: this.options.settings.endpointConcurrency,
+      inFlight: this.inFlight,
+      now: new Date(now),
+      leaseUntil: new Date(now + this.options.settings.timeoutMs + LEASE_MARGIN_MS),
+    });
+    this.backlog = more;
+    for (const delivery of deliveries) this.launch(delivery);
+    return more && deliveries.length > 0 && this.attempts.size < this.concurrency;
+  }
+
+  private launch(delivery: ClaimedDelivery) {
+    this.countInFlight(delivery.endpointId, 1);
+    const attempt = this.deliver(delivery)
+      .catch((error) =>
+        this.logger.warn({ err: error, deliveryId: delivery.id }, 'attempt not recorded; the delivery comes back when its lease runs out'),
+      )
+      .finally(() => {
+        this.countInFlight(delivery.endpointId, -1);
+        this.attempts.delete(attempt);
+        if (this.backlog) this.wake();
+      });
+    this.attempts.add(attempt);
+  }
+
+  /** prepare -> send -> record the attempt -> schedule or finish. */
+  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+    const result = delivery.endpoint.isActive ? await this.send(delivery) : null;
+    if (result === 'cancelled') return this.recorder.release(delivery);
+    const outcome = await this.recorder.record(delivery, result);
+    if (!outcome) this.logger.warn({ deliveryId: delivery.id }, 'delivery taken over or deleted while attempted; attempt not recorded');
+    else if (outcome.nextAttemptAt) this.wakeAt(outcome.nextAttemptAt);
+  }
+
+  private async send(delivery: ClaimedDelivery) {
+    try {
+      return await sendAttempt(this.options.http, delivery, { timeoutMs: this.options.settings.timeoutMs, signal: this.cancel.signal });
+    } catch (error) {
+      if (error instanceof OutboundError && error.kind === 'aborted') return 'cancelled';
+      throw error;
+    }
+  }
+
+  private wakeAt(at: Date) {
+    const delay = at.getTime() - Date.now();
+    if (delay > TIMED_RETRY_HORIZON_MS) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.wake();
+    }, Math.max(0, delay));
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private countInFlight(endpointId: string, change: 1 | -1) {
+    const count = (this.inFlight.get(endpointId) ?? 0) + change;
+    if (count === 0) this.inFlight.delete(endpointId);
+    else this.inFlight.set(endpointId, count);
+  }
+}

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import type { Projection } from '../../db/projection.ts';
+import { isWebhookEventType } from '../../events/catalogue.ts';
+import type { Outbox, UnitOfWork } from '../../events/outbox.ts';
+import { AppError, badInput, notFound } from '../../errors.ts';
+import type { Prisma, PrismaClient, WebhookEndpoint } from '../../generated/prisma/client.ts';
+import { OutboundError, type OutboundHttp } from '../../outbound/http-client.ts';
+import { parseInput, withoutNul } from '../../validation.ts';
+import { generateWebhookSecret, PREVIOUS_SECRET_GRACE_MS } from './secrets.ts';
+
+/** Each endpoint is signed, retried and watched separately; a tenant needing more is probably leaking them. */
+export const MAX_ENDPOINTS_PER_TENANT = 50;
+const MANUALLY_DISABLED = 'Disabled by a user';
+
+const url = withoutNul(z.string().trim().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters'));
+const events = z.array(z.string().trim()).max(100, 'at most 100 event types');
+const description = withoutNul(z.string().trim().max(500, 'must be at most 500 characters')).transform((text) => text || null);
+
+const createInput = z.object({
+  url,
+  events: events.nullish(),
+  description: description.nullish(),
+  sessionId: z.uuid('must be a session id').nullish(),
+});
+const updateInput = z.object({
+  url: url.nullish(),
+  events: events.nullish(),
+  description: description.nullish(),
+  isActive: z.boolean().nullish(),
+});
+
+export type CreateWebhookEndpointInput = z.input<typeof createInput>;
+export type UpdateWebhookEndpointInput = z.input<typeof updateInput>;
+type WebhookEndpointProjection = Projection<Prisma.WebhookEndpointInclude, Prisma.WebhookEndpointSelect>;
+type CreatedEndpoint = { endpoint: WebhookEndpoint; secret: string };
+type ValidEndpoint = { url: string; events: string[]; description: string | null; sessionId: string | null };
+
+/** Webhook endpoints of a tenant. Signing secrets leave this service only in create and rotate answers. */
+export class WebhookEndpointsService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly outbox: Outbox,
+    private readonly outbound: OutboundHttp,
+  ) {}
+
+  /** Newest first. */
+  list(tenantId: string, projection: WebhookEndpointProjection = {}) {
+    return this.prisma.webhookEndpoint.findMany({ ...projection, where: { tenantId }, orderBy: { createdAt: 'desc' } });
+  }
+
+  async get(tenantId: string, id: string, projection: WebhookEndpointProjection = {}) {
+    const endpoint = await this.prisma.webhookEndpoint.findFirst({ ...projection, where: { id, tenantId } });
+    if (!endpoint) throw notFound('Webhook endpoint');
+    return endpoint;
+  }
+
+  /** Creates an endpoint; its secret is in the answer and nowhere else, ever. */
+  async create(tenantId: string, input: CreateWebhookEndpointInput): Promise<CreatedEndpoint> {
+    const valid = await this.validate(input);
+    return this.outbox.transaction((unit) => this.insert(tenantId, valid, unit));
+  }
+
+  /** Validates and creates an endpoint inside the caller's unit of work (e.g. for a service client). */
+  async createInUnit(tenantId: string, input: CreateWebhookEndpointInput, unit: UnitOfWork): Promise<CreatedEndpoint> {
+    return this.insert(tenantId, await this.validate(input), unit);
+  }
+
+  async update(tenantId: string, id: string, input: UpdateWebhookEndpointInput): Promise<WebhookEndpoint> {
+    const parsed = parseInput(updateInput, input);
+    const newEvents = parsed.events ? knownEvents(parsed.events) : undefined;
+    const newUrl = parsed.url ? await this.reachableUrl(parsed.url) : undefined;
+    return this.outbox.transaction(async ({ tx }) => {
+      const current = await this.lockOwned(tx, tenantId, id);
+      const enabling = parsed.isActive === true && !current.isActive;
+      const disabling = parsed.isActive === false && current.isActive;
+      return tx.webhookEndpoint.update({
+        where: { id },
+        data: {
+          // A new URL, like re-enabling, starts with a clean record instead of inheriting old failures.
+          ...(newUrl ? { url: newUrl, failingSince: null } : {}),
+          ...(newEvents ? { events: newEvents } : {}),
+          ...(parsed.description !== undefined ? { description: parsed.description } : {}),
+          ...(enabling ? { isActive: true, disabledReason: null, failingSince: null } : {}),
+          ...(disabling ? { isActive: false, disabledReason: MANUALLY_DISABLED } : {}),
+        },
+      });
+    });
+  }
+
+  /** Deletes an endpoint with its deliveries; answers its id. */
+  delete(tenantId: string, id: string): Promise<string> {
+    return this.outbox.transaction((unit) => this.deleteInUnit(tenantId, id, unit));
+  }
+
+  async deleteInUnit(tenantId: string, id: string, { tx }: UnitOfWork): Promise<string> {
+    const { count } = await tx.webhookEndpoint.deleteMany({ where: { id, tenantId } });
+    if (count === 0) throw notFound('Webhook endpoint');
+    return id;
+  }
+
+  /** Replaces the secret; the old one keeps signing beside it for 24 h, so receivers can switch without losing events. */
+  rotateSecret(tenantId: string, id: string): Promise<CreatedEndpoint> {
+    const secret = generateWebhookSecret();
+    return this.outbox.transaction(async ({ tx }) => {
+      const current = await this.lockOwned(tx, tenantId, id);
+      const endpoint = await tx.webhookEndpoint.update({
+        where: { id },
+        data: {
+          secret,
+          previousSecret: current.secret,
+          previousSecretExpiresAt: new Date(Date.now() + PREVIOUS_SECRET_GRACE_MS),
+        },
+      });
+      return { endpoint, secret };
+    });
+  }
+
+  private async validate(input: CreateWebhookEndpointInput): Promise<ValidEndpoint> {
+    const parsed = parseInput(createInput, input);
+    const valid = { events: knownEvents(parsed.events ?? []), description: parsed.description ?? null, sessionId: parsed.sessionId ?? null };
+    return { ...valid, url: await this.reachableUrl(parsed.url) };
+  }
+
+  private async insert(tenantId: string, data: ValidEndpoint, { tx }: UnitOfWork) {
+    // Serialises creations per tenant so that concurrent ones cannot pass the limit together.
+    // NO KEY UPDATE, unlike UPDATE, leaves other inserts referencing the tenant unblocked.
+    await tx.$queryRaw`SELECT 1 FROM tenants WHERE id = ${tenantId} FOR NO KEY UPDATE`;
+    if ((await tx.webhookEndpoint.count({ where: { tenantId } })) >= MAX_ENDPOINTS_PER_TENANT) {
+      throw new AppError('CONFLICT', `A team can have at most ${MAX_ENDPOINTS_PER_TENANT} webhook endpoints; delete one first`);
+    }
+    const secret = generateWebhookSecret();
+    const endpoint = await tx.webhookEndpoint.create({ data: { ...data, tenantId, secret } });
+    return { endpoint, secret };
+  }
+
+  /** Checks the URL as a delivery would reach it, so a private target is refused now rather than at every attempt. */
+  private async reachableUrl(raw: string): Promise<string> {
+    try {
+      return (await this.outbound.assertReachable(raw)).href;
+    } catch (error) {
+      if (error instanceof OutboundError) throw badInput('url', `url: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** Locks the endpoint for the rest of the transaction, so that concurrent rotations and updates see each other's result. */
+  private async lockOwned(tx: Prisma.TransactionClient, tenantId: string, id: string): Promise<WebhookEndpoint> {
+    const locked = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM webhook_endpoints WHERE id = ${id} AND tenant_id = ${tenantId} FOR UPDATE`;
+    if (locked.length === 0) throw notFound('Webhook endpoint');
+    return tx.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+  }
+}
+
+/** Every type must be one endpoints can subscribe to; duplicates are dropped. */
+function knownEvents(types: readonly string[]): string[] {
+  const unknown = types.find((type) => !isWebhookEventType(type));
+  if (unknown !== undefined) throw badInput('events', `Unknown event type "${unknown}"; see webhookEventTypes`);
+  return [...new Set(types)];
+}
