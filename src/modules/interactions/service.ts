@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { isAdmin, type Viewer } from '../../auth/viewer.ts';
+import type { Outbox } from '../../events/outbox.ts';
+import { AppError, forbidden } from '../../errors.ts';
+import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
+import { displayName, parseInput, withoutNul } from '../../validation.ts';
+import { toMessage } from './messages.ts';
+
+/** Callers' clocks drift: a moment a little ahead of ours is still plausibly "now" to them. */
+const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+const registerInput = z.object({
+  text: withoutNul(z.string().max(10_000, 'must be at most 10000 characters')).refine(
+    (text) => text.trim().length > 0,
+    'must not be empty',
+  ),
+  speakerId: displayName(200).nullish(),
+  conversationId: displayName(200).nullish(),
+  occurredAt: z.coerce
+    .date()
+    .refine((date) => date.getTime() <= Date.now() + MAX_FUTURE_SKEW_MS, 'must not be more than 5 minutes in the future')
+    .nullish(),
+});
+
+export type RegisterInteractionInput = z.input<typeof registerInput>;
+
+/** Whether the tenant accepts interactions; `updatedAt` is null until an admin first changed it. */
+export type ServiceStatus = { enabled: boolean; updatedAt: Date | null };
+
+/** CONFLICT, not FORBIDDEN: the caller's rights are fine, the service's state is what refuses. */
+const serviceDisabled = () => new AppError('CONFLICT', 'The interaction service is disabled');
+
+export class InteractionsService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /** Stores an interaction and emits `interaction.created` in one transaction; refused while disabled. */
+  register(tenantId: string, input: RegisterInteractionInput) {
+    const { text, speakerId, conversationId, occurredAt } = parseInput(registerInput, input);
+    return this.outbox.transaction(async ({ tx, emit }) => {
+      if (!(await this.statusIn(tx, tenantId)).enabled) throw serviceDisabled();
+      const interaction = await tx.interaction.create({
+        data: { tenantId, text, speakerId, conversationId, occurredAt: occurredAt ?? new Date() },
+      });
+      await emit(tenantId, 'interaction.created', toMessage(interaction));
+      return interaction;
+    });
+  }
+
+  /** Newest registered first. `query` is a Prisma projection and page chosen by the caller. */
+  list(tenantId: string, query: Omit<Prisma.InteractionFindManyArgs, 'where' | 'orderBy'>) {
+    return this.prisma.interaction.findMany({ ...query, where: { tenantId }, orderBy: { id: 'desc' } });
+  }
+
+  status(tenantId: string): Promise<ServiceStatus> {
+    return this.statusIn(this.prisma, tenantId);
+  }
+
+  /** Turns the tenant's interaction service on or off; admins only. */
+  async setEnabled(viewer: Viewer, enabled: boolean): Promise<ServiceStatus> {
+    if (!isAdmin(viewer)) throw forbidden('Only admins can enable or disable the interaction service');
+    const { tenantId } = viewer;
+    const state = await this.prisma.serviceState.upsert({
+      where: { tenantId },
+      create: { tenantId, enabled },
+      update: { enabled },
+    });
+    return { enabled: state.enabled, updatedAt: state.updatedAt };
+  }
+
+  private async statusIn(db: Prisma.TransactionClient, tenantId: string): Promise<ServiceStatus> {
+    const state = await db.serviceState.findUnique({ where: { tenantId } });
+    return { enabled: state?.enabled ?? true, updatedAt: state?.updatedAt ?? null };
+  }
+}
