@@ -1,0 +1,68 @@
+/** The servers under test: the real app (embedded or Postgres+Redis) and the bare Yoga baseline. */
+import { randomBytes } from 'node:crypto';
+import { GraphQLClient } from '../../test/support/client.ts';
+import { createKey, signUpTenant } from '../../test/support/fixtures.ts';
+import { removeTempDir, tempDir } from '../../test/support/temp-dirs.ts';
+import { externalServicesAvailable, startPostgres, startRedis } from '../../test/support/services.ts';
+import { startServer, type ServerChild } from './processes.ts';
+
+export const APP_SCRIPT = 'src/main.ts';
+export const BASELINE_SCRIPT = 'bench/servers/hello-yoga.ts';
+
+/** Same for every child: quiet logs (the app logs each request at info). */
+const COMMON_ENV = { LOG_LEVEL: 'warn' };
+
+/** Production mode, as deployed: needs its own JWT secret. */
+export const PRODUCTION_ENV = { NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('base64url') };
+
+export type Backend = {
+  name: 'embedded' | 'postgres+redis';
+  /** Environment for one app process; call `release` when done with it. */
+  prepare(): Promise<{ env: Record<string, string>; release(): Promise<void> }>;
+  close(): Promise<void>;
+};
+
+export function startBaseline(env: Record<string, string> = {}): Promise<ServerChild> {
+  return startServer(BASELINE_SCRIPT, { ...COMMON_ENV, ...env });
+}
+
+/** BENCH_APP_NODE_ARGS adds Node flags to app children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const APP_NODE_ARGS = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+export function startApp(env: Record<string, string>): Promise<ServerChild> {
+  return startServer(APP_SCRIPT, { ...COMMON_ENV, ...env }, APP_NODE_ARGS);
+}
+
+/** A fresh DATA_DIR for the embedded default; removed by `release`. */
+export async function embeddedEnv() {
+  const dir = await tempDir('bench-data');
+  return { env: { DATA_DIR: dir, DATABASE_URL: '', REDIS_URL: '' }, release: () => removeTempDir(dir) };
+}
+
+export const embedded: Backend = { name: 'embedded', prepare: embeddedEnv, close: async () => {} };
+
+/** Postgres+Redis when their binaries exist here, else the reason they do not. */
+export async function postgresAndRedis(): Promise<Backend | string> {
+  const { available, missing } = externalServicesAvailable();
+  if (!available) return `postgres+redis skipped: missing ${missing.join(', ')}`;
+  const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+  return {
+    name: 'postgres+redis',
+    prepare: async () => {
+      const data = await embeddedEnv();
+      const env = { ...data.env, DATABASE_URL: await postgres.createDatabase(), REDIS_URL: redis.url };
+      return { env, release: data.release };
+    },
+    close: async () => void (await Promise.all([postgres.stop(), redis.stop()])),
+  };
+}
+
+export type Credentials = { userId: string; email: string; accessToken: string; apiKey: string };
+
+/** Signs up a tenant admin with the SignUp mutation over HTTP and creates an API key for them. */
+export async function signUp(origin: string): Promise<Credentials> {
+  const client = new GraphQLClient(origin);
+  const { email, token, user } = await signUpTenant(client, 'Bench');
+  const { key } = await createKey(client, token);
+  return { userId: user.id, email, accessToken: token, apiKey: key };
+}
