@@ -9,6 +9,8 @@ import { bodyOf } from './support/deliveries.ts';
 import { addMember, createKey, eventually, PASSWORD, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
 import {
   DeregisterServiceClient,
+  DeleteWebhookEndpoint,
+  UpdateWebhookEndpoint,
   DisableService,
   EnableService,
   Interactions,
@@ -160,6 +162,20 @@ for (const backend of backends()) {
       await delivered(staying, 'second');
       await delay(QUIET_MS);
       assert.deepEqual(deliveredTexts(leaving), ['first']);
+    });
+
+    it("refuses to retarget or delete a client's endpoint through the generic endpoint mutations", async () => {
+      const { token } = await signUpTenant(app.client);
+      const target = await receiver();
+      await registerClient(token, 'locked', target.url());
+      const [endpoint] = (await app.client.data(WebhookEndpoints, {}, { token })).webhookEndpoints;
+      const retarget = await app.client.request(UpdateWebhookEndpoint, { id: endpoint!.id, input: { events: [] } }, { token });
+      assertCode(retarget, 'CONFLICT');
+      assertCode(await app.client.request(DeleteWebhookEndpoint, { id: endpoint!.id }, { token }), 'CONFLICT');
+      const [unchanged] = (await app.client.data(WebhookEndpoints, {}, { token })).webhookEndpoints;
+      assert.deepEqual(unchanged!.events, ['interaction.created']);
+      await registered(token, 'still delivered');
+      await delivered(target, 'still delivered');
     });
 
     it('keeps clientId unique per tenant and refuses bad clients with the field, storing nothing', async () => {

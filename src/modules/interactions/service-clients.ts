@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isAdmin, type Viewer } from '../../auth/viewer.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { Projection } from '../../db/projection.ts';
-import type { Outbox, UnitOfWork } from '../../events/outbox.ts';
+import type { Outbox } from '../../events/outbox.ts';
 import { AppError, badInput, conflict, forbidden, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient, ServiceClient } from '../../generated/prisma/client.ts';
 import { displayName, parseInput } from '../../validation.ts';
@@ -23,7 +23,7 @@ export class ServiceClientsService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly outbox: Outbox,
-    private readonly endpoints: Pick<WebhookEndpointsService, 'createInUnit' | 'deleteInUnit'>,
+    private readonly endpoints: Pick<WebhookEndpointsService, 'validate' | 'createInUnit' | 'deleteInUnit'>,
   ) {}
 
   /** Newest first; admins only. */
@@ -33,16 +33,17 @@ export class ServiceClientsService {
   }
 
   /** Registers a client; with a webhook URL, also its endpoint, whose signing secret is in the answer and nowhere else. */
-  register(viewer: Viewer, input: RegisterServiceClientInput): Promise<{ serviceClient: ServiceClient; signingSecret: string | null }> {
+  async register(viewer: Viewer, input: RegisterServiceClientInput): Promise<{ serviceClient: ServiceClient; signingSecret: string | null }> {
     requireAdmin(viewer);
     const { clientId, webhookUrl } = parseInput(registerInput, input);
     const { tenantId } = viewer;
+    const endpoint = webhookUrl == null ? null : await this.validateEndpoint(clientId, webhookUrl);
     return this.outbox.transaction(async (unit) => {
       // The client first: a taken clientId is then the error, rather than whatever the endpoint might say.
       const serviceClient = await insert(unit.tx, tenantId, clientId);
-      if (webhookUrl == null) return { serviceClient, signingSecret: null };
-      const { endpoint, secret } = await this.createEndpoint(tenantId, clientId, webhookUrl, unit);
-      const linked = await unit.tx.serviceClient.update({ where: { id: serviceClient.id }, data: { endpointId: endpoint.id } });
+      if (endpoint == null) return { serviceClient, signingSecret: null };
+      const { endpoint: created, secret } = await this.endpoints.createInUnit(tenantId, endpoint, unit);
+      const linked = await unit.tx.serviceClient.update({ where: { id: serviceClient.id }, data: { endpointId: created.id } });
       return { serviceClient: linked, signingSecret: secret };
     });
   }
@@ -61,10 +62,10 @@ export class ServiceClientsService {
     });
   }
 
-  private async createEndpoint(tenantId: string, clientId: string, url: string, unit: UnitOfWork) {
+  private async validateEndpoint(clientId: string, url: string) {
     const input = { url, events: ['interaction.created'], description: `Service client ${clientId}` };
     try {
-      return await this.endpoints.createInUnit(tenantId, input, unit);
+      return await this.endpoints.validate(input);
     } catch (error) {
       // The endpoint's own validation names its field `url`; here the caller wrote `webhookUrl`.
       if (error instanceof AppError && error.details.field === 'url') {

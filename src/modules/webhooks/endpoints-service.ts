@@ -33,7 +33,8 @@ export type CreateWebhookEndpointInput = z.input<typeof createInput>;
 export type UpdateWebhookEndpointInput = z.input<typeof updateInput>;
 type WebhookEndpointProjection = Projection<Prisma.WebhookEndpointInclude, Prisma.WebhookEndpointSelect>;
 type CreatedEndpoint = { endpoint: WebhookEndpoint; secret: string };
-type ValidEndpoint = { url: string; events: string[]; description: string | null; sessionId: string | null };
+/** An endpoint whose input, URL reachability included, has been checked: ready to insert. */
+export type ValidEndpoint = { url: string; events: string[]; description: string | null; sessionId: string | null };
 
 /** Webhook endpoints of a tenant. Signing secrets leave this service only in create and rotate answers. */
 export class WebhookEndpointsService {
@@ -60,9 +61,12 @@ export class WebhookEndpointsService {
     return this.outbox.transaction((unit) => this.insert(tenantId, valid, unit));
   }
 
-  /** Validates and creates an endpoint inside the caller's unit of work (e.g. for a service client). */
-  async createInUnit(tenantId: string, input: CreateWebhookEndpointInput, unit: UnitOfWork): Promise<CreatedEndpoint> {
-    return this.insert(tenantId, await this.validate(input), unit);
+  /**
+   * Creates an endpoint validated beforehand with `validate`, inside the caller's unit of work
+   * (e.g. for a service client). Validation resolves DNS, which must not hold a transaction open.
+   */
+  createInUnit(tenantId: string, valid: ValidEndpoint, unit: UnitOfWork): Promise<CreatedEndpoint> {
+    return this.insert(tenantId, valid, unit);
   }
 
   async update(tenantId: string, id: string, input: UpdateWebhookEndpointInput): Promise<WebhookEndpoint> {
@@ -71,6 +75,7 @@ export class WebhookEndpointsService {
     const newUrl = parsed.url ? await this.reachableUrl(parsed.url) : undefined;
     return this.outbox.transaction(async ({ tx }) => {
       const current = await this.lockOwned(tx, tenantId, id);
+      if (newUrl || newEvents) await refuseIfServiceClients(tx, id, 'change its url or events');
       const enabling = parsed.isActive === true && !current.isActive;
       const disabling = parsed.isActive === false && current.isActive;
       return tx.webhookEndpoint.update({
@@ -89,7 +94,10 @@ export class WebhookEndpointsService {
 
   /** Deletes an endpoint with its deliveries; answers its id. */
   delete(tenantId: string, id: string): Promise<string> {
-    return this.outbox.transaction((unit) => this.deleteInUnit(tenantId, id, unit));
+    return this.outbox.transaction(async (unit) => {
+      await refuseIfServiceClients(unit.tx, id, 'delete it');
+      return this.deleteInUnit(tenantId, id, unit);
+    });
   }
 
   async deleteInUnit(tenantId: string, id: string, { tx }: UnitOfWork): Promise<string> {
@@ -115,7 +123,7 @@ export class WebhookEndpointsService {
     });
   }
 
-  private async validate(input: CreateWebhookEndpointInput): Promise<ValidEndpoint> {
+  async validate(input: CreateWebhookEndpointInput): Promise<ValidEndpoint> {
     const parsed = parseInput(createInput, input);
     const valid = { events: knownEvents(parsed.events ?? []), description: parsed.description ?? null, sessionId: parsed.sessionId ?? null };
     return { ...valid, url: await this.reachableUrl(parsed.url) };
@@ -149,6 +157,17 @@ export class WebhookEndpointsService {
       SELECT id FROM webhook_endpoints WHERE id = ${id} AND tenant_id = ${tenantId} FOR UPDATE`;
     if (locked.length === 0) throw notFound('Webhook endpoint');
     return tx.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+  }
+}
+
+/**
+ * A service client's endpoint is changed through the client: retargeting or deleting it here
+ * would silently send the client other events, or none.
+ */
+async function refuseIfServiceClients(tx: Prisma.TransactionClient, endpointId: string, what: string) {
+  const client = await tx.serviceClient.findUnique({ where: { endpointId }, select: { clientId: true } });
+  if (client) {
+    throw new AppError('CONFLICT', `This endpoint belongs to service client "${client.clientId}": to ${what}, use deregisterServiceClient and register it again`);
   }
 }
 
