@@ -4,7 +4,7 @@
  */
 import { CONNECTIONS, failures, jsonBody, measure, type LoadResult } from './support/load.ts';
 import { residentBytes, withServer } from './support/processes.ts';
-import { embedded, postgresAndRedis, PRODUCTION_ENV, signUp, startApp, startBaseline, type Backend } from './support/targets.ts';
+import { forEachBackend, PRODUCTION_ENV, signUp, startApp, startBaseline } from './support/targets.ts';
 
 export const ME_QUERY = 'query Me { me { id email role } }';
 const HELLO_QUERY = '{ hello }';
@@ -45,42 +45,28 @@ export async function meThroughput(log: (line: string) => void): Promise<Through
   );
   rows.push(baseline);
 
-  const backends: Backend[] = [embedded];
-  const external = await postgresAndRedis();
-  if (typeof external === 'string') skipped.push(external);
-  else backends.push(external);
-
-  try {
-    for (const backend of backends) {
-      const { env, release } = await backend.prepare();
-      try {
-        await withServer(
-          () => startApp({ ...PRODUCTION_ENV, ...env }),
-          async (server) => {
-            const credentials = await signUp(server.origin);
-            const variants: { name: string; headers: Record<string, string> }[] = [
-              { name: 'Bearer JWT', headers: { authorization: `Bearer ${credentials.accessToken}` } },
-              { name: 'X-API-Key', headers: { 'x-api-key': credentials.apiKey } },
-            ];
-            for (const variant of variants) {
-              log(`app (${backend.name}): me with ${variant.name}`);
-              const result = await measure({
-                url: `${server.origin}/graphql`,
-                headers: variant.headers,
-                body: JSON.stringify({ query: ME_QUERY, operationName: 'Me' }),
-                verify: jsonBody((body) => body.data?.me?.id === credentials.userId && body.data.me.email === credentials.email),
-              }, server.pid);
-              rows.push(row(`app ${backend.name}: me, ${variant.name}`, result, server.pid, baseline));
-            }
-          },
-        );
-      } finally {
-        await release();
-      }
-    }
-  } finally {
-    await Promise.all(backends.map((backend) => backend.close()));
-  }
+  await forEachBackend(skipped, (backend, env) =>
+    withServer(
+      () => startApp({ ...PRODUCTION_ENV, ...env }),
+      async (server) => {
+        const credentials = await signUp(server.origin);
+        const variants: { name: string; headers: Record<string, string> }[] = [
+          { name: 'Bearer JWT', headers: { authorization: `Bearer ${credentials.accessToken}` } },
+          { name: 'X-API-Key', headers: { 'x-api-key': credentials.apiKey } },
+        ];
+        for (const variant of variants) {
+          log(`app (${backend.name}): me with ${variant.name}`);
+          const result = await measure({
+            url: `${server.origin}/graphql`,
+            headers: variant.headers,
+            body: JSON.stringify({ query: ME_QUERY, operationName: 'Me' }),
+            verify: jsonBody((body) => body.data?.me?.id === credentials.userId && body.data.me.email === credentials.email),
+          }, server.pid);
+          rows.push(row(`app ${backend.name}: me, ${variant.name}`, result, server.pid, baseline));
+        }
+      },
+    ),
+  );
   return { connections: CONNECTIONS, rows, skipped };
 }
 

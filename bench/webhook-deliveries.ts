@@ -11,7 +11,7 @@ import { ReplayWebhookDeliveries } from '../test/support/delivery-operations.ts'
 import { signUpTenant } from '../test/support/fixtures.ts';
 import { startServer, withServer, type ServerChild } from './support/processes.ts';
 import { fixed, ratio, table } from './support/table.ts';
-import { embedded, postgresAndRedis, PRODUCTION_ENV, startApp, type Backend } from './support/targets.ts';
+import { forEachBackend, PRODUCTION_ENV, startApp } from './support/targets.ts';
 import { arrivals, bareSignedPosts, percentile, resetReceiver, throughput, waitForArrivals, type Arrival } from './support/webhook-load.ts';
 
 /** The worker's default attempts in flight per instance, reached with 16 endpoints at the default 4 each. */
@@ -43,23 +43,12 @@ export async function webhookDeliveries(log: (line: string) => void): Promise<De
       const baseline = await bareSignedPosts(`${receiver.origin}/baseline`, QUEUED, CONCURRENCY);
       const rows: DeliveryRow[] = [{ target: 'baseline: bare signed POST loop', deliveries: QUEUED, perSecond: baseline, ratio: 1, latencyMs: null }];
       const skipped: string[] = [];
-      const backends: Backend[] = [embedded];
-      const external = await postgresAndRedis();
-      if (typeof external === 'string') skipped.push(external);
-      else backends.push(external);
-      try {
-        for (const backend of backends) {
-          const { env, release } = await backend.prepare();
-          try {
-            const appEnv = { ...PRODUCTION_ENV, ...env, ALLOW_PRIVATE_URLS: '127.0.0.1' };
-            await withServer(() => startApp(appEnv), async (app) => rows.push(...(await measureApp(backend.name, app, receiver, baseline, log))));
-          } finally {
-            await release();
-          }
-        }
-      } finally {
-        await Promise.all(backends.map((backend) => backend.close()));
-      }
+      await forEachBackend(skipped, (backend, env) => {
+        const appEnv = { ...PRODUCTION_ENV, ...env, ALLOW_PRIVATE_URLS: '127.0.0.1' };
+        return withServer(() => startApp(appEnv), async (app) => {
+          rows.push(...(await measureApp(backend.name, app, receiver, baseline, log)));
+        });
+      });
       return { concurrency: CONCURRENCY, rows, skipped };
     },
   );

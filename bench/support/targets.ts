@@ -66,3 +66,29 @@ export async function signUp(origin: string): Promise<Credentials> {
   const { key } = await createKey(client, token);
   return { userId: user.id, email, accessToken: token, apiKey: key };
 }
+
+/**
+ * Runs `measure` once per available backend with a fresh environment for the app, and names
+ * in `skipped` the backends this machine cannot run; releases and closes everything afterwards.
+ */
+export async function forEachBackend(
+  skipped: string[],
+  measure: (backend: Backend, env: Record<string, string>) => Promise<void>,
+): Promise<void> {
+  const backends: Backend[] = [embedded];
+  const external = await postgresAndRedis();
+  if (typeof external === 'string') skipped.push(external);
+  else backends.push(external);
+  try {
+    for (const backend of backends) {
+      const { env, release } = await backend.prepare();
+      try {
+        await measure(backend, env);
+      } finally {
+        await release();
+      }
+    }
+  } finally {
+    await Promise.all(backends.map((backend) => backend.close()));
+  }
+}
