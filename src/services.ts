@@ -40,7 +40,7 @@ export function createServices(deps: {
   const revocations = new Revocations(pubsub, logger.child({ service: 'revocations' }));
   const apiKeys = new ApiKeysService(prisma, outbox, audit, revocations);
   const outbound = new OutboundHttp({ allowPrivate: config.allowPrivateUrls, userAgent: 'convo-graph-webhooks/1.0' });
-  const webhookEndpoints = new WebhookEndpointsService(prisma, outbox, outbound);
+  const webhookEndpoints = new WebhookEndpointsService(prisma, outbox, outbound, audit);
   const auth = new AuthService({
     prisma,
     accessTokens,
@@ -65,7 +65,7 @@ export function createServices(deps: {
     outbound,
     webhookEndpoints,
     webhookDeliveries: new WebhookDeliveriesService(prisma, pubsub, webhookEndpoints, deps.wakeDeliveryWorker),
-    interactions: new InteractionsService(prisma, outbox),
-    serviceClients: new ServiceClientsService(prisma, outbox, webhookEndpoints),
+    interactions: new InteractionsService(prisma, outbox, audit),
+    serviceClients: new ServiceClientsService(prisma, outbox, webhookEndpoints, audit),
   };
 }

@@ -8,6 +8,7 @@ import { collect, errorCode, wsClient, type GraphQLResult } from './support/clie
 import { bodyOf } from './support/deliveries.ts';
 import { addMember, createKey, eventually, PASSWORD, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
 import {
+  AuditEvents,
   DeregisterServiceClient,
   DeleteWebhookEndpoint,
   UpdateWebhookEndpoint,
@@ -213,6 +214,9 @@ for (const backend of backends()) {
       await delivered(target, 'enabled again');
       assert.deepEqual(await texts(token), ['enabled again']);
       assert.deepEqual(deliveredTexts(target), ['enabled again']);
+      const { auditEvents } = await app.client.data(AuditEvents, { first: 20 }, { token });
+      const audited = auditEvents.edges.map((edge) => edge.node.type).filter((type) => type.startsWith('SERVICE_'));
+      assert.deepEqual(audited, ['SERVICE_ENABLED', 'SERVICE_DISABLED', 'SERVICE_CLIENT_REGISTERED']);
     });
 
     it('lets members register and read interactions, and only admins manage clients and the service', async () => {

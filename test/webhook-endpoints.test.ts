@@ -5,6 +5,7 @@ import { startApp, type RunningApp } from './support/app.ts';
 import { errorCode, type GraphQLResult } from './support/client.ts';
 import { addMember, createKey, PASSWORD, signUpTenant } from './support/fixtures.ts';
 import {
+  AuditEvents,
   CreateWebhookEndpoint,
   DeleteWebhookEndpoint,
   Login,
@@ -36,6 +37,25 @@ for (const backend of backends()) {
       assert.equal(errorCode(result), 'BAD_USER_INPUT', `${what}: ${JSON.stringify(result.errors)}`);
       assert.equal(result.errors?.[0]?.extensions?.field, field, what);
     };
+
+    it('records who created, changed, rotated and deleted an endpoint in the audit log, without its secret', async () => {
+      const { token, user } = await signUpTenant(app.client);
+      const { endpoint, secret } = await created(token);
+      await app.client.data(UpdateWebhookEndpoint, { id: endpoint.id, input: { isActive: false } }, { token });
+      const { rotateWebhookSecret } = await app.client.data(RotateWebhookSecret, { id: endpoint.id }, { token });
+      await app.client.data(DeleteWebhookEndpoint, { id: endpoint.id }, { token });
+      const { auditEvents } = await app.client.data(AuditEvents, { first: 4 }, { token });
+      const events = auditEvents.edges.map((edge) => edge.node);
+      assert.deepEqual(
+        events.map((event) => event.type),
+        ['WEBHOOK_ENDPOINT_DELETED', 'WEBHOOK_SECRET_ROTATED', 'WEBHOOK_ENDPOINT_UPDATED', 'WEBHOOK_ENDPOINT_CREATED'],
+      );
+      for (const event of events) {
+        assert.deepEqual(event.actor, { type: 'USER', id: user.id });
+        assert.equal((event.data as { endpointId: string }).endpointId, endpoint.id);
+        assert.ok(!JSON.stringify(event.data).includes(secret) && !JSON.stringify(event.data).includes(rotateWebhookSecret.secret));
+      }
+    });
 
     it('creates, lists newest first, reads, updates and deletes an endpoint', async () => {
       const { token } = await signUpTenant(app.client);

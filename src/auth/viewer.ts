@@ -23,6 +23,8 @@ export function hasScope(viewer: Viewer, scope: Scope): boolean {
   return viewer.credential.kind === 'session' || viewer.credential.scopes.includes(scope);
 }
 
+export type Actor = ReturnType<typeof actorOf>;
+
 /** For the audit log: who did it, as it should read there. */
 export function actorOf(viewer: Viewer) {
   return viewer.credential.kind === 'apiKey'

@@ -14,6 +14,14 @@ export const auditEventTypeDescriptions = {
   API_KEY_UPDATED: describe("An API key's name, scopes or expiry changed."),
   API_KEY_DEACTIVATED: describe('An API key was deactivated.'),
   API_KEY_DELETED: describe('An API key was deleted.'),
+  WEBHOOK_ENDPOINT_CREATED: describe('A webhook endpoint was created.'),
+  WEBHOOK_ENDPOINT_UPDATED: describe("A webhook endpoint's URL, events, description or state changed."),
+  WEBHOOK_ENDPOINT_DELETED: describe('A webhook endpoint was deleted.'),
+  WEBHOOK_SECRET_ROTATED: describe("A webhook endpoint's signing secret was rotated."),
+  SERVICE_CLIENT_REGISTERED: describe('A service client was registered.'),
+  SERVICE_CLIENT_DEREGISTERED: describe('A service client was deregistered.'),
+  SERVICE_ENABLED: describe('The interaction service was enabled.'),
+  SERVICE_DISABLED: describe('The interaction service was disabled.'),
 } as const;
 
 export type AuditEventType = keyof typeof auditEventTypeDescriptions;

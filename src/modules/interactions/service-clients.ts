@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { isAdmin, type Viewer } from '../../auth/viewer.ts';
+import { actorOf, isAdmin, type Viewer } from '../../auth/viewer.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { Projection } from '../../db/projection.ts';
 import type { Outbox } from '../../events/outbox.ts';
 import { AppError, badInput, conflict, forbidden, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient, ServiceClient } from '../../generated/prisma/client.ts';
 import { displayName, parseInput } from '../../validation.ts';
+import type { AuditService } from '../audit/service.ts';
 import type { WebhookEndpointsService } from '../webhooks/endpoints-service.ts';
 
 const registerInput = z.object({ clientId: displayName(100), webhookUrl: z.string().nullish() });
@@ -24,6 +25,7 @@ export class ServiceClientsService {
     private readonly prisma: PrismaClient,
     private readonly outbox: Outbox,
     private readonly endpoints: Pick<WebhookEndpointsService, 'validate' | 'createInUnit' | 'deleteInUnit'>,
+    private readonly audit: AuditService,
   ) {}
 
   /** Newest first; admins only. */
@@ -41,6 +43,8 @@ export class ServiceClientsService {
     return this.outbox.transaction(async (unit) => {
       // The client first: a taken clientId is then the error, rather than whatever the endpoint might say.
       const serviceClient = await insert(unit.tx, tenantId, clientId);
+      const data = { clientId, webhookUrl: endpoint?.url ?? null };
+      await this.audit.write({ tenantId, type: 'SERVICE_CLIENT_REGISTERED', ...actorOf(viewer), data }, unit);
       if (endpoint == null) return { serviceClient, signingSecret: null };
       const { endpoint: created, secret } = await this.endpoints.createInUnit(tenantId, endpoint, unit);
       const linked = await unit.tx.serviceClient.update({ where: { id: serviceClient.id }, data: { endpointId: created.id } });
@@ -58,6 +62,7 @@ export class ServiceClientsService {
       const { count } = client ? await unit.tx.serviceClient.deleteMany({ where: { id: client.id } }) : { count: 0 };
       if (!client || count === 0) throw notFound('Service client');
       if (client.endpointId) await this.endpoints.deleteInUnit(tenantId, client.endpointId, unit);
+      await this.audit.write({ tenantId, type: 'SERVICE_CLIENT_DEREGISTERED', ...actorOf(viewer), data: { clientId } }, unit);
       return client.id;
     });
   }

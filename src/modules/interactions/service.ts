@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { isAdmin, type Viewer } from '../../auth/viewer.ts';
+import { actorOf, isAdmin, type Viewer } from '../../auth/viewer.ts';
 import type { Outbox } from '../../events/outbox.ts';
 import { AppError, forbidden } from '../../errors.ts';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, parseInput, withoutNul } from '../../validation.ts';
+import type { AuditService } from '../audit/service.ts';
 import { toMessage } from './messages.ts';
 
 /** Callers' clocks drift: a moment a little ahead of ours is still plausibly "now" to them. */
@@ -34,6 +35,7 @@ export class InteractionsService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly outbox: Outbox,
+    private readonly audit: AuditService,
   ) {}
 
   /** Stores an interaction and emits `interaction.created` in one transaction; refused while disabled. */
@@ -62,12 +64,11 @@ export class InteractionsService {
   async setEnabled(viewer: Viewer, enabled: boolean): Promise<ServiceStatus> {
     if (!isAdmin(viewer)) throw forbidden('Only admins can enable or disable the interaction service');
     const { tenantId } = viewer;
-    const state = await this.prisma.serviceState.upsert({
-      where: { tenantId },
-      create: { tenantId, enabled },
-      update: { enabled },
+    return this.outbox.transaction(async (unit) => {
+      const state = await unit.tx.serviceState.upsert({ where: { tenantId }, create: { tenantId, enabled }, update: { enabled } });
+      await this.audit.write({ tenantId, type: enabled ? 'SERVICE_ENABLED' : 'SERVICE_DISABLED', ...actorOf(viewer) }, unit);
+      return { enabled: state.enabled, updatedAt: state.updatedAt };
     });
-    return { enabled: state.enabled, updatedAt: state.updatedAt };
   }
 
   private async statusIn(db: Prisma.TransactionClient, tenantId: string): Promise<ServiceStatus> {

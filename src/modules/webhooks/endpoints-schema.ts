@@ -1,3 +1,4 @@
+import { actorOf } from '../../auth/viewer.ts';
 import { eventCatalogue, webhookEventTypes } from '../../events/catalogue.ts';
 import type { WebhookEndpoint } from '../../generated/prisma/client.ts';
 import { builder } from '../../schema/builder.ts';
@@ -110,7 +111,7 @@ builder.mutationFields((t) => ({
     description: `Registers an endpoint and answers its signing secret, once. At most ${MAX_ENDPOINTS_PER_TENANT} per team (CONFLICT beyond).`,
     authScopes: { scope: 'webhooks:manage' },
     args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true }) },
-    resolve: (_root, { input }, { services, viewer }) => services.webhookEndpoints.create(viewer!.tenantId, input),
+    resolve: (_root, { input }, { services, viewer }) => services.webhookEndpoints.create(viewer!.tenantId, input, actorOf(viewer!)),
   }),
   updateWebhookEndpoint: t.prismaField({
     type: 'WebhookEndpoint',
@@ -121,19 +122,19 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: UpdateWebhookEndpointInput, required: true }),
     },
     resolve: (_query, _root, { id, input }, { services, viewer }) =>
-      services.webhookEndpoints.update(viewer!.tenantId, String(id), input),
+      services.webhookEndpoints.update(viewer!.tenantId, String(id), input, actorOf(viewer!)),
   }),
   deleteWebhookEndpoint: t.id({
     description: 'Deletes an endpoint and its delivery history; answers its id.',
     authScopes: { scope: 'webhooks:manage' },
     args: { id: t.arg.id({ required: true, description: 'The endpoint.' }) },
-    resolve: (_root, { id }, { services, viewer }) => services.webhookEndpoints.delete(viewer!.tenantId, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.webhookEndpoints.delete(viewer!.tenantId, String(id), actorOf(viewer!)),
   }),
   rotateWebhookSecret: t.field({
     type: RotateWebhookSecretPayload,
     description: 'Gives an endpoint a new signing secret; deliveries carry both signatures for 24 hours.',
     authScopes: { scope: 'webhooks:manage' },
     args: { id: t.arg.id({ required: true, description: 'The endpoint.' }) },
-    resolve: (_root, { id }, { services, viewer }) => services.webhookEndpoints.rotateSecret(viewer!.tenantId, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.webhookEndpoints.rotateSecret(viewer!.tenantId, String(id), actorOf(viewer!)),
   }),
 }));

@@ -6,6 +6,9 @@ import { AppError, badInput, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient, WebhookEndpoint } from '../../generated/prisma/client.ts';
 import { OutboundError, type OutboundHttp } from '../../outbound/http-client.ts';
 import { parseInput, withoutNul } from '../../validation.ts';
+import type { Actor } from '../../auth/viewer.ts';
+import type { AuditService } from '../audit/service.ts';
+import type { AuditEventType } from '../audit/messages.ts';
 import { generateWebhookSecret, PREVIOUS_SECRET_GRACE_MS } from './secrets.ts';
 
 /** Each endpoint is signed, retried and watched separately; a tenant needing more is probably leaking them. */
@@ -42,6 +45,7 @@ export class WebhookEndpointsService {
     private readonly prisma: PrismaClient,
     private readonly outbox: Outbox,
     private readonly outbound: OutboundHttp,
+    private readonly audit: AuditService,
   ) {}
 
   /** Newest first. */
@@ -56,9 +60,13 @@ export class WebhookEndpointsService {
   }
 
   /** Creates an endpoint; its secret is in the answer and nowhere else, ever. */
-  async create(tenantId: string, input: CreateWebhookEndpointInput): Promise<CreatedEndpoint> {
+  async create(tenantId: string, input: CreateWebhookEndpointInput, actor: Actor): Promise<CreatedEndpoint> {
     const valid = await this.validate(input);
-    return this.outbox.transaction((unit) => this.insert(tenantId, valid, unit));
+    return this.outbox.transaction(async (unit) => {
+      const created = await this.insert(tenantId, valid, unit);
+      await this.audited('WEBHOOK_ENDPOINT_CREATED', created.endpoint, actor, unit);
+      return created;
+    });
   }
 
   /**
@@ -69,16 +77,17 @@ export class WebhookEndpointsService {
     return this.insert(tenantId, valid, unit);
   }
 
-  async update(tenantId: string, id: string, input: UpdateWebhookEndpointInput): Promise<WebhookEndpoint> {
+  async update(tenantId: string, id: string, input: UpdateWebhookEndpointInput, actor: Actor): Promise<WebhookEndpoint> {
     const parsed = parseInput(updateInput, input);
     const newEvents = parsed.events ? knownEvents(parsed.events) : undefined;
     const newUrl = parsed.url ? await this.reachableUrl(parsed.url) : undefined;
-    return this.outbox.transaction(async ({ tx }) => {
+    return this.outbox.transaction(async (unit) => {
+      const { tx } = unit;
       const current = await this.lockOwned(tx, tenantId, id);
       if (newUrl || newEvents) await refuseIfServiceClients(tx, id, 'change its url or events');
       const enabling = parsed.isActive === true && !current.isActive;
       const disabling = parsed.isActive === false && current.isActive;
-      return tx.webhookEndpoint.update({
+      const updated = await tx.webhookEndpoint.update({
         where: { id },
         data: {
           // A new URL, like re-enabling, starts with a clean record instead of inheriting old failures.
@@ -89,14 +98,19 @@ export class WebhookEndpointsService {
           ...(disabling ? { isActive: false, disabledReason: MANUALLY_DISABLED } : {}),
         },
       });
+      await this.audited('WEBHOOK_ENDPOINT_UPDATED', updated, actor, unit);
+      return updated;
     });
   }
 
   /** Deletes an endpoint with its deliveries; answers its id. */
-  delete(tenantId: string, id: string): Promise<string> {
+  delete(tenantId: string, id: string, actor: Actor): Promise<string> {
     return this.outbox.transaction(async (unit) => {
       await refuseIfServiceClients(unit.tx, id, 'delete it');
-      return this.deleteInUnit(tenantId, id, unit);
+      const endpoint = await this.lockOwned(unit.tx, tenantId, id);
+      await this.deleteInUnit(tenantId, id, unit);
+      await this.audited('WEBHOOK_ENDPOINT_DELETED', endpoint, actor, unit);
+      return id;
     });
   }
 
@@ -107,9 +121,10 @@ export class WebhookEndpointsService {
   }
 
   /** Replaces the secret; the old one keeps signing beside it for 24 h, so receivers can switch without losing events. */
-  rotateSecret(tenantId: string, id: string): Promise<CreatedEndpoint> {
+  rotateSecret(tenantId: string, id: string, actor: Actor): Promise<CreatedEndpoint> {
     const secret = generateWebhookSecret();
-    return this.outbox.transaction(async ({ tx }) => {
+    return this.outbox.transaction(async (unit) => {
+      const { tx } = unit;
       const current = await this.lockOwned(tx, tenantId, id);
       const endpoint = await tx.webhookEndpoint.update({
         where: { id },
@@ -119,8 +134,14 @@ export class WebhookEndpointsService {
           previousSecretExpiresAt: new Date(Date.now() + PREVIOUS_SECRET_GRACE_MS),
         },
       });
+      await this.audited('WEBHOOK_SECRET_ROTATED', endpoint, actor, unit);
       return { endpoint, secret };
     });
+  }
+
+  private async audited(type: AuditEventType, endpoint: WebhookEndpoint, actor: Actor, unit: UnitOfWork) {
+    const data = { endpointId: endpoint.id, url: endpoint.url, events: endpoint.events, isActive: endpoint.isActive };
+    await this.audit.write({ tenantId: endpoint.tenantId, type, ...actor, data }, unit);
   }
 
   async validate(input: CreateWebhookEndpointInput): Promise<ValidEndpoint> {
