@@ -6,7 +6,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { Context } from '../schema/context.ts';
 import type { Services } from '../services.ts';
-import { createCookieJar, type CookieJar } from './cookies.ts';
+import { createCookieJar } from './cookies.ts';
 
 /** What the HTTP server or the WebSocket server knows about a request before GraphQL runs. */
 export type TransportContext = {
@@ -64,5 +64,3 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string | nu
   if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0]!.trim();
   return req.socket.remoteAddress ?? null;
 }
-
-export type { CookieJar };

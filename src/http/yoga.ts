@@ -13,7 +13,7 @@ import { useErrorMapping } from './use-error-mapping.ts';
 import { useResponseCookies } from './use-response-cookies.ts';
 
 /** Limits that keep one operation from costing the server more than a page of work. */
-export const operationLimits = { maxDepth: 12, maxAliases: 20, maxCost: 5000, maxTokens: 2000 };
+const operationLimits = { maxDepth: 12, maxAliases: 20, maxCost: 5000, maxTokens: 2000 };
 
 /**
  * An operation over a limit is a validation failure like any other: reported to the validation

@@ -118,22 +118,19 @@ export class ApiKeysService {
 
   private async touch(key: ApiKey) {
     const now = new Date();
-    if (key.lastUsedAt && now.getTime() - key.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
-    const { count: firstUse } = await this.prisma.apiKey.updateMany({
-      where: { id: key.id, lastUsedAt: null },
-      data: { lastUsedAt: now },
-    });
-    if (firstUse === 1) {
-      await this.audit.record({
-        tenantId: key.tenantId,
-        type: 'API_KEY_FIRST_USED',
-        actorType: 'API_KEY',
-        actorId: key.id,
-        data: { apiKeyId: key.id, name: key.name },
-      });
+    if (key.lastUsedAt) {
+      if (now.getTime() - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+        await this.prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } });
+      }
       return;
     }
-    await this.prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } });
+    // Concurrent first requests race for the null; only the one that wins it records the first use.
+    await this.outbox.transaction(async (unit) => {
+      const { count } = await unit.tx.apiKey.updateMany({ where: { id: key.id, lastUsedAt: null }, data: { lastUsedAt: now } });
+      if (count === 0) return;
+      const data = { apiKeyId: key.id, name: key.name };
+      await this.audit.write({ tenantId: key.tenantId, type: 'API_KEY_FIRST_USED', actorType: 'API_KEY', actorId: key.id, data }, unit);
+    });
   }
 
   /** Scopes the viewer may put on a key: ones they hold, and (for another user's key) ones its owner's role allows. */
