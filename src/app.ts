@@ -3,11 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { createMemoryFailureCounter, createRedisFailureCounter } from './auth/rate-limiter.ts';
 import type { Config } from './config.ts';
+import type { PrismaClient } from './generated/prisma/client.ts';
 import { createDatabase, type Database } from './db/client.ts';
 import { migrate } from './db/migrate.ts';
 import { Dispatcher } from './events/dispatcher.ts';
 import { Outbox } from './events/outbox.ts';
 import { GRAPHQL_PATH } from './http/cookies.ts';
+import { isDemoAgentUrl } from './http/demo-agent.ts';
 import { createRequestHandler } from './http/routes.ts';
 import { serveGraphQLOverWebSocket } from './http/websocket.ts';
 import { createGraphQLServer } from './http/yoga.ts';
@@ -17,7 +19,7 @@ import { createMemoryPubSub } from './pubsub/memory.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import { createRedisPubSub } from './pubsub/redis.ts';
 import { connectRedis, type RedisConnections } from './redis.ts';
-import { createServices } from './services.ts';
+import { createServices, type Services } from './services.ts';
 
 const LOGIN_WINDOW_SECONDS = 60;
 /** How long in-flight HTTP requests may take to finish once shutdown starts. */
@@ -32,6 +34,8 @@ export type App = {
   start(): Promise<{ url: string; port: number }>;
   /** Stops accepting, closes sockets with 1001, drains requests, closes the database and Redis. */
   stop(): Promise<void>;
+  /** The started app's database client: for test fixtures of what no API writes, never for app code. */
+  prisma(): PrismaClient;
 };
 
 export function buildApp(config: Config, logger: Logger): App {
@@ -42,7 +46,10 @@ export function buildApp(config: Config, logger: Logger): App {
   let deliveryWorker: DeliveryWorker | undefined;
   let server: Server | undefined;
   let wsServer: WebSocketServer | undefined;
+  let replies: Services['replies'] | undefined;
   let shuttingDown = false;
+  /** Known once listening (PORT=0 picks one). */
+  let listeningPort: number | undefined;
 
   async function start() {
     database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
@@ -58,10 +65,22 @@ export function buildApp(config: Config, logger: Logger): App {
     dispatcher = new Dispatcher({ prisma: database.prisma, pubsub, logger, onDeliveriesScheduled: wakeDeliveryWorker });
     const events = dispatcher;
     const outbox = new Outbox(database.prisma, () => events.wake());
-    const services = createServices({ config, prisma: database.prisma, pubsub, outbox, loginFailures, logger, wakeDeliveryWorker });
+    const services = createServices({
+      config,
+      prisma: database.prisma,
+      pubsub,
+      outbox,
+      loginFailures,
+      redis: redis?.commands,
+      logger,
+      wakeDeliveryWorker,
+      isOwnEndpoint: (url) => config.demoAgent && listeningPort !== undefined && isDemoAgentUrl(url, listeningPort),
+    });
+    replies = services.replies;
     deliveryWorker = new DeliveryWorker({ prisma: database.prisma, outbox, http: services.outbound, settings: config.webhooks, logger });
     dispatcher.start();
     deliveryWorker.start();
+    replies.start();
     const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, secureCookies: config.secureCookies });
 
     const db = database;
@@ -71,6 +90,8 @@ export function buildApp(config: Config, logger: Logger): App {
         logger,
         maxBodyBytes: config.maxBodyBytes,
         trustProxy: config.trustProxy,
+        avatars: services.agents,
+        demoAgent: config.demoAgent,
         isShuttingDown: () => shuttingDown,
         checkReadiness: async () => {
           await db.ping();
@@ -87,6 +108,7 @@ export function buildApp(config: Config, logger: Logger): App {
       listening.listen(config.port, config.host, () => resolve());
     });
     const { port } = listening.address() as AddressInfo;
+    listeningPort = port;
     const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}${GRAPHQL_PATH}`;
     logger.info({ url, database: database.kind, pubsub: redis ? 'redis' : 'memory' }, 'ready');
     return { url, port };
@@ -95,7 +117,8 @@ export function buildApp(config: Config, logger: Logger): App {
   async function stop() {
     if (shuttingDown) return;
     shuttingDown = true;
-    await Promise.all([closeHttp(server), closeWebSockets(wsServer)]);
+    // Replies end (as FAILED) while streams drain, so that their followers get the last event.
+    await Promise.all([closeHttp(server), closeWebSockets(wsServer), replies?.stop()]);
     await deliveryWorker?.stop();
     await dispatcher?.stop();
     await pubsub?.close();
@@ -104,7 +127,12 @@ export function buildApp(config: Config, logger: Logger): App {
     logger.info('stopped');
   }
 
-  return { start, stop };
+  const prisma = () => {
+    if (!database) throw new Error('The app has not started');
+    return database.prisma;
+  };
+
+  return { start, stop, prisma };
 }
 
 /**

@@ -31,6 +31,7 @@ const envSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   LOGIN_MAX_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(5),
   GRAPHIQL: booleanish.optional(),
+  DEMO_AGENT: booleanish.optional(),
   WEBHOOK_RETRY_SCHEDULE: csv
     .transform((delays) => delays.map(Number))
     .pipe(z.array(z.number().int('must be whole seconds').min(0).max(7 * 86_400)).min(1, 'needs at least one delay'))
@@ -38,6 +39,9 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().min(0.001).default(120),
   WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  AGENT_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  AGENT_MAX_DURATION_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
+  AGENT_HISTORY_MESSAGES: z.coerce.number().int().min(1).max(1000).default(50),
 });
 
 export type Config = {
@@ -65,7 +69,17 @@ export type Config = {
     /** Attempts in flight at once per endpoint, per instance. */
     endpointConcurrency: number;
   };
+  agents: {
+    /** Longest wait for the agent's first byte, and then between two pieces of its answer. */
+    idleTimeoutMs: number;
+    /** Longest a whole reply may take. */
+    maxDurationMs: number;
+    /** How many of the chat's latest messages the agent is sent. */
+    historyMessages: number;
+  };
   graphiql: boolean;
+  /** Serve the built-in demo agent on POST /demo-agent (see src/http/demo-agent.ts). */
+  demoAgent: boolean;
   /** Cookies get `Secure` in production, where the API is behind HTTPS. */
   secureCookies: boolean;
 };
@@ -116,9 +130,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       disableAfterMs: values.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
       endpointConcurrency: values.WEBHOOK_ENDPOINT_CONCURRENCY,
     },
+    agents: {
+      idleTimeoutMs: values.AGENT_IDLE_TIMEOUT_MS,
+      maxDurationMs: values.AGENT_MAX_DURATION_MS,
+      historyMessages: values.AGENT_HISTORY_MESSAGES,
+    },
     graphiql: values.GRAPHIQL ?? values.NODE_ENV !== 'production',
+    demoAgent: values.DEMO_AGENT ?? values.NODE_ENV !== 'production',
     secureCookies: values.NODE_ENV === 'production',
   };
+}
+
+/** The demo admin's password for `npm run seed` (SEED_PASSWORD), a setting of the seed alone, not of the app. */
+export function loadSeedPassword(env: Record<string, string | undefined> = process.env): string | undefined {
+  return stripEmpty(env).SEED_PASSWORD;
 }
 
 function stripEmpty(env: Record<string, string | undefined>) {

@@ -7,9 +7,13 @@ import type { PrismaClient } from './generated/prisma/client.ts';
 import type { Outbox } from './events/outbox.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeysService } from './modules/api-keys/service.ts';
+import { AgentsService } from './modules/agents/service.ts';
 import { AuditService } from './modules/audit/service.ts';
 import { RefreshTokens } from './modules/auth/refresh-tokens.ts';
 import { AuthService } from './modules/auth/service.ts';
+import { ChatsService } from './modules/chats/chats-service.ts';
+import { ChatHistoryService } from './modules/chats/history-service.ts';
+import { createConversations } from './modules/chats/streaming/index.ts';
 import { InteractionsService } from './modules/interactions/service.ts';
 import { ServiceClientsService } from './modules/interactions/service-clients.ts';
 import { TenantsService } from './modules/tenants/service.ts';
@@ -18,6 +22,7 @@ import { WebhookDeliveriesService } from './modules/webhooks/deliveries-service.
 import { WebhookEndpointsService } from './modules/webhooks/endpoints-service.ts';
 import { OutboundHttp } from './outbound/http-client.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
+import type { Redis } from 'ioredis';
 
 export type Services = ReturnType<typeof createServices>;
 
@@ -28,9 +33,13 @@ export function createServices(deps: {
   pubsub: PubSub;
   outbox: Outbox;
   loginFailures: FailureCounter;
+  /** The shared command connection, when instances share Redis. */
+  redis?: Redis;
   logger: Logger;
   /** Tells this instance's webhook delivery worker that a delivery is due now. */
   wakeDeliveryWorker: () => void;
+  /** Endpoints of this server that agents may call although loopback (the built-in demo agent). */
+  isOwnEndpoint?: (url: URL) => boolean;
 }) {
   const { config, prisma, pubsub, outbox, loginFailures, logger } = deps;
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
@@ -53,6 +62,7 @@ export function createServices(deps: {
     audit,
     revocations,
   });
+  const replies = createConversations({ config, prisma, outbox, pubsub, redis: deps.redis, logger, isOwnEndpoint: deps.isOwnEndpoint });
   return {
     pubsub,
     credentials: new CredentialResolver(accessTokens, apiKeys),
@@ -67,5 +77,10 @@ export function createServices(deps: {
     webhookDeliveries: new WebhookDeliveriesService(prisma, pubsub, webhookEndpoints, deps.wakeDeliveryWorker),
     interactions: new InteractionsService(prisma, outbox, audit),
     serviceClients: new ServiceClientsService(prisma, outbox, webhookEndpoints, audit),
+    agents: new AgentsService(prisma, outbox, outbound, audit),
+    chats: new ChatsService(prisma),
+    chatHistory: new ChatHistoryService(prisma),
+    conversations: replies.conversations,
+    replies,
   };
 }

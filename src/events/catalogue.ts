@@ -10,7 +10,8 @@ export const eventCatalogue = {
   'agent.created': { webhook: true, description: 'An agent was created.' },
   'agent.updated': { webhook: true, description: 'An agent was changed.' },
   'agent.deleted': { webhook: true, description: 'An agent was deleted.' },
-  'chat.message.completed': { webhook: true, description: "An assistant reply finished streaming." },
+  'chat.message.completed': { webhook: true, description: 'An assistant reply finished streaming.' },
+  'chat.message.failed': { webhook: true, description: 'An assistant reply failed; `error` says why.' },
   'session.status_changed': { webhook: true, description: "A channel session's status changed." },
   'lead.created': { webhook: true, description: 'A lead was created.' },
   'lead.updated': { webhook: true, description: 'A lead was changed.' },
@@ -18,6 +19,8 @@ export const eventCatalogue = {
   'endpoint.disabled': { webhook: true, description: 'A webhook endpoint was disabled after failing too long.' },
   'webhook.test': { webhook: true, description: 'A test event sent with `sendTestWebhook`.' },
   'webhook.delivery_updated': { webhook: false, description: 'A webhook delivery was attempted or finished.' },
+  'chat.message_created': { webhook: false, description: 'A message was added to a chat.' },
+  'chat.message_updated': { webhook: false, description: 'A chat message reached its final status.' },
   'audit.event_created': { webhook: false, description: 'An audit event was recorded.' },
 } as const satisfies Record<string, { webhook: boolean; description: string }>;
 

@@ -1,14 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.ts';
+import { AVATAR_PATH_PREFIX, MAX_AVATAR_BYTES } from '../modules/agents/avatar.ts';
+import type { AgentsService } from '../modules/agents/service.ts';
 import { clientIp, REQUEST_ID_HEADER, requestIdOf } from './context.ts';
+import { GRAPHQL_PATH } from './cookies.ts';
+import { DEMO_AGENT_PATH, serveDemoAgent } from './demo-agent.ts';
 import type { GraphQLServer } from './yoga.ts';
+
+/** A GraphQL multipart request may carry an avatar; the rest of its body (operations, map, boundaries) is small. */
+const MAX_UPLOAD_BODY_BYTES = MAX_AVATAR_BYTES + 1024 * 1024;
+const AVATAR_PATH = new RegExp(`^${AVATAR_PATH_PREFIX}([0-9a-f-]{36})/([0-9a-f]{64})$`);
 
 type RouteDependencies = {
   yoga: GraphQLServer;
   logger: Logger;
   maxBodyBytes: number;
   trustProxy: boolean;
+  avatars: Pick<AgentsService, 'findAvatar'>;
+  /** Serve the built-in demo agent (DEMO_AGENT). */
+  demoAgent: boolean;
   /** Resolves when the database (and Redis, when configured) answer; rejects otherwise. */
   checkReadiness(): Promise<void>;
   isShuttingDown(): boolean;
@@ -28,14 +39,18 @@ export function createRequestHandler(deps: RouteDependencies) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = requestIdOf(req, randomUUID);
     res.setHeader(REQUEST_ID_HEADER, requestId);
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
 
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') return ready(res, deps);
+    const avatar = AVATAR_PATH.exec(path);
+    if (avatar && (req.method === 'GET' || req.method === 'HEAD')) return serveAvatar(req, res, deps, avatar[1]!, avatar[2]!);
+    if (deps.demoAgent && path === DEMO_AGENT_PATH) return serveDemoAgent(req, res);
 
+    const maxBodyBytes = isUpload(req, path) ? Math.max(deps.maxBodyBytes, MAX_UPLOAD_BODY_BYTES) : deps.maxBodyBytes;
     const declaredLength = Number(req.headers['content-length'] ?? 0);
-    if (declaredLength > deps.maxBodyBytes) {
-      return sendError(res, 413, 'BAD_USER_INPUT', `Request body is larger than ${deps.maxBodyBytes} bytes`);
+    if (declaredLength > maxBodyBytes) {
+      return sendError(res, 413, 'BAD_USER_INPUT', `Request body is larger than ${maxBodyBytes} bytes`);
     }
     if (req.headers['transfer-encoding'] && req.method !== 'GET') {
       return sendError(res, 411, 'BAD_USER_INPUT', 'Send the body with a Content-Length');
@@ -59,4 +74,30 @@ async function ready(res: ServerResponse, deps: RouteDependencies) {
     deps.logger.warn({ err: error }, 'readiness check failed');
     sendJson(res, 503, { status: 'unavailable' });
   }
+}
+
+function isUpload(req: IncomingMessage, path: string): boolean {
+  return path === GRAPHQL_PATH && req.method === 'POST' && /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
+}
+
+/** Avatars are public by their unguessable, content-addressed URL, so browsers load them in <img> without credentials. */
+async function serveAvatar(req: IncomingMessage, res: ServerResponse, deps: RouteDependencies, agentId: string, sha256: string) {
+  let avatar;
+  try {
+    avatar = await deps.avatars.findAvatar(agentId, sha256);
+  } catch (error) {
+    deps.logger.error({ err: error }, 'could not read an avatar');
+    return sendError(res, 503, 'INTERNAL_SERVER_ERROR', 'The avatar cannot be read right now');
+  }
+  if (!avatar) return sendError(res, 404, 'NOT_FOUND', 'Avatar not found');
+  const etag = `"${sha256}"`;
+  const headers = {
+    'content-type': avatar.mimeType,
+    'cache-control': 'public, max-age=31536000, immutable',
+    'x-content-type-options': 'nosniff',
+    etag,
+  };
+  if (req.headers['if-none-match'] === etag) return res.writeHead(304, headers).end();
+  res.writeHead(200, { ...headers, 'content-length': avatar.bytes.byteLength });
+  res.end(req.method === 'HEAD' ? undefined : avatar.bytes);
 }

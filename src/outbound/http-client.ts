@@ -39,6 +39,8 @@ export type OutboundHttpOptions = {
   /** Hosts or addresses that may be reached although private (ALLOW_PRIVATE_URLS). */
   allowPrivate: readonly string[];
   userAgent: string;
+  /** URLs of this server itself (the built-in demo agent) that may be reached although private. */
+  isOwnEndpoint?: (url: URL) => boolean;
 };
 
 /**
@@ -115,26 +117,41 @@ export class OutboundHttp {
   /** Sends a request and hands back the answer as a stream (for streamed replies); the caller consumes or destroys it. */
   open(raw: string, init: OutboundRequest): Promise<IncomingMessage> {
     const url = this.parseUrl(raw);
+    const own = this.options.isOwnEndpoint?.(url) ?? false;
     // Node connects to a literal address without a lookup, so those are checked here.
     const literal = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(literal) && !this.policy.isAllowed(literal, literal)) {
+    if (!own && isIP(literal) && !this.policy.isAllowed(literal, literal)) {
       return Promise.reject(new OutboundError('blocked_address', `${literal} is a private or reserved address`));
     }
-    const signals = [AbortSignal.timeout(init.timeoutMs), ...(init.signal ? [init.signal] : [])];
-    const signal = AbortSignal.any(signals);
+    // A plain timer, not AbortSignal.timeout + AbortSignal.any: on Node 20 such a combined signal
+    // can be collected while the request runs, and then the timeout never fires.
+    const controller = new AbortController();
+    const { signal } = controller;
+    const timer = setTimeout(() => controller.abort(), init.timeoutMs);
+    const abortWithCaller = () => controller.abort();
+    init.signal?.addEventListener('abort', abortWithCaller, { once: true });
+    if (init.signal?.aborted) controller.abort();
+    const release = () => {
+      clearTimeout(timer);
+      init.signal?.removeEventListener('abort', abortWithCaller);
+    };
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const request = send(url, {
         method: init.method ?? 'POST',
         headers: { 'user-agent': this.options.userAgent, ...init.headers },
-        lookup: this.guardedLookup,
+        lookup: own ? undefined : this.guardedLookup,
         signal,
       });
       request.once('response', (response) => {
         signal.addEventListener('abort', () => response.destroy(failureOf(signal, init.signal)), { once: true });
+        response.once('close', release);
         resolve(response);
       });
-      request.once('error', (error) => reject(error instanceof OutboundError ? error : failureOf(signal, init.signal, error)));
+      request.once('error', (error) => {
+        release();
+        reject(error instanceof OutboundError ? error : failureOf(signal, init.signal, error));
+      });
       request.end(init.body);
     });
   }

@@ -1,4 +1,5 @@
 import type { DomainEventMessage } from '../events/messages.ts';
+import type { StreamEventMessage, TypingMessage } from '../modules/chats/streaming/stream-event.ts';
 
 /**
  * Every topic and the JSON payload it carries. Payloads cross Redis as JSON,
@@ -9,15 +10,33 @@ export type PubSubEvents = {
   domainEvent: DomainEventMessage;
   /** A credential stopped working: open WebSocket connections that used it must close. */
   credentialRevoked: { apiKeyId?: string; sessionId?: string };
+  /** One piece of an assistant reply, keyed by the message id. */
+  messageStream: StreamEventMessage;
+  /** Someone asked to stop a reply; the instance generating it aborts. Keyed by the message id. */
+  messageCancelRequested: { messageId: string };
+  /** Someone is typing in a chat, keyed by the chat id. */
+  chatTyping: TypingMessage;
 };
 
 export type PubSubEvent = keyof PubSubEvents;
+
+export type Unlisten = () => Promise<void>;
 
 /** Topics always carry the tenant, so a subscriber can only ever hear its own tenant. */
 export interface PubSub {
   /** `key` narrows a topic further, e.g. to one event type. */
   publish<E extends PubSubEvent>(event: E, tenantId: string, payload: PubSubEvents[E], key?: string): Promise<void>;
   subscribe<E extends PubSubEvent>(event: E, tenantId: string, key?: string): AsyncIterable<PubSubEvents[E]>;
+  /**
+   * Calls `handler` for every message; resolves once the subscription is live, so whatever is
+   * published after that is heard (what `subscribe` cannot promise, being lazy).
+   */
+  listen<E extends PubSubEvent>(
+    event: E,
+    tenantId: string,
+    key: string | undefined,
+    handler: (payload: PubSubEvents[E]) => void,
+  ): Promise<Unlisten>;
   close(): Promise<void>;
 }
 

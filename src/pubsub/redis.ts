@@ -15,6 +15,11 @@ export function createRedisPubSub(connections: { publisher: Redis; subscriber: R
     subscribe(event, tenantId, key) {
       return inner.asyncIterableIterator(topicOf(event, tenantId, key)) as AsyncIterable<never>;
     },
+    async listen(event, tenantId, key, handler) {
+      // Resolves after Redis acknowledged the SUBSCRIBE (or at once when the channel already had one).
+      const id = await inner.subscribe(topicOf(event, tenantId, key), handler as (payload: unknown) => void);
+      return async () => inner.unsubscribe(id);
+    },
     async close() {
       await inner.close();
     },

@@ -1,5 +1,6 @@
 import { buildApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
+import type { PrismaClient } from '../../src/generated/prisma/client.ts';
 import { createLogger } from '../../src/logger.ts';
 import { GraphQLClient } from './client.ts';
 
@@ -10,6 +11,8 @@ export type RunningApp = {
   /** ws://127.0.0.1:<port>/graphql */
   wsUrl: string;
   client: GraphQLClient;
+  /** The app's own database client, for fixtures of what no API writes (e.g. chat-seed.ts). */
+  prisma(): PrismaClient;
   stop(): Promise<void>;
 };
 
@@ -31,6 +34,7 @@ export async function startApp(env: Record<string, string>): Promise<RunningApp>
     origin,
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     client: new GraphQLClient(origin),
+    prisma: () => app.prisma(),
     stop: () => app.stop(),
   };
 }

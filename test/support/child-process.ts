@@ -140,7 +140,8 @@ async function waitUntilReady(name: string, service: Service, probe: () => Promi
   }
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on now (the OS may hand it out again later). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -81,6 +81,7 @@ export function collect<Data, Variables extends Record<string, unknown>>(
 ) {
   const events: Data[] = [];
   const errors: unknown[] = [];
+  let completed = false;
   let waiters: (() => void)[] = [];
   const notify = () => {
     for (const wake of waiters) wake();
@@ -98,28 +99,43 @@ export function collect<Data, Variables extends Record<string, unknown>>(
         errors.push(error);
         notify();
       },
-      complete: notify,
+      complete: () => {
+        completed = true;
+        notify();
+      },
     },
   );
+  const waitFor = async (done: () => boolean, timeoutMs: number, what: string) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!done() && errors.length === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what} (got ${events.length} events)`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    if (errors.length) throw new Error(`subscription failed: ${JSON.stringify(errors)}`);
+  };
   return {
     events,
     errors,
     unsubscribe,
+    /** Whether the server ended the subscription. */
+    get completed() {
+      return completed;
+    },
+    /** Waits until the server ends the subscription, and answers every event it sent. */
+    async untilComplete(timeoutMs = 5000): Promise<Data[]> {
+      await waitFor(() => completed, timeoutMs, 'the subscription to complete');
+      return events;
+    },
     /** Waits until at least `count` events or an error arrived, or fails after `timeoutMs`. */
     async next(count: number, timeoutMs = 5000): Promise<Data[]> {
-      const deadline = Date.now() + timeoutMs;
-      while (events.length < count && errors.length === 0) {
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`timed out waiting for ${count} events (got ${events.length})`);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, left);
-          waiters.push(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
-      if (errors.length) throw new Error(`subscription failed: ${JSON.stringify(errors)}`);
+      await waitFor(() => events.length >= count || completed, timeoutMs, `${count} events`);
       return events;
     },
   };

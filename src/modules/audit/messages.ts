@@ -22,6 +22,9 @@ export const auditEventTypeDescriptions = {
   SERVICE_CLIENT_DEREGISTERED: describe('A service client was deregistered.'),
   SERVICE_ENABLED: describe('The interaction service was enabled.'),
   SERVICE_DISABLED: describe('The interaction service was disabled.'),
+  AGENT_CREATED: describe('An agent was created.'),
+  AGENT_UPDATED: describe("An agent was changed; `data.fields` names what changed (`avatar` for its picture), never the token's value."),
+  AGENT_DELETED: describe('An agent was deleted.'),
 } as const;
 
 export type AuditEventType = keyof typeof auditEventTypeDescriptions;

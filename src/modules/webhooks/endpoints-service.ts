@@ -4,7 +4,8 @@ import { isWebhookEventType } from '../../events/catalogue.ts';
 import type { Outbox, UnitOfWork } from '../../events/outbox.ts';
 import { AppError, badInput, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient, WebhookEndpoint } from '../../generated/prisma/client.ts';
-import { OutboundError, type OutboundHttp } from '../../outbound/http-client.ts';
+import type { OutboundHttp } from '../../outbound/http-client.ts';
+import { reachableUserUrl } from '../../outbound/user-url.ts';
 import { parseInput, withoutNul } from '../../validation.ts';
 import type { Actor } from '../../auth/viewer.ts';
 import type { AuditService } from '../audit/service.ts';
@@ -80,7 +81,7 @@ export class WebhookEndpointsService {
   async update(tenantId: string, id: string, input: UpdateWebhookEndpointInput, actor: Actor): Promise<WebhookEndpoint> {
     const parsed = parseInput(updateInput, input);
     const newEvents = parsed.events ? knownEvents(parsed.events) : undefined;
-    const newUrl = parsed.url ? await this.reachableUrl(parsed.url) : undefined;
+    const newUrl = parsed.url ? await reachableUserUrl(this.outbound, 'url', parsed.url) : undefined;
     return this.outbox.transaction(async (unit) => {
       const { tx } = unit;
       const current = await this.lockOwned(tx, tenantId, id);
@@ -147,7 +148,7 @@ export class WebhookEndpointsService {
   async validate(input: CreateWebhookEndpointInput): Promise<ValidEndpoint> {
     const parsed = parseInput(createInput, input);
     const valid = { events: knownEvents(parsed.events ?? []), description: parsed.description ?? null, sessionId: parsed.sessionId ?? null };
-    return { ...valid, url: await this.reachableUrl(parsed.url) };
+    return { ...valid, url: await reachableUserUrl(this.outbound, 'url', parsed.url) };
   }
 
   private async insert(tenantId: string, data: ValidEndpoint, { tx }: UnitOfWork) {
@@ -163,14 +164,6 @@ export class WebhookEndpointsService {
   }
 
   /** Checks the URL as a delivery would reach it, so a private target is refused now rather than at every attempt. */
-  private async reachableUrl(raw: string): Promise<string> {
-    try {
-      return (await this.outbound.assertReachable(raw)).href;
-    } catch (error) {
-      if (error instanceof OutboundError) throw badInput('url', `url: ${error.message}`);
-      throw error;
-    }
-  }
 
   /** Locks the endpoint for the rest of the transaction, so that concurrent rotations and updates see each other's result. */
   private async lockOwned(tx: Prisma.TransactionClient, tenantId: string, id: string): Promise<WebhookEndpoint> {

@@ -1,0 +1,123 @@
+import { builder } from '../../schema/builder.ts';
+import { avatarPath, MAX_AVATAR_BYTES } from './avatar.ts';
+import { withAvatarHash } from './messages.ts';
+
+/** Agents are part of what the whole team works with: changing them is an admin's decision. */
+const adminWrite = { $all: { admin: true, scope: 'agents:write' } } as const;
+
+const AgentRef = builder.prismaObject('Agent', {
+  description: 'An AI agent that answers chats: its brain is an HTTP webhook (n8n style) that receives the conversation.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Stable identifier.' }),
+    name: t.exposeString('name', { description: 'What users see it called.' }),
+    description: t.exposeString('description', { nullable: true, description: 'What the agent is for.' }),
+    webhookUrl: t.exposeString('webhookUrl', { description: 'Where each message of a chat is POSTed for the agent to answer.' }),
+    hasWebhookToken: t.boolean({
+      description: 'Whether calls to the webhook carry `Authorization: Bearer <webhookToken>`. The token itself is never shown.',
+      select: { webhookToken: true },
+      resolve: (agent) => agent.webhookToken !== null,
+    }),
+    systemPrompt: t.exposeString('systemPrompt', { nullable: true, description: 'Instructions sent to the webhook with every conversation.' }),
+    config: t.expose('config', { type: 'JSON', description: 'Free-form settings (a JSON object) sent to the webhook with every conversation.' }),
+    isActive: t.exposeBoolean('isActive', { description: 'Inactive agents are left out of `agents` unless asked for.' }),
+    avatarUrl: t.string({
+      nullable: true,
+      description:
+        "Path of the agent's picture on this server (e.g. /avatars/agents/<id>/<sha256>), loadable without credentials " +
+        'and cacheable for good: a new picture gets a new URL. Null when it has none.',
+      select: withAvatarHash,
+      resolve: (agent) => (agent.avatar ? avatarPath(agent.id, agent.avatar.sha256) : null),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the agent was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the agent, or its picture, last changed.' }),
+  }),
+});
+
+const CreateAgentInput = builder.inputType('CreateAgentInput', {
+  description: 'A new agent.',
+  fields: (t) => ({
+    name: t.string({ required: true, description: '1 to 100 characters, not only whitespace.' }),
+    description: t.string({ description: 'What the agent is for, at most 1000 characters.' }),
+    webhookUrl: t.string({ required: true, description: 'An http(s) URL without credentials, reachable on a public address.' }),
+    webhookToken: t.string({
+      description: 'Sent as `Authorization: Bearer <token>` to the webhook: 1 to 1000 printable ASCII characters, no spaces. Write-only.',
+    }),
+    systemPrompt: t.string({ description: 'Instructions for the agent, at most 20000 characters.' }),
+    config: t.field({ type: 'JSON', description: 'A JSON object of settings for the webhook, at most 64 KB; defaults to {}.' }),
+    isActive: t.boolean({ description: 'Defaults to true.' }),
+  }),
+});
+
+const UpdateAgentInput = builder.inputType('UpdateAgentInput', {
+  description: 'Changes to an agent; omitted fields stay as they are.',
+  fields: (t) => ({
+    name: t.string({ description: 'New name, as at creation.' }),
+    description: t.string({ description: 'New description; null to clear it.' }),
+    webhookUrl: t.string({ description: 'New webhook URL, checked as at creation.' }),
+    webhookToken: t.string({ description: 'New token, as at creation; null to stop sending one.' }),
+    systemPrompt: t.string({ description: 'New instructions; null to clear them.' }),
+    config: t.field({ type: 'JSON', description: 'New settings, replacing the old ones: a JSON object, at most 64 KB.' }),
+    isActive: t.boolean({ description: 'False hides the agent from `agents` (unless asked for); true shows it again.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  agents: t.prismaField({
+    type: ['Agent'],
+    description: "The team's agents, by name.",
+    authScopes: { scope: 'agents:read' },
+    args: { includeInactive: t.arg.boolean({ defaultValue: false, description: 'Also list inactive agents.' }) },
+    resolve: (query, _root, { includeInactive }, { services, viewer }) =>
+      services.agents.list(viewer!.tenantId, includeInactive === true, query),
+  }),
+  agent: t.prismaField({
+    type: 'Agent',
+    nullable: true,
+    description: 'One agent, active or not; NOT_FOUND when the team has none with this id.',
+    authScopes: { scope: 'agents:read' },
+    args: { id: t.arg.id({ required: true, description: 'The agent.' }) },
+    resolve: (query, _root, { id }, { services, viewer }) => services.agents.get(viewer!.tenantId, String(id), query),
+  }),
+}));
+
+builder.mutationFields((t) => {
+  const agentId = () => t.arg.id({ required: true, description: 'The agent.' });
+  return {
+    createAgent: t.field({
+      type: AgentRef,
+      description: 'Creates an agent and sends `agent.created` to webhook endpoints. Admins only.',
+      authScopes: adminWrite,
+      args: { input: t.arg({ type: CreateAgentInput, required: true }) },
+      resolve: (_root, { input }, { services, viewer }) => services.agents.create(viewer!, input),
+    }),
+    updateAgent: t.field({
+      type: AgentRef,
+      description: 'Changes an agent and sends `agent.updated` to webhook endpoints. Admins only.',
+      authScopes: adminWrite,
+      args: { id: agentId(), input: t.arg({ type: UpdateAgentInput, required: true }) },
+      resolve: (_root, { id, input }, { services, viewer }) => services.agents.update(viewer!, String(id), input),
+    }),
+    deleteAgent: t.id({
+      description: "Deletes an agent and answers its id; its chats keep their history but take no new messages. Admins only.",
+      authScopes: adminWrite,
+      args: { id: agentId() },
+      resolve: (_root, { id }, { services, viewer }) => services.agents.delete(viewer!, String(id)),
+    }),
+    uploadAgentAvatar: t.field({
+      type: AgentRef,
+      description:
+        `Sets the agent's picture from a file sent as a GraphQL multipart request: a PNG, JPEG, GIF or WebP image ` +
+        `(judged by its content) of at most ${MAX_AVATAR_BYTES} bytes. Sends \`agent.updated\`. Admins only.`,
+      authScopes: adminWrite,
+      args: { id: agentId(), file: t.arg({ type: 'File', required: true, description: 'The image.' }) },
+      resolve: (_root, { id, file }, { services, viewer }) => services.agents.setAvatar(viewer!, String(id), file),
+    }),
+    removeAgentAvatar: t.field({
+      type: AgentRef,
+      description: "Removes the agent's picture, if it has one; sends `agent.updated` when it had. Admins only.",
+      authScopes: adminWrite,
+      args: { id: agentId() },
+      resolve: (_root, { id }, { services, viewer }) => services.agents.removeAvatar(viewer!, String(id)),
+    }),
+  };
+});

@@ -1,0 +1,94 @@
+import type { IncomingMessage } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
+import { OutboundError } from '../../../outbound/http-client.ts';
+import { ReplyContent } from './content.ts';
+import { replyParser } from './detect.ts';
+import { failed, type Ending } from './parser.ts';
+import type { AgentCall, AgentCallerLimits, AgentReplyOutcome, StreamingHttp } from './types.ts';
+import { tookTooLong, Watchdog } from './watchdog.ts';
+
+/**
+ * Calls an agent's webhook and turns its answer (SSE, n8n's NDJSON, a JSON or text body) into
+ * deltas and one outcome.
+ */
+export class AgentCaller {
+  constructor(
+    private readonly http: StreamingHttp,
+    private readonly limits: AgentCallerLimits,
+  ) {}
+
+  /** Reports each piece of the reply to `onDelta` as it arrives. Never rejects: every failure is an outcome. */
+  async call(call: AgentCall, onDelta: (delta: string) => void): Promise<AgentReplyOutcome> {
+    const content = new ReplyContent(this.limits.maxContentChars, onDelta);
+    const watchdog = new Watchdog(this.limits, call.signal);
+    let response: IncomingMessage | undefined;
+    let ending: Ending;
+    try {
+      response = await this.http.open(call.url, {
+        method: 'POST',
+        headers: headersFor(call.token),
+        body: JSON.stringify(call.body),
+        timeoutMs: this.limits.maxDurationMs,
+        signal: watchdog.signal,
+      });
+      const opened = response;
+      // OutboundHttp destroys the answer on abort itself; this covers any other StreamingHttp.
+      watchdog.signal.addEventListener('abort', () => opened.destroy(), { once: true });
+      watchdog.heard(false);
+      ending = watchdog.stop ?? (await this.read(response, watchdog, content));
+    } catch (error) {
+      ending = watchdog.stop ?? endingOf(error, this.limits.maxDurationMs);
+    } finally {
+      watchdog.dispose();
+      response?.destroy();
+    }
+    return { ...ending, content: content.text };
+  }
+
+  private async read(response: IncomingMessage, watchdog: Watchdog, content: ReplyContent): Promise<Ending> {
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status > 299) return failed(`The agent answered HTTP ${status}`);
+    const exceeded = failed(`The reply exceeded ${this.limits.maxContentChars} characters`);
+    const parser = replyParser(mediaType(response.headers['content-type']), content.add, this.limits.maxContentChars);
+    const decoder = new StringDecoder('utf8');
+    for await (const chunk of response as AsyncIterable<Buffer>) {
+      watchdog.heard(true);
+      const ending = parser.push(decoder.write(chunk));
+      if (content.exceeded) return exceeded;
+      if (ending) return ending;
+    }
+    // A body destroyed by the watchdog may end quietly instead of with an error.
+    if (watchdog.stop) return watchdog.stop;
+    const ending = parser.push(decoder.end()) ?? parser.end();
+    return content.exceeded ? exceeded : ending;
+  }
+}
+
+function headersFor(token: string | null): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    accept: 'text/event-stream, application/x-ndjson, application/json',
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  };
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Why a call broke off without the watchdog stopping it. OutboundError messages are safe to show. */
+function endingOf(error: unknown, maxDurationMs: number): Ending {
+  if (!(error instanceof OutboundError)) return failed('The connection to the agent broke off');
+  switch (error.kind) {
+    case 'aborted':
+      return { kind: 'cancelled' };
+    case 'timeout':
+      return tookTooLong(maxDurationMs);
+    case 'blocked_address':
+      return failed(`The agent's URL is not allowed: ${error.message}`);
+    case 'invalid_url':
+      return failed(`The agent's URL ${error.message}`);
+    default:
+      return failed(`The agent could not be reached: ${error.message}`);
+  }
+}

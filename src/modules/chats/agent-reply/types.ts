@@ -1,0 +1,41 @@
+import type { IncomingMessage } from 'node:http';
+import type { OutboundRequest } from '../../../outbound/http-client.ts';
+
+/** What an agent's webhook is sent for each reply (snake_case, as n8n workflows expect). */
+export type AgentRequestBody = {
+  messages: { role: 'user' | 'assistant' | 'system'; content: string }[];
+  system_prompt: string | null;
+  config: unknown;
+  chat_id: string;
+  message_id: string;
+};
+
+export type AgentCall = {
+  url: string;
+  /** Sent as `Authorization: Bearer <token>` when set. */
+  token: string | null;
+  body: AgentRequestBody;
+  /** Aborted by `cancelMessage` or by shutdown; the outcome is then `cancelled`. */
+  signal: AbortSignal;
+};
+
+/**
+ * How a reply ended. `content` is everything that arrived, also when it failed or was cancelled.
+ * `reason` is written for the user who sees the failed message (no stack traces, no secrets).
+ */
+export type AgentReplyOutcome =
+  | { kind: 'completed'; content: string }
+  | { kind: 'failed'; reason: string; content: string }
+  | { kind: 'cancelled'; content: string };
+
+export type AgentCallerLimits = {
+  /** Longest wait for the first byte of the answer, and then between two chunks. */
+  idleTimeoutMs: number;
+  /** Longest the whole exchange may take. */
+  maxDurationMs: number;
+  /** The most content a reply may have; beyond it the reply fails. */
+  maxContentChars: number;
+};
+
+/** The one thing the caller needs from the HTTP client (OutboundHttp satisfies it). */
+export type StreamingHttp = { open(url: string, init: OutboundRequest): Promise<IncomingMessage> };

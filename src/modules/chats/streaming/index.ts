@@ -1,0 +1,73 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../../../config.ts';
+import type { Outbox } from '../../../events/outbox.ts';
+import type { PrismaClient } from '../../../generated/prisma/client.ts';
+import type { Logger } from '../../../logger.ts';
+import { OutboundHttp } from '../../../outbound/http-client.ts';
+import type { PubSub } from '../../../pubsub/pubsub.ts';
+import { AgentCaller } from '../agent-reply/caller.ts';
+import { ConversationService } from '../conversation-service.ts';
+import { MessageStreams } from './message-streams.ts';
+import { ReplyEndings } from './reply-endings.ts';
+import { ReplyGenerator } from './reply-generator.ts';
+import { ReplyStore } from './reply-store.ts';
+import { MemoryStreamLog, RedisStreamLog } from './stream-log.ts';
+
+/** A reply's most content, in characters. */
+const MAX_REPLY_CHARS = 200_000;
+/** How long a finished stream stays replayable from the log (then from its row). */
+const FINISHED_STREAM_RETENTION_MS = 15 * 60_000;
+
+/** Wires sending, streaming and following chat messages, on Redis when there is one. */
+export function createConversations(deps: {
+  config: Config;
+  prisma: PrismaClient;
+  outbox: Outbox;
+  pubsub: PubSub;
+  redis?: Redis;
+  logger: Logger;
+  /** Endpoints of this server an agent may use although private (the built-in demo agent). */
+  isOwnEndpoint?: (url: URL) => boolean;
+}) {
+  const { config, prisma, outbox, pubsub, logger } = deps;
+  const retention = { activeMs: config.agents.maxDurationMs + 5 * 60_000, finishedMs: FINISHED_STREAM_RETENTION_MS };
+  const log = deps.redis ? new RedisStreamLog(deps.redis, retention) : new MemoryStreamLog(retention);
+  const streams = new MessageStreams(pubsub, log);
+  const store = new ReplyStore(prisma, outbox);
+  const replyLogger = logger.child({ service: 'replies' });
+  const endings = new ReplyEndings({ streams, store, logger: replyLogger, maxReplyMs: config.agents.maxDurationMs });
+  const http = new OutboundHttp({
+    allowPrivate: config.allowPrivateUrls,
+    userAgent: 'convo-graph-agents/1.0',
+    isOwnEndpoint: deps.isOwnEndpoint,
+  });
+  const caller = new AgentCaller(http, {
+    idleTimeoutMs: config.agents.idleTimeoutMs,
+    maxDurationMs: config.agents.maxDurationMs,
+    maxContentChars: MAX_REPLY_CHARS,
+  });
+  const generator = new ReplyGenerator({ caller, streams, endings, pubsub, logger: replyLogger });
+  const conversations = new ConversationService({
+    prisma,
+    outbox,
+    pubsub,
+    streams,
+    store,
+    generator,
+    endings,
+    historyMessages: config.agents.historyMessages,
+  });
+  return {
+    conversations,
+    /** Sweeps replies left streaming by a crashed instance. */
+    start: () => {
+      endings.startSweeping();
+      void endings.sweep();
+    },
+    /** Ends this instance's running replies (as FAILED) and stops sweeping. */
+    stop: async () => {
+      endings.stopSweeping();
+      await generator.stop();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import type { Logger } from '../../../logger.ts';
+import type { PubSub } from '../../../pubsub/pubsub.ts';
+import type { AgentCaller } from '../agent-reply/caller.ts';
+import type { AgentReplyOutcome, AgentRequestBody } from '../agent-reply/types.ts';
+import type { MessageStreams } from './message-streams.ts';
+import type { ReplyEndings } from './reply-endings.ts';
+import type { FinalState } from './reply-store.ts';
+import type { StreamEventMessage } from './stream-event.ts';
+
+export type ReplyJob = {
+  tenantId: string;
+  messageId: string;
+  agent: { webhookUrl: string; webhookToken: string | null };
+  body: AgentRequestBody;
+};
+
+const SHUTDOWN = 'shutdown';
+const SHUTDOWN_REASON = 'The server stopped while the agent was answering; send the message again';
+
+/**
+ * Runs assistant replies on this instance: calls the agent, streams every piece with a rising
+ * seq, then stores the final state and ends the stream. A reply runs to its end whoever
+ * listens; only `cancel` (from any instance) or shutdown stops it early.
+ */
+export class ReplyGenerator {
+  private readonly running = new Map<string, AbortController>();
+  private readonly finished = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deps: { caller: AgentCaller; streams: MessageStreams; endings: ReplyEndings; pubsub: PubSub; logger: Logger },
+  ) {}
+
+  start(job: ReplyJob): void {
+    const run = this.run(job).catch((error: unknown) =>
+      this.deps.logger.error({ err: error, messageId: job.messageId }, 'assistant reply failed unexpectedly'),
+    );
+    this.finished.add(run);
+    void run.finally(() => this.finished.delete(run));
+  }
+
+  /** Aborts a reply running here; false when this instance is not running it. */
+  cancelHere(messageId: string): boolean {
+    const controller = this.running.get(messageId);
+    controller?.abort('cancelled');
+    return controller !== undefined;
+  }
+
+  /** Ends every reply running here as FAILED (the user did not cancel them) and waits for them. */
+  async stop(): Promise<void> {
+    for (const controller of this.running.values()) controller.abort(SHUTDOWN);
+    await Promise.allSettled([...this.finished]);
+  }
+
+  private async run(job: ReplyJob): Promise<void> {
+    const { tenantId, messageId } = job;
+    const { caller, streams, endings, pubsub, logger } = this.deps;
+    const controller = new AbortController();
+    this.running.set(messageId, controller);
+    const unlisten = await pubsub
+      .listen('messageCancelRequested', tenantId, messageId, () => controller.abort('cancelled'))
+      .catch((error: unknown) => {
+        logger.error({ err: error, messageId }, 'cannot hear cancel requests from other instances for this reply');
+        return async () => {};
+      });
+    let seq = 0;
+    let published = Promise.resolve();
+    const emit = (event: Omit<StreamEventMessage, 'messageId' | 'seq'>) => {
+      const next = { ...event, messageId, seq: ++seq };
+      published = published
+        .then(() => streams.publish(tenantId, next))
+        .catch((error: unknown) => logger.error({ err: error, messageId }, 'could not publish a stream event'));
+    };
+    try {
+      emit({ type: 'STATUS', status: 'STREAMING' });
+      const outcome = await caller.call(
+        { url: job.agent.webhookUrl, token: job.agent.webhookToken, body: job.body, signal: controller.signal },
+        (delta) => emit({ type: 'TOKEN', status: 'STREAMING', delta }),
+      );
+      await published;
+      await endings.finish(tenantId, messageId, finalStateOf(outcome, controller.signal.reason, seq + 1));
+    } finally {
+      this.running.delete(messageId);
+      await unlisten().catch(() => {});
+    }
+  }
+}
+
+function finalStateOf(outcome: AgentReplyOutcome, abortReason: unknown, lastSeq: number): FinalState {
+  const { content } = outcome;
+  if (outcome.kind === 'completed') return { status: 'COMPLETED', content, error: null, lastSeq };
+  if (outcome.kind === 'failed') return { status: 'FAILED', content, error: outcome.reason, lastSeq };
+  return abortReason === SHUTDOWN
+    ? { status: 'FAILED', content, error: SHUTDOWN_REASON, lastSeq }
+    : { status: 'CANCELLED', content, error: null, lastSeq };
+}

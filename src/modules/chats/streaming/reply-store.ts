@@ -1,0 +1,61 @@
+import type { Outbox } from '../../../events/outbox.ts';
+import type { Message, MessageStatus, PrismaClient } from '../../../generated/prisma/client.ts';
+import { toMessageJson } from '../message-json.ts';
+import type { AgentRequestBody } from '../agent-reply/types.ts';
+
+export type FinalState = { status: Exclude<MessageStatus, 'STREAMING'>; content: string; error: string | null; lastSeq: number };
+
+const roleNames = { USER: 'user', ASSISTANT: 'assistant', SYSTEM: 'system' } as const;
+
+/** The database side of assistant replies: the history an agent is sent, and the final write. */
+export class ReplyStore {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /** The chat's latest finished messages, oldest first, as the agent is sent them. */
+  async history(chatId: string, limit: number): Promise<AgentRequestBody['messages']> {
+    const latest = await this.prisma.message.findMany({
+      where: { chatId, status: 'COMPLETED', content: { not: '' } },
+      orderBy: { id: 'desc' },
+      take: limit,
+      select: { role: true, content: true },
+    });
+    return latest.reverse().map(({ role, content }) => ({ role: roleNames[role], content }));
+  }
+
+  /**
+   * Writes a reply's final state, once: only a message still STREAMING is finished, so a
+   * generator and a forced cancel racing each other cannot both win. Null when another did
+   * (or the chat was deleted meanwhile).
+   */
+  finish(tenantId: string, messageId: string, final: FinalState): Promise<Message | null> {
+    const completedAt = new Date();
+    return this.outbox.transaction(async ({ tx, emitAll }) => {
+      const { count } = await tx.message.updateMany({
+        where: { id: messageId, tenantId, status: 'STREAMING' },
+        data: { ...final, completedAt },
+      });
+      if (count === 0) return null;
+      const message = await tx.message.findUniqueOrThrow({ where: { id: messageId } });
+      await tx.chat.update({ where: { id: message.chatId }, data: { lastMessageAt: completedAt } });
+      const data = toMessageJson(message);
+      const publicType = final.status === 'COMPLETED' ? 'chat.message.completed' : final.status === 'FAILED' ? 'chat.message.failed' : null;
+      await emitAll([
+        { tenantId, type: 'chat.message_updated', data },
+        ...(publicType ? [{ tenantId, type: publicType, data } as const] : []),
+      ]);
+      return message;
+    });
+  }
+
+  /** Replies still streaming although they started before `startedBefore`: their generator is gone. */
+  stale(startedBefore: Date) {
+    return this.prisma.message.findMany({
+      where: { status: 'STREAMING', createdAt: { lt: startedBefore } },
+      select: { id: true, tenantId: true },
+      take: 100,
+    });
+  }
+}
