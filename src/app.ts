@@ -46,7 +46,7 @@ export function buildApp(config: Config, logger: Logger): App {
   let deliveryWorker: DeliveryWorker | undefined;
   let server: Server | undefined;
   let wsServer: WebSocketServer | undefined;
-  let replies: Services['replies'] | undefined;
+  let replies: Services['replyLifecycle'] | undefined;
   let shuttingDown = false;
   /** Known once listening (PORT=0 picks one). */
   let listeningPort: number | undefined;
@@ -76,7 +76,7 @@ export function buildApp(config: Config, logger: Logger): App {
       wakeDeliveryWorker,
       isOwnEndpoint: (url) => config.demoAgent && listeningPort !== undefined && isDemoAgentUrl(url, listeningPort),
     });
-    replies = services.replies;
+    replies = services.replyLifecycle;
     deliveryWorker = new DeliveryWorker({ prisma: database.prisma, outbox, http: services.outbound, settings: config.webhooks, logger });
     dispatcher.start();
     deliveryWorker.start();
@@ -119,6 +119,8 @@ export function buildApp(config: Config, logger: Logger): App {
     shuttingDown = true;
     // Replies end (as FAILED) while streams drain, so that their followers get the last event.
     await Promise.all([closeHttp(server), closeWebSockets(wsServer), replies?.stop()]);
+    // A sendMessage that was still in flight may have started a reply meanwhile.
+    await replies?.stop();
     await deliveryWorker?.stop();
     await dispatcher?.stop();
     await pubsub?.close();

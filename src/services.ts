@@ -81,6 +81,6 @@ export function createServices(deps: {
     chats: new ChatsService(prisma),
     chatHistory: new ChatHistoryService(prisma),
     conversations: replies.conversations,
-    replies,
+    replyLifecycle: replies.lifecycle,
   };
 }

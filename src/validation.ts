@@ -1,3 +1,4 @@
+import type { Prisma } from './generated/prisma/client.ts';
 import { z } from 'zod';
 import { fromZodError } from './errors.ts';
 
@@ -25,3 +26,15 @@ export const withoutNul = (schema: z.ZodString) => schema.refine((value) => !val
 
 export const displayName = (max: number) =>
   withoutNul(z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
+
+/**
+ * A JSON object of at most `maxBytes` once serialised, as the JSON scalar delivers it (typed
+ * `unknown`). Postgres jsonb cannot hold U+0000, so that is refused here rather than failing there.
+ */
+export const jsonObject = (maxBytes: number) =>
+  z
+    .unknown()
+    .pipe(z.record(z.string(), z.json(), { error: 'must be a JSON object' }))
+    .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= maxBytes, `must be at most ${maxBytes} bytes as JSON`)
+    .refine((value) => !JSON.stringify(value).includes('\\u0000'), 'must not contain NUL characters')
+    .transform((value) => value as Prisma.InputJsonObject);

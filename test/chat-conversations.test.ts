@@ -80,6 +80,8 @@ for (const backend of backends()) {
       }
       const notObject = await app.client.request(SendMessage, { input: { chatId, content: 'hi', metadata: [1] } }, { token: admin.token });
       assert.equal(notObject.errors?.[0]?.extensions?.field, 'metadata');
+      const nul = await app.client.request(SendMessage, { input: { chatId, content: 'hi', metadata: { note: 'a\u0000b' } } }, { token: admin.token });
+      assert.deepEqual([errorCode(nul), nul.errors?.[0]?.extensions?.field], ['BAD_USER_INPUT', 'metadata']);
       assert.equal(await messageCount(admin.token, chatId), 0);
 
       const { sendMessage } = await app.client.data(SendMessage, { input: { chatId, content: 'ok' } }, { token: admin.token });

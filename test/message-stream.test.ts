@@ -13,6 +13,7 @@ import {
   send,
 } from './support/conversations.ts';
 import { eventually, sseSubscribe, signUpTenant } from './support/fixtures.ts';
+import { DeleteChat } from './support/chat-operations.ts';
 import { CancelMessage } from './support/stream-operations.ts';
 import { backends } from './support/services.ts';
 
@@ -168,6 +169,21 @@ for (const backend of backends()) {
 
       const again = await app.client.data(CancelMessage, { messageId: assistantMessage.id }, { token: admin.token });
       assert.equal(again.cancelMessage.status, 'CANCELLED', 'cancelling a finished reply answers it unchanged');
+    });
+
+    it('ends the stream of a reply whose chat is deleted while it streams', async () => {
+      const { chatId, agent } = await controlledChat(app, standin, admin.token);
+      const upstream = agent();
+      const { assistantMessage } = await send(app, admin.token, chatId);
+      await upstream.arrived;
+      const stream = followed(assistantMessage.id);
+      upstream.sendMany(['doomed ']);
+      await stream.next(2);
+      await app.client.data(DeleteChat, { id: chatId }, { token: admin.token });
+      upstream.end();
+      const last = (await stream.untilComplete()).at(-1)!.messageStream;
+      assert.deepEqual([last.type, last.status], ['ERROR', 'FAILED']);
+      assert.match(last.error ?? '', /chat was deleted/);
     });
 
     it('ends timeouts, non-2xx answers, malformed streams and unreachable agents in ERROR and FAILED', async () => {

@@ -6,7 +6,7 @@ import { forbidden, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { OutboundHttp } from '../../outbound/http-client.ts';
 import { reachableUserUrl } from '../../outbound/user-url.ts';
-import { displayName, parseInput, withoutNul } from '../../validation.ts';
+import { displayName, jsonObject, parseInput, withoutNul } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
 import { readAvatar, type Upload } from './avatar.ts';
 import { toMessage, withAvatarHash, type AgentWithAvatarHash } from './messages.ts';
@@ -15,12 +15,6 @@ const MAX_CONFIG_BYTES = 64 * 1024;
 
 /** The domain event each audited change of an agent emits. */
 const eventOf = { AGENT_CREATED: 'agent.created', AGENT_UPDATED: 'agent.updated', AGENT_DELETED: 'agent.deleted' } as const;
-
-/** Postgres cannot store U+0000 in text or jsonb: refuse it as input instead of failing in the database. */
-const hasNul = (value: unknown): boolean =>
-  typeof value === 'string'
-    ? value.includes('\u0000')
-    : typeof value === 'object' && value !== null && Object.entries(value).some(([key, item]) => hasNul(key) || hasNul(item));
 
 const name = displayName(100);
 const description = withoutNul(z.string().trim().max(1000, 'must be at most 1000 characters')).transform((text) => text || null);
@@ -31,11 +25,7 @@ const webhookToken = z
   .max(1000, 'must be at most 1000 characters')
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces, since it is sent in an HTTP header');
 const systemPrompt = withoutNul(z.string().max(20_000, 'must be at most 20000 characters')).transform((text) => (text.trim() ? text : null));
-const config = z
-  .unknown()
-  .pipe(z.record(z.string(), z.json(), { error: 'must be a JSON object' }))
-  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_CONFIG_BYTES, `must be at most ${MAX_CONFIG_BYTES} bytes as JSON`)
-  .refine((value) => !hasNul(value), 'must not contain NUL characters');
+const config = jsonObject(MAX_CONFIG_BYTES);
 
 const createInput = z.object({
   name,
@@ -185,8 +175,6 @@ export class AgentsService {
     await this.audit.write({ tenantId: agent.tenantId, type, ...actorOf(viewer), data }, unit);
     await unit.emit(agent.tenantId, eventOf[type], toMessage(agent));
   }
-
-  /** Checks the URL as a call to the agent would reach it, so a private target is refused now rather than at every reply. */
 
   /** Locks the agent for the rest of the transaction, so that concurrent changes and a deletion see each other's result. */
   private async lockOwned(tx: Prisma.TransactionClient, tenantId: string, id: string): Promise<AgentWithAvatarHash> {

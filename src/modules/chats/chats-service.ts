@@ -3,7 +3,7 @@ import type { Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
 import { badInput, notFound } from '../../errors.ts';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts';
-import { displayName, parseInput } from '../../validation.ts';
+import { displayName, jsonObject, parseInput } from '../../validation.ts';
 import { assertChatOwner, findVisibleChat, visibleChatsWhere } from './access.ts';
 
 export const DEFAULT_CHAT_TITLE = 'New chat';
@@ -12,14 +12,7 @@ const MAX_METADATA_BYTES = 16 * 1024;
 
 const title = displayName(200);
 
-// Typed `unknown` on the way in: it arrives as the JSON scalar, whatever the client sent.
-const metadata = z
-  .unknown()
-  .pipe(z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }))
-  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, 'must be at most 16 KB as JSON')
-  // Postgres jsonb cannot hold U+0000 in a string.
-  .refine((value) => !JSON.stringify(value).includes('\\u0000'), 'must not contain NUL characters')
-  .transform((value) => value as Prisma.InputJsonObject);
+const metadata = jsonObject(MAX_METADATA_BYTES);
 
 const createChatInput = z.object({
   agentId: z.string().min(1, 'must not be empty'),

@@ -6,12 +6,12 @@ import { AppError, badInput } from '../../errors.ts';
 import type { Message, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { PubSub } from '../../pubsub/pubsub.ts';
 import { AsyncQueue } from '../../pubsub/queue.ts';
-import { parseInput, withoutNul } from '../../validation.ts';
+import { jsonObject, parseInput, withoutNul } from '../../validation.ts';
 import { findVisibleChat, findVisibleMessage } from './access.ts';
 import { fromMessageJson, isFinal, toMessageJson, type MessageJson } from './message-json.ts';
 import type { MessageStreams } from './streaming/message-streams.ts';
 import type { ReplyEndings } from './streaming/reply-endings.ts';
-import type { ReplyGenerator } from './streaming/reply-generator.ts';
+import type { ReplyGenerator, ReplyJob } from './streaming/reply-generator.ts';
 import type { ReplyStore } from './streaming/reply-store.ts';
 import { isTerminal, terminalEventOf, type StreamEventMessage, type TypingMessage } from './streaming/stream-event.ts';
 
@@ -21,11 +21,7 @@ const sendInput = z.object({
     (text) => text.trim().length > 0,
     'must not be empty',
   ),
-  metadata: z
-    .unknown()
-    .refine((value) => value == null || (typeof value === 'object' && !Array.isArray(value)), 'must be a JSON object')
-    .refine((value) => value == null || JSON.stringify(value).length <= 16_384, 'must be at most 16 KB as JSON')
-    .optional(),
+  metadata: jsonObject(16_384).nullish(),
 });
 
 export type SendMessageInput = z.input<typeof sendInput>;
@@ -61,7 +57,7 @@ export class ConversationService {
   async send(viewer: Viewer, input: SendMessageInput) {
     const { chatId, content, metadata } = parseInput(sendInput, input);
     const { tenantId } = viewer;
-    const { userMessage, assistantMessage, agent } = await this.deps.outbox.transaction(async ({ tx, emitAll }) => {
+    const { userMessage, assistantMessage, job } = await this.deps.outbox.transaction(async ({ tx, emitAll }) => {
       const chat = await findVisibleChat(tx, viewer, chatId);
       const agent = chat.agentId ? await tx.agent.findFirst({ where: { id: chat.agentId, tenantId } }) : null;
       if (!agent) throw new AppError('CONFLICT', "This chat's agent was deleted; start a new chat to go on", { field: 'chatId' });
@@ -75,20 +71,21 @@ export class ConversationService {
       await emitAll(
         [userMessage, assistantMessage].map((message) => ({ tenantId, type: 'chat.message_created' as const, data: toMessageJson(message) })),
       );
-      return { userMessage, assistantMessage, agent };
+      const job: ReplyJob = {
+        tenantId,
+        messageId: assistantMessage.id,
+        agent,
+        body: {
+          messages: await this.deps.store.history(tx, chatId, this.deps.historyMessages),
+          system_prompt: agent.systemPrompt,
+          config: agent.config,
+          chat_id: chatId,
+          message_id: assistantMessage.id,
+        },
+      };
+      return { userMessage, assistantMessage, job };
     });
-    this.deps.generator.start({
-      tenantId,
-      messageId: assistantMessage.id,
-      agent,
-      body: {
-        messages: await this.deps.store.history(chatId, this.deps.historyMessages),
-        system_prompt: agent.systemPrompt,
-        config: agent.config,
-        chat_id: chatId,
-        message_id: assistantMessage.id,
-      },
-    });
+    this.deps.generator.start(job);
     return { userMessage, assistantMessage };
   }
 

@@ -163,8 +163,6 @@ export class WebhookEndpointsService {
     return { endpoint, secret };
   }
 
-  /** Checks the URL as a delivery would reach it, so a private target is refused now rather than at every attempt. */
-
   /** Locks the endpoint for the rest of the transaction, so that concurrent rotations and updates see each other's result. */
   private async lockOwned(tx: Prisma.TransactionClient, tenantId: string, id: string): Promise<WebhookEndpoint> {
     const locked = await tx.$queryRaw<{ id: string }[]>`

@@ -59,15 +59,20 @@ export function createConversations(deps: {
   });
   return {
     conversations,
-    /** Sweeps replies left streaming by a crashed instance. */
-    start: () => {
-      endings.startSweeping();
-      void endings.sweep();
-    },
-    /** Ends this instance's running replies (as FAILED) and stops sweeping. */
-    stop: async () => {
-      endings.stopSweeping();
-      await generator.stop();
+    lifecycle: {
+      /**
+       * Sweeps replies left streaming by a crashed instance. Without Redis this is the only
+       * instance, so every reply still streaming at start-up was left by its predecessor.
+       */
+      start: () => {
+        endings.startSweeping();
+        void endings.sweep(deps.redis ? undefined : new Date());
+      },
+      /** Ends this instance's running replies (as FAILED) and stops sweeping; safe to call again. */
+      stop: async () => {
+        endings.stopSweeping();
+        await generator.stop();
+      },
     },
   };
 }

@@ -1,13 +1,16 @@
 import type { PubSub } from '../../../pubsub/pubsub.ts';
 import { AsyncQueue } from '../../../pubsub/queue.ts';
 import { isTerminal, type StreamEventMessage } from './stream-event.ts';
-import type { StreamLog } from './stream-log.ts';
+import type { StreamLog, UnsequencedEvent } from './stream-log.ts';
+
+/** How often a follower that hears nothing asks the database whether its reply ended unheard. */
+const FINAL_RECHECK_MS = 30_000;
 
 /**
- * Publishes reply streams and follows them from any seq. Every event is logged before it is
- * published, so an event heard live is always already in the log: a follower that starts
- * listening, then reads the log, then switches to live events misses nothing, and drops by
- * `seq` what it got twice.
+ * Publishes reply streams and follows them from any seq. Every event is numbered and logged
+ * before it is published, so an event heard live is always already in the log: a follower
+ * that starts listening, then reads the log, then switches to live events misses nothing,
+ * and drops by `seq` what it got twice.
  */
 export class MessageStreams {
   constructor(
@@ -15,8 +18,21 @@ export class MessageStreams {
     private readonly log: StreamLog,
   ) {}
 
-  async publish(tenantId: string, event: StreamEventMessage): Promise<void> {
-    await this.log.append(tenantId, event);
+  /** Logs and publishes an event; null (nothing published) once the stream's end was claimed. */
+  async publish(tenantId: string, event: UnsequencedEvent): Promise<number | null> {
+    const seq = await this.log.append(tenantId, event);
+    if (seq !== null) await this.pubsub.publish('messageStream', tenantId, { ...event, seq }, event.messageId);
+    return seq;
+  }
+
+  /** Claims the right to end the stream: the seq its last event gets, or null when another claimed it. */
+  claimEnd(tenantId: string, messageId: string): Promise<number | null> {
+    return this.log.claimEnd(tenantId, messageId);
+  }
+
+  /** Logs and publishes the last event, once the end was claimed. */
+  async publishEnd(tenantId: string, event: StreamEventMessage): Promise<void> {
+    await this.log.appendEnd(tenantId, event);
     await this.pubsub.publish('messageStream', tenantId, event, event.messageId);
   }
 
@@ -26,9 +42,10 @@ export class MessageStreams {
   }
 
   /**
-   * The events after `afterSeq`, replayed then live, ending with the terminal event.
-   * `finalEvent` is asked once the replay is over without one: it answers the terminal event
-   * of a reply already finished (from the database), or null while it still streams.
+   * The events after `afterSeq`, replayed then live, ending with the last event. `finalEvent`
+   * answers the last event of a reply already finished (from the database), or null while it
+   * still streams; it is asked after the replay, and now and then while nothing is heard, so
+   * that a follower ends even if the last event was never published.
    */
   async follow(
     tenantId: string,
@@ -42,38 +59,43 @@ export class MessageStreams {
     const early: StreamEventMessage[] = [];
     let chain = Promise.resolve();
 
-    const queue = new AsyncQueue<StreamEventMessage>(() => unlisten());
+    const queue = new AsyncQueue<StreamEventMessage>(async () => {
+      clearInterval(recheck);
+      await unlisten();
+    });
     const deliver = (event: StreamEventMessage) => {
-      if (finished || event.seq <= lastSeq) return;
-      lastSeq = event.seq;
-      queue.push(event);
+      if (finished) return;
+      if (event.seq > lastSeq) {
+        lastSeq = event.seq;
+        queue.push(event);
+      }
       if (isTerminal(event)) {
         finished = true;
         queue.end();
       }
     };
+    const later = (work: () => Promise<void>) => {
+      chain = chain.then(work).catch((error: unknown) => queue.fail(error));
+    };
     // A hole means a live event overtook ones this follower never heard: fetch them from the log.
-    const onLive = (event: StreamEventMessage) => {
-      chain = chain.then(async () => {
+    const onLive = (event: StreamEventMessage) =>
+      later(async () => {
         if (event.seq > lastSeq + 1) for (const missed of await this.log.read(tenantId, messageId, lastSeq)) deliver(missed);
         deliver(event);
       });
+    const checkFinal = async () => {
+      const final = await finalEvent();
+      if (final) deliver(final);
     };
 
     const unlisten = await this.pubsub.listen('messageStream', tenantId, messageId, (event) =>
       live ? onLive(event) : early.push(event),
     );
+    const recheck = setInterval(() => later(checkFinal), FINAL_RECHECK_MS);
+    recheck.unref();
     try {
       for (const event of await this.log.read(tenantId, messageId, afterSeq)) deliver(event);
-      if (!finished) {
-        const final = await finalEvent();
-        if (final) deliver(final);
-        // A follower that already saw the last event gets nothing more: the stream just ends.
-        if (final && !finished) {
-          finished = true;
-          queue.end();
-        }
-      }
+      if (!finished) await checkFinal();
     } catch (error) {
       await queue.return();
       throw error;

@@ -2,14 +2,16 @@ import type { Message } from '../../../generated/prisma/client.ts';
 import type { Logger } from '../../../logger.ts';
 import type { MessageStreams } from './message-streams.ts';
 import type { FinalState, ReplyStore } from './reply-store.ts';
-import { terminalEventOf } from './stream-event.ts';
+import { terminalEventOf, type StreamEventMessage } from './stream-event.ts';
 
 const INTERRUPTED = 'The reply was interrupted (the server answering it stopped); send the message again';
+const CHAT_DELETED = 'The chat was deleted while the agent was answering';
 
 /**
- * How replies end: the final state is stored once, then the stream's last event is published.
- * Also ends replies whose generator is gone (an instance crashed, or a cancel found nobody
- * running it), from what their stream logged, so no stream is left hanging.
+ * How replies end. The end is claimed in the stream's log first, so that exactly one of the
+ * generator, a forced cancel and the sweeper ends a reply; the winner stores the final state
+ * and publishes the last event. Also ends replies whose generator is gone (an instance crashed,
+ * or a cancel found nobody running it), from what their stream logged.
  */
 export class ReplyEndings {
   private sweeper: NodeJS.Timeout | undefined;
@@ -18,19 +20,21 @@ export class ReplyEndings {
     private readonly deps: { streams: MessageStreams; store: ReplyStore; logger: Logger; maxReplyMs: number },
   ) {}
 
-  async finish(tenantId: string, messageId: string, final: FinalState): Promise<Message | null> {
-    const message = await this.deps.store.finish(tenantId, messageId, final);
-    if (!message) return null;
-    await this.deps.streams.publish(tenantId, terminalEventOf(message));
+  /** Null when another ended the reply first. */
+  async finish(tenantId: string, messageId: string, final: Omit<FinalState, 'lastSeq'>): Promise<Message | null> {
+    const { streams, store } = this.deps;
+    const seq = await streams.claimEnd(tenantId, messageId);
+    if (seq === null) return null;
+    const message = await store.finish(tenantId, messageId, { ...final, lastSeq: seq });
+    await streams.publishEnd(tenantId, message ? terminalEventOf(message) : await this.lastEventWithoutUpdate(tenantId, messageId, seq));
     return message;
   }
 
   /** Ends a reply that no generator runs any more, keeping what it streamed. */
   async endOrphan(tenantId: string, messageId: string, status: 'CANCELLED' | 'FAILED'): Promise<Message | null> {
     const logged = await this.deps.streams.logged(tenantId, messageId);
-    const content = logged.map((event) => (event.type === 'TOKEN' ? event.delta ?? '' : '')).join('');
-    const lastSeq = (logged.at(-1)?.seq ?? 0) + 1;
-    return this.finish(tenantId, messageId, { status, content, error: status === 'FAILED' ? INTERRUPTED : null, lastSeq });
+    const content = logged.map((event) => (event.type === 'TOKEN' ? (event.delta ?? '') : '')).join('');
+    return this.finish(tenantId, messageId, { status, content, error: status === 'FAILED' ? INTERRUPTED : null });
   }
 
   /** Every minute, fails replies that outlived the longest a reply may take. */
@@ -43,13 +47,19 @@ export class ReplyEndings {
     clearInterval(this.sweeper);
   }
 
-  async sweep(): Promise<void> {
-    const graceMs = 60_000;
+  /** Fails replies still streaming that started before `startedBefore` (default: too long ago to be running). */
+  async sweep(startedBefore = new Date(Date.now() - this.deps.maxReplyMs - 60_000)): Promise<void> {
     try {
-      const stale = await this.deps.store.stale(new Date(Date.now() - this.deps.maxReplyMs - graceMs));
-      for (const { tenantId, id } of stale) await this.endOrphan(tenantId, id, 'FAILED');
+      for (const { tenantId, id } of await this.deps.store.stale(startedBefore)) await this.endOrphan(tenantId, id, 'FAILED');
     } catch (error) {
       this.deps.logger.error({ err: error }, 'could not end interrupted replies');
     }
+  }
+
+  /** The last event when the row could not be finished: it is gone with its chat, or it was ended outside the log. */
+  private async lastEventWithoutUpdate(tenantId: string, messageId: string, seq: number): Promise<StreamEventMessage> {
+    const row = await this.deps.store.find(tenantId, messageId);
+    if (row) return { ...terminalEventOf(row), seq };
+    return { messageId, seq, type: 'ERROR', status: 'FAILED', error: CHAT_DELETED };
   }
 }

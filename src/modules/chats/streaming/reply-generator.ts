@@ -15,23 +15,26 @@ export type ReplyJob = {
 };
 
 const SHUTDOWN = 'shutdown';
+const ENDED_ELSEWHERE = 'ended elsewhere';
 const SHUTDOWN_REASON = 'The server stopped while the agent was answering; send the message again';
 
 /**
- * Runs assistant replies on this instance: calls the agent, streams every piece with a rising
- * seq, then stores the final state and ends the stream. A reply runs to its end whoever
- * listens; only `cancel` (from any instance) or shutdown stops it early.
+ * Runs assistant replies on this instance: calls the agent, streams every piece, then ends the
+ * reply. A reply runs to its end whoever listens; only `cancel` (from any instance), an end
+ * forced elsewhere (the log then refuses its events) or shutdown stops it early.
  */
 export class ReplyGenerator {
   private readonly running = new Map<string, AbortController>();
   private readonly finished = new Set<Promise<void>>();
+  private stopping = false;
 
   constructor(
     private readonly deps: { caller: AgentCaller; streams: MessageStreams; endings: ReplyEndings; pubsub: PubSub; logger: Logger },
   ) {}
 
   start(job: ReplyJob): void {
-    const run = this.run(job).catch((error: unknown) =>
+    const work = this.stopping ? this.endAtShutdown(job) : this.run(job);
+    const run = work.catch((error: unknown) =>
       this.deps.logger.error({ err: error, messageId: job.messageId }, 'assistant reply failed unexpectedly'),
     );
     this.finished.add(run);
@@ -47,8 +50,11 @@ export class ReplyGenerator {
 
   /** Ends every reply running here as FAILED (the user did not cancel them) and waits for them. */
   async stop(): Promise<void> {
-    for (const controller of this.running.values()) controller.abort(SHUTDOWN);
-    await Promise.allSettled([...this.finished]);
+    this.stopping = true;
+    while (this.finished.size > 0) {
+      for (const controller of this.running.values()) controller.abort(SHUTDOWN);
+      await Promise.allSettled([...this.finished]);
+    }
   }
 
   private async run(job: ReplyJob): Promise<void> {
@@ -56,40 +62,49 @@ export class ReplyGenerator {
     const { caller, streams, endings, pubsub, logger } = this.deps;
     const controller = new AbortController();
     this.running.set(messageId, controller);
+    // Without it a cancel from another instance still wins: it ends the stream, and the log then refuses this one's events.
     const unlisten = await pubsub
       .listen('messageCancelRequested', tenantId, messageId, () => controller.abort('cancelled'))
       .catch((error: unknown) => {
         logger.error({ err: error, messageId }, 'cannot hear cancel requests from other instances for this reply');
         return async () => {};
       });
-    let seq = 0;
     let published = Promise.resolve();
     const emit = (event: Omit<StreamEventMessage, 'messageId' | 'seq'>) => {
-      const next = { ...event, messageId, seq: ++seq };
       published = published
-        .then(() => streams.publish(tenantId, next))
+        .then(async () => {
+          if (controller.signal.aborted) return;
+          if ((await streams.publish(tenantId, { ...event, messageId })) === null) controller.abort(ENDED_ELSEWHERE);
+        })
         .catch((error: unknown) => logger.error({ err: error, messageId }, 'could not publish a stream event'));
     };
     try {
       emit({ type: 'STATUS', status: 'STREAMING' });
+      await published;
+      if (controller.signal.aborted && controller.signal.reason === ENDED_ELSEWHERE) return;
       const outcome = await caller.call(
         { url: job.agent.webhookUrl, token: job.agent.webhookToken, body: job.body, signal: controller.signal },
         (delta) => emit({ type: 'TOKEN', status: 'STREAMING', delta }),
       );
       await published;
-      await endings.finish(tenantId, messageId, finalStateOf(outcome, controller.signal.reason, seq + 1));
+      if (controller.signal.reason === ENDED_ELSEWHERE) return;
+      await endings.finish(tenantId, messageId, finalStateOf(outcome, controller.signal.reason));
     } finally {
       this.running.delete(messageId);
       await unlisten().catch(() => {});
     }
   }
+
+  private async endAtShutdown(job: ReplyJob): Promise<void> {
+    await this.deps.endings.finish(job.tenantId, job.messageId, { status: 'FAILED', content: '', error: SHUTDOWN_REASON });
+  }
 }
 
-function finalStateOf(outcome: AgentReplyOutcome, abortReason: unknown, lastSeq: number): FinalState {
+function finalStateOf(outcome: AgentReplyOutcome, abortReason: unknown): Omit<FinalState, 'lastSeq'> {
   const { content } = outcome;
-  if (outcome.kind === 'completed') return { status: 'COMPLETED', content, error: null, lastSeq };
-  if (outcome.kind === 'failed') return { status: 'FAILED', content, error: outcome.reason, lastSeq };
+  if (outcome.kind === 'completed') return { status: 'COMPLETED', content, error: null };
+  if (outcome.kind === 'failed') return { status: 'FAILED', content, error: outcome.reason };
   return abortReason === SHUTDOWN
-    ? { status: 'FAILED', content, error: SHUTDOWN_REASON, lastSeq }
-    : { status: 'CANCELLED', content, error: null, lastSeq };
+    ? { status: 'FAILED', content, error: SHUTDOWN_REASON }
+    : { status: 'CANCELLED', content, error: null };
 }

@@ -1,5 +1,5 @@
 import type { Outbox } from '../../../events/outbox.ts';
-import type { Message, MessageStatus, PrismaClient } from '../../../generated/prisma/client.ts';
+import type { Message, MessageStatus, Prisma, PrismaClient } from '../../../generated/prisma/client.ts';
 import { toMessageJson } from '../message-json.ts';
 import type { AgentRequestBody } from '../agent-reply/types.ts';
 
@@ -15,8 +15,8 @@ export class ReplyStore {
   ) {}
 
   /** The chat's latest finished messages, oldest first, as the agent is sent them. */
-  async history(chatId: string, limit: number): Promise<AgentRequestBody['messages']> {
-    const latest = await this.prisma.message.findMany({
+  async history(db: Prisma.TransactionClient, chatId: string, limit: number): Promise<AgentRequestBody['messages']> {
+    const latest = await db.message.findMany({
       where: { chatId, status: 'COMPLETED', content: { not: '' } },
       orderBy: { id: 'desc' },
       take: limit,
@@ -48,6 +48,10 @@ export class ReplyStore {
       ]);
       return message;
     });
+  }
+
+  find(tenantId: string, messageId: string): Promise<Message | null> {
+    return this.prisma.message.findFirst({ where: { id: messageId, tenantId } });
   }
 
   /** Replies still streaming although they started before `startedBefore`: their generator is gone. */

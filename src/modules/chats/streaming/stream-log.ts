@@ -1,40 +1,79 @@
 import type { Redis } from 'ioredis';
-import { isTerminal, type StreamEventMessage } from './stream-event.ts';
+import type { StreamEventMessage } from './stream-event.ts';
+
+export type UnsequencedEvent = Omit<StreamEventMessage, 'seq'>;
 
 /**
- * What a reply streamed so far, kept so that a subscriber can resume with `afterSeq`. Seqs
- * start at 1 without holes, so the events after `afterSeq` are the list from that index on.
- * Finished streams are kept a while after their last event; after that the message row
- * (final content and `lastSeq`) is what a replay ends with.
+ * What a reply streamed so far, kept so that a subscriber can resume with `afterSeq`, and the
+ * one place that numbers a stream's events: an event's seq is its position, so there is no
+ * hole and no repeat whoever appends. Ending a stream is claimed once: after the claim only
+ * the claimer's last event is taken, so a generator and a forced cancel cannot both end it.
+ * Finished streams are kept a while; after that the message row is what a replay ends with.
  */
 export interface StreamLog {
-  append(tenantId: string, event: StreamEventMessage): Promise<void>;
+  /** Appends and answers the event's seq, or null once the stream's end was claimed. */
+  append(tenantId: string, event: UnsequencedEvent): Promise<number | null>;
+  /** Claims the end of the stream and answers the seq its last event will have, or null when another did. */
+  claimEnd(tenantId: string, messageId: string): Promise<number | null>;
+  /** Appends the last event, by whoever claimed the end. */
+  appendEnd(tenantId: string, event: StreamEventMessage): Promise<void>;
   read(tenantId: string, messageId: string, afterSeq: number): Promise<StreamEventMessage[]>;
 }
 
 /** How long a stream stays replayable: while it runs, and once it ended. */
 export type StreamLogRetention = { activeMs: number; finishedMs: number };
 
+type MemoryStream = { events: UnsequencedEvent[]; ended: boolean; expiry?: NodeJS.Timeout };
+
 /** One instance: the log lives in this process. */
 export class MemoryStreamLog implements StreamLog {
-  private readonly streams = new Map<string, { events: StreamEventMessage[]; expiry: NodeJS.Timeout }>();
+  private readonly streams = new Map<string, MemoryStream>();
 
   constructor(private readonly retention: StreamLogRetention) {}
 
-  async append(tenantId: string, event: StreamEventMessage): Promise<void> {
-    const key = `${tenantId}:${event.messageId}`;
-    const stream = this.streams.get(key) ?? { events: [], expiry: undefined as unknown as NodeJS.Timeout };
-    clearTimeout(stream.expiry);
-    stream.events.push(event);
-    stream.expiry = setTimeout(() => this.streams.delete(key), isTerminal(event) ? this.retention.finishedMs : this.retention.activeMs);
-    stream.expiry.unref();
-    this.streams.set(key, stream);
+  async append(tenantId: string, event: UnsequencedEvent): Promise<number | null> {
+    const stream = this.stream(`${tenantId}:${event.messageId}`, this.retention.activeMs);
+    if (stream.ended) return null;
+    return stream.events.push(event);
+  }
+
+  async claimEnd(tenantId: string, messageId: string): Promise<number | null> {
+    const stream = this.stream(`${tenantId}:${messageId}`, this.retention.activeMs);
+    if (stream.ended) return null;
+    stream.ended = true;
+    return stream.events.length + 1;
+  }
+
+  async appendEnd(tenantId: string, event: StreamEventMessage): Promise<void> {
+    this.stream(`${tenantId}:${event.messageId}`, this.retention.finishedMs).events.push(event);
   }
 
   async read(tenantId: string, messageId: string, afterSeq: number): Promise<StreamEventMessage[]> {
-    return this.streams.get(`${tenantId}:${messageId}`)?.events.slice(Math.max(afterSeq, 0)) ?? [];
+    const events = this.streams.get(`${tenantId}:${messageId}`)?.events ?? [];
+    return sequenced(events.slice(Math.max(afterSeq, 0)), Math.max(afterSeq, 0));
+  }
+
+  private stream(key: string, keepMs: number): MemoryStream {
+    const stream = this.streams.get(key) ?? { events: [], ended: false };
+    clearTimeout(stream.expiry);
+    stream.expiry = setTimeout(() => this.streams.delete(key), keepMs);
+    stream.expiry.unref();
+    this.streams.set(key, stream);
+    return stream;
   }
 }
+
+/** KEYS: the list, the end marker. ARGV: the event, the retention in ms. */
+const APPEND = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local seq = redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return seq`;
+
+/** KEYS: the list, the end marker. ARGV: the retention in ms. */
+const CLAIM_END = `
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return redis.call('LLEN', KEYS[1]) + 1 end
+return 0`;
 
 /** Several instances: the log is a Redis list per message, readable by every instance. */
 export class RedisStreamLog implements StreamLog {
@@ -43,16 +82,38 @@ export class RedisStreamLog implements StreamLog {
     private readonly retention: StreamLogRetention,
   ) {}
 
-  async append(tenantId: string, event: StreamEventMessage): Promise<void> {
-    const ttl = isTerminal(event) ? this.retention.finishedMs : this.retention.activeMs;
-    const key = keyOf(tenantId, event.messageId);
-    await this.redis.multi().rpush(key, JSON.stringify(event)).pexpire(key, ttl).exec();
+  async append(tenantId: string, event: UnsequencedEvent): Promise<number | null> {
+    const [list, ended] = keysOf(tenantId, event.messageId);
+    const seq = (await this.redis.eval(APPEND, 2, list, ended, JSON.stringify(event), this.retention.activeMs)) as number;
+    return seq === 0 ? null : seq;
+  }
+
+  async claimEnd(tenantId: string, messageId: string): Promise<number | null> {
+    const [list, ended] = keysOf(tenantId, messageId);
+    const seq = (await this.redis.eval(CLAIM_END, 2, list, ended, this.retention.activeMs)) as number;
+    return seq === 0 ? null : seq;
+  }
+
+  async appendEnd(tenantId: string, event: StreamEventMessage): Promise<void> {
+    const [list, ended] = keysOf(tenantId, event.messageId);
+    await this.redis
+      .multi()
+      .rpush(list, JSON.stringify(event))
+      .pexpire(list, this.retention.finishedMs)
+      .pexpire(ended, this.retention.finishedMs)
+      .exec();
   }
 
   async read(tenantId: string, messageId: string, afterSeq: number): Promise<StreamEventMessage[]> {
-    const items = await this.redis.lrange(keyOf(tenantId, messageId), Math.max(afterSeq, 0), -1);
-    return items.map((item) => JSON.parse(item) as StreamEventMessage);
+    const from = Math.max(afterSeq, 0);
+    const items = await this.redis.lrange(keysOf(tenantId, messageId)[0], from, -1);
+    return sequenced(items.map((item) => JSON.parse(item) as UnsequencedEvent), from);
   }
 }
 
-const keyOf = (tenantId: string, messageId: string) => `stream:${tenantId}:${messageId}`;
+/** Numbers events by their position in the log. */
+function sequenced(events: UnsequencedEvent[], afterSeq: number): StreamEventMessage[] {
+  return events.map((event, index) => ({ ...event, seq: afterSeq + index + 1 }));
+}
+
+const keysOf = (tenantId: string, messageId: string) => [`stream:${tenantId}:${messageId}`, `stream-end:${tenantId}:${messageId}`] as const;
