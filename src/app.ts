@@ -10,10 +10,12 @@ import { Dispatcher } from './events/dispatcher.ts';
 import { Outbox } from './events/outbox.ts';
 import { GRAPHQL_PATH } from './http/cookies.ts';
 import { isDemoAgentUrl } from './http/demo-agent.ts';
+import { createChannelWebhookHandler } from './http/channel-webhooks.ts';
 import { createRequestHandler } from './http/routes.ts';
 import { serveGraphQLOverWebSocket } from './http/websocket.ts';
 import { createGraphQLServer } from './http/yoga.ts';
 import type { Logger } from './logger.ts';
+import { IdleCloser } from './modules/channels/idle-closer.ts';
 import { DeliveryWorker } from './modules/webhooks/delivery-worker.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
@@ -47,6 +49,8 @@ export function buildApp(config: Config, logger: Logger): App {
   let server: Server | undefined;
   let wsServer: WebSocketServer | undefined;
   let replies: Services['replyLifecycle'] | undefined;
+  let autoReplies: Services['autoReplies'] | undefined;
+  let idleCloser: IdleCloser | undefined;
   let shuttingDown = false;
   /** Known once listening (PORT=0 picks one). */
   let listeningPort: number | undefined;
@@ -77,10 +81,17 @@ export function buildApp(config: Config, logger: Logger): App {
       isOwnEndpoint: (url) => config.demoAgent && listeningPort !== undefined && isDemoAgentUrl(url, listeningPort),
     });
     replies = services.replyLifecycle;
+    autoReplies = services.autoReplies;
     deliveryWorker = new DeliveryWorker({ prisma: database.prisma, outbox, http: services.outbound, settings: config.webhooks, logger });
     dispatcher.start();
     deliveryWorker.start();
     replies.start();
+    idleCloser = new IdleCloser({
+      conversations: services.channelConversations,
+      idleMs: config.channels.conversationIdleCloseMs,
+      logger: logger.child({ component: 'idle-closer' }),
+    });
+    idleCloser.start();
     const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, secureCookies: config.secureCookies });
 
     const db = database;
@@ -92,6 +103,7 @@ export function buildApp(config: Config, logger: Logger): App {
         trustProxy: config.trustProxy,
         avatars: services.agents,
         demoAgent: config.demoAgent,
+        channelWebhooks: createChannelWebhookHandler({ intake: services.channelWebhooks, logger }),
         isShuttingDown: () => shuttingDown,
         checkReadiness: async () => {
           await db.ping();
@@ -118,9 +130,10 @@ export function buildApp(config: Config, logger: Logger): App {
     if (shuttingDown) return;
     shuttingDown = true;
     // Replies end (as FAILED) while streams drain, so that their followers get the last event.
-    await Promise.all([closeHttp(server), closeWebSockets(wsServer), replies?.stop()]);
+    await Promise.all([closeHttp(server), closeWebSockets(wsServer), replies?.stop(), autoReplies?.stop()]);
     // A sendMessage that was still in flight may have started a reply meanwhile.
     await replies?.stop();
+    await idleCloser?.stop();
     await deliveryWorker?.stop();
     await dispatcher?.stop();
     await pubsub?.close();

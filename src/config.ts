@@ -42,6 +42,14 @@ const envSchema = z.object({
   AGENT_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   AGENT_MAX_DURATION_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
   AGENT_HISTORY_MESSAGES: z.coerce.number().int().min(1).max(1000).default(50),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  SESSION_LIMIT_PER_TENANT: z.coerce.number().int().min(1).max(10_000).default(10),
+  GRAPH_API_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://graph.facebook.com'),
+  GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v21.0').default('v21.0'),
+  WIDGET_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
+  CONVERSATION_IDLE_CLOSE_HOURS: z.coerce.number().min(0.001).default(24),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().min(3).default('Convo Graph <no-reply@localhost>'),
 });
 
 export type Config = {
@@ -76,6 +84,23 @@ export type Config = {
     maxDurationMs: number;
     /** How many of the chat's latest messages the agent is sent. */
     historyMessages: number;
+  };
+  /** Where browsers and providers reach this server (links in QR codes); defaults to http://localhost:PORT. */
+  publicUrl: string;
+  channels: {
+    sessionLimitPerTenant: number;
+    /** The Graph API (WhatsApp, Messenger, Instagram) root; tests point it at a local stand-in. */
+    graphApiBaseUrl: string;
+    graphApiVersion: string;
+    /** Website widget messages a visitor (and an address) may send a minute. */
+    widgetMessagesPerMinute: number;
+    /** A conversation with no message for this long is closed. */
+    conversationIdleCloseMs: number;
+  };
+  mail: {
+    /** Unset: no email is sent (notifications are logged instead). */
+    smtpUrl?: string;
+    from: string;
   };
   graphiql: boolean;
   /** Serve the built-in demo agent on POST /demo-agent (see src/http/demo-agent.ts). */
@@ -135,6 +160,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxDurationMs: values.AGENT_MAX_DURATION_MS,
       historyMessages: values.AGENT_HISTORY_MESSAGES,
     },
+    publicUrl: (values.PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ''),
+    channels: {
+      sessionLimitPerTenant: values.SESSION_LIMIT_PER_TENANT,
+      graphApiBaseUrl: values.GRAPH_API_BASE_URL.replace(/\/+$/, ''),
+      graphApiVersion: values.GRAPH_API_VERSION,
+      widgetMessagesPerMinute: values.WIDGET_MESSAGES_PER_MINUTE,
+      conversationIdleCloseMs: values.CONVERSATION_IDLE_CLOSE_HOURS * 3_600_000,
+    },
+    mail: { smtpUrl: values.SMTP_URL, from: values.MAIL_FROM },
     graphiql: values.GRAPHIQL ?? values.NODE_ENV !== 'production',
     demoAgent: values.DEMO_AGENT ?? values.NODE_ENV !== 'production',
     secureCookies: values.NODE_ENV === 'production',

@@ -1,6 +1,6 @@
 import { AccessTokens } from './auth/access-token.ts';
 import { CredentialResolver } from './auth/credentials.ts';
-import type { FailureCounter } from './auth/rate-limiter.ts';
+import { createMemoryFailureCounter, createRedisFailureCounter, type FailureCounter } from './auth/rate-limiter.ts';
 import { Revocations } from './auth/revocations.ts';
 import type { Config } from './config.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
@@ -8,14 +8,28 @@ import type { Outbox } from './events/outbox.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeysService } from './modules/api-keys/service.ts';
 import { AgentsService } from './modules/agents/service.ts';
+import { AnalyticsService } from './modules/analytics/service.ts';
 import { AuditService } from './modules/audit/service.ts';
 import { RefreshTokens } from './modules/auth/refresh-tokens.ts';
 import { AuthService } from './modules/auth/service.ts';
+import { createAutoReplies } from './modules/channels/auto-reply.ts';
+import { ChannelConversationsService } from './modules/channels/conversations-service.ts';
+import { GraphApiClient } from './modules/channels/provider-client.ts';
+import { Inbox } from './modules/channels/inbox.ts';
+import { MessageStatuses } from './modules/channels/statuses.ts';
+import { ChannelWebhookIntake } from './modules/channels/webhook-intake.ts';
+import { WidgetService } from './modules/channels/widget-service.ts';
 import { ChatsService } from './modules/chats/chats-service.ts';
 import { ChatHistoryService } from './modules/chats/history-service.ts';
 import { createConversations } from './modules/chats/streaming/index.ts';
 import { InteractionsService } from './modules/interactions/service.ts';
 import { ServiceClientsService } from './modules/interactions/service-clients.ts';
+import { ConversationLeadTracker } from './modules/leads/conversation-leads.ts';
+import { LeadNotifier } from './modules/leads/notifier.ts';
+import { LeadRecorder } from './modules/leads/recorder.ts';
+import { LeadsService } from './modules/leads/service.ts';
+import { SessionMessagesService } from './modules/sessions/sending.ts';
+import { SessionsService } from './modules/sessions/service.ts';
 import { TenantsService } from './modules/tenants/service.ts';
 import { UsersService } from './modules/users/service.ts';
 import { WebhookDeliveriesService } from './modules/webhooks/deliveries-service.ts';
@@ -44,7 +58,7 @@ export function createServices(deps: {
   const { config, prisma, pubsub, outbox, loginFailures, logger } = deps;
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
   const audit = new AuditService(prisma, outbox);
-  const tenants = new TenantsService(prisma);
+  const tenants = new TenantsService(prisma, outbox, audit);
   const users = new UsersService(prisma, outbox, audit);
   const revocations = new Revocations(pubsub, logger.child({ service: 'revocations' }));
   const apiKeys = new ApiKeysService(prisma, outbox, audit, revocations);
@@ -63,6 +77,35 @@ export function createServices(deps: {
     revocations,
   });
   const replies = createConversations({ config, prisma, outbox, pubsub, redis: deps.redis, logger, isOwnEndpoint: deps.isOwnEndpoint });
+  const leadRecorder = new LeadRecorder(new LeadNotifier(config.mail, logger.child({ service: 'lead-notifier' })));
+  const conversationLeads = new ConversationLeadTracker(leadRecorder);
+  const inbox = new Inbox({ outbox, logger: logger.child({ service: 'inbox' }), leads: conversationLeads });
+  const channelWebhooks = new ChannelWebhookIntake(prisma, inbox, new MessageStatuses(prisma));
+  const channelSender = new GraphApiClient(
+    new OutboundHttp({ allowPrivate: config.allowPrivateUrls, userAgent: 'convo-graph-channels/1.0' }),
+    { baseUrl: config.channels.graphApiBaseUrl, version: config.channels.graphApiVersion },
+  );
+  const sessions = new SessionsService({
+    prisma,
+    pubsub,
+    outbox,
+    audit,
+    revocations,
+    webhookEndpoints,
+    graphApi: channelSender,
+    publicUrl: config.publicUrl,
+    sessionLimitPerTenant: config.channels.sessionLimitPerTenant,
+  });
+  channelWebhooks.whenVerified((session) => sessions.markConnected(session));
+  const autoReplies = createAutoReplies({ config, prisma, outbox, sender: channelSender, logger, isOwnEndpoint: deps.isOwnEndpoint });
+  inbox.onReceived(autoReplies.onReceived);
+  const widget = new WidgetService({
+    prisma,
+    inbox,
+    autoReplies,
+    limiter: deps.redis ? createRedisFailureCounter(deps.redis, 60) : createMemoryFailureCounter(60),
+    messagesPerMinute: config.channels.widgetMessagesPerMinute,
+  });
   return {
     pubsub,
     credentials: new CredentialResolver(accessTokens, apiKeys),
@@ -80,6 +123,17 @@ export function createServices(deps: {
     agents: new AgentsService(prisma, outbox, outbound, audit),
     chats: new ChatsService(prisma),
     chatHistory: new ChatHistoryService(prisma),
+    inbox,
+    channelWebhooks,
+    channelSender,
+    sessions,
+    sessionMessages: new SessionMessagesService(prisma, outbox, channelSender),
+    autoReplies,
+    widget,
+    channelConversations: new ChannelConversationsService(prisma, outbox, pubsub),
+    analytics: new AnalyticsService(prisma),
+    leads: new LeadsService(prisma, outbox, pubsub, leadRecorder),
+    conversationLeads,
     conversations: replies.conversations,
     replyLifecycle: replies.lifecycle,
   };

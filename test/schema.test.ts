@@ -20,7 +20,7 @@ describe('schema.graphql', () => {
         for (const field of Object.values(type.getFields())) {
           if (!field.description) missing.push(`${type.name}.${field.name}`);
           for (const arg of 'args' in field ? field.args : []) {
-            if (!arg.description && arg.name !== 'input') missing.push(`${type.name}.${field.name}(${arg.name})`);
+            if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
           }
         }
       }

@@ -16,6 +16,7 @@ import {
   WebhookEventTypes,
 } from './support/operations.ts';
 import { backends } from './support/services.ts';
+import { CreateSession } from './support/session-operations.ts';
 
 const HOOK = 'http://127.0.0.1:9/hook';
 const SECRET = /^whsec_([A-Za-z0-9+/]+={0,2})$/;
@@ -59,7 +60,8 @@ for (const backend of backends()) {
 
     it('creates, lists newest first, reads, updates and deletes an endpoint', async () => {
       const { token } = await signUpTenant(app.client);
-      const sessionId = randomUUID();
+      const line = await app.client.data(CreateSession, { input: { name: 'Line', channel: 'WEBSITE' } }, { token });
+      const sessionId = line.createSession.session.id;
       const first = await create(token, { url: HOOK, events: ['lead.created', 'lead.created', 'agent.updated'], description: 'CRM', sessionId });
       const endpoint = first.data!.createWebhookEndpoint.endpoint;
       assert.deepEqual(
@@ -124,6 +126,7 @@ for (const backend of backends()) {
         [{ url: HOOK, events: ['lead.created', 'lead.exploded'] }, 'events'],
         [{ url: HOOK, description: 'x'.repeat(501) }, 'description'],
         [{ url: HOOK, sessionId: 'not-a-session' }, 'sessionId'],
+        [{ url: HOOK, sessionId: randomUUID() }, 'sessionId'],
       ];
       for (const [input, field] of cases) assertBadInput(await create(token, input), field, JSON.stringify(input));
       const unknown = await create(token, { url: HOOK, events: ['lead.exploded'] });

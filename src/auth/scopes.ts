@@ -9,6 +9,7 @@ type ScopeDefinition = { description: string; adminOnly: boolean };
 export const scopeCatalogue = {
   'users:read': { description: 'List the users of the team', adminOnly: true },
   'users:write': { description: 'Create and change users', adminOnly: true },
+  'tenant:write': { description: "Change the team's name and notification addresses", adminOnly: true },
   'api_keys:read': { description: 'List API keys', adminOnly: false },
   'api_keys:write': { description: 'Create, change, deactivate and delete API keys', adminOnly: false },
   'audit:read': { description: 'Read the audit log and follow it live', adminOnly: true },

@@ -22,6 +22,7 @@ export const eventCatalogue = {
   'chat.message_created': { webhook: false, description: 'A message was added to a chat.' },
   'chat.message_updated': { webhook: false, description: 'A chat message reached its final status.' },
   'audit.event_created': { webhook: false, description: 'An audit event was recorded.' },
+  'lead.deleted': { webhook: false, description: 'A lead was deleted.' },
 } as const satisfies Record<string, { webhook: boolean; description: string }>;
 
 export type EventType = keyof typeof eventCatalogue;

@@ -12,6 +12,11 @@ export type UnitOfWork = {
   emit: Emit;
   /** Emits many events with one statement. */
   emitAll: (events: DomainEvent[]) => Promise<void>;
+  /**
+   * Runs `effect` once the transaction has committed, never if it rolls back: for what the
+   * database cannot take back, such as sending an email. `effect` must not throw.
+   */
+  afterCommit: (effect: () => void) => void;
 };
 
 /**
@@ -27,6 +32,7 @@ export class Outbox {
 
   async transaction<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<T> {
     let emitted = false;
+    const effects: (() => void)[] = [];
     const result = await this.prisma.$transaction(async (tx) =>
       work({
         tx,
@@ -45,9 +51,11 @@ export class Outbox {
               FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
                    AS e(id text, "tenantId" text, type text, data jsonb, "createdAt" timestamp(3))`;
         },
+        afterCommit: (effect) => effects.push(effect),
       }),
     );
     if (emitted) this.onCommitted();
+    for (const effect of effects) effect();
     return result;
   }
 

@@ -30,7 +30,8 @@ export async function buildContext(transport: TransportContext, deps: ContextDep
   const headers = transport.request?.headers;
   const cookies = createCookieJar(headers?.get('cookie'), deps.secureCookies);
   const csrfHeader = headers?.get(CSRF_HEADER) ?? null;
-  const base = { requestId: transport.requestId, logger, ip: transport.ip, cookies, csrfHeader, services: deps.services, prisma: deps.prisma };
+  const origin = headers?.get('origin') ?? null;
+  const base = { requestId: transport.requestId, logger, ip: transport.ip, origin, cookies, csrfHeader, services: deps.services, prisma: deps.prisma };
 
   if (transport.connectionViewer !== undefined) {
     return { ...base, viewer: transport.connectionViewer, credentialError: null };

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.ts';
 import { AVATAR_PATH_PREFIX, MAX_AVATAR_BYTES } from '../modules/agents/avatar.ts';
 import type { AgentsService } from '../modules/agents/service.ts';
+import { matchChannelWebhook, type ChannelWebhookRoute } from './channel-webhooks.ts';
 import { clientIp, REQUEST_ID_HEADER, requestIdOf } from './context.ts';
 import { GRAPHQL_PATH } from './cookies.ts';
 import { DEMO_AGENT_PATH, serveDemoAgent } from './demo-agent.ts';
@@ -18,6 +19,8 @@ type RouteDependencies = {
   maxBodyBytes: number;
   trustProxy: boolean;
   avatars: Pick<AgentsService, 'findAvatar'>;
+  /** The providers' inbound webhooks, `/channels/{whatsapp|instagram|messenger}/:sessionId` (channel-webhooks.ts). */
+  channelWebhooks(req: IncomingMessage, res: ServerResponse, route: ChannelWebhookRoute): Promise<void>;
   /** Serve the built-in demo agent (DEMO_AGENT). */
   demoAgent: boolean;
   /** Resolves when the database (and Redis, when configured) answer; rejects otherwise. */
@@ -46,6 +49,8 @@ export function createRequestHandler(deps: RouteDependencies) {
     const avatar = AVATAR_PATH.exec(path);
     if (avatar && (req.method === 'GET' || req.method === 'HEAD')) return serveAvatar(req, res, deps, avatar[1]!, avatar[2]!);
     if (deps.demoAgent && path === DEMO_AGENT_PATH) return serveDemoAgent(req, res);
+    const channelWebhook = matchChannelWebhook(path);
+    if (channelWebhook) return deps.channelWebhooks(req, res, channelWebhook);
 
     const maxBodyBytes = isUpload(req, path) ? Math.max(deps.maxBodyBytes, MAX_UPLOAD_BODY_BYTES) : deps.maxBodyBytes;
     const declaredLength = Number(req.headers['content-length'] ?? 0);

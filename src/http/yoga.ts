@@ -3,7 +3,7 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError, type ValidationContext } from 'graphql';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type CORSOptions } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { schema } from '../schema/index.ts';
@@ -28,6 +28,31 @@ const rejectAsValidationError = {
   ],
 };
 
+const ANONYMOUS_HEADERS = ['content-type', 'x-request-id'];
+/** Headers that carry a credential (with cookies), which only origins in CORS_ORIGINS may send. */
+const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'x-csrf-token'];
+
+/**
+ * CORS per request. Origins in CORS_ORIGINS (the product's own frontends) may send credentials.
+ * Any other origin (a website embedding the chat widget) may make anonymous requests only: the
+ * answer never allows credentials, so a browser refuses a credentialed request at its preflight
+ * and withholds the response, and a request or preflight with a credential header gets no CORS
+ * headers at all. What is left, any HTTP client could already do outside a browser; the public
+ * widget operations check the Origin against their session's allowed origins themselves.
+ */
+function corsPolicy(trustedOrigins: readonly string[]) {
+  return (request: Request): CORSOptions => {
+    const origin = request.headers.get('origin');
+    // '*' makes the plugin echo the request's origin with `Vary: Origin`; both branches have decided it may have it.
+    if (origin && trustedOrigins.includes(origin)) {
+      return { origin: ['*'], credentials: true, allowedHeaders: [...ANONYMOUS_HEADERS, ...CREDENTIAL_HEADERS] };
+    }
+    const asked = (request.headers.get('access-control-request-headers') ?? '').toLowerCase().split(',').map((name) => name.trim());
+    if (['cookie', ...CREDENTIAL_HEADERS].some((name) => request.headers.has(name) || asked.includes(name))) return false;
+    return { origin: ['*'], credentials: false, allowedHeaders: ANONYMOUS_HEADERS, methods: ['GET', 'POST'] };
+  };
+}
+
 export function createGraphQLServer(config: Config, deps: ContextDependencies & { logger: Logger }) {
   return createYoga<TransportContext>({
     schema,
@@ -40,9 +65,7 @@ export function createGraphQLServer(config: Config, deps: ContextDependencies & 
     graphiql: config.graphiql
       ? { title: 'Conversational backend', subscriptionsProtocol: 'WS', credentials: 'same-origin' }
       : false,
-    cors: config.corsOrigins.length
-      ? { origin: config.corsOrigins, credentials: true, allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-csrf-token', 'x-request-id'] }
-      : false,
+    cors: corsPolicy(config.corsOrigins),
     logging: {
       debug: (...args) => deps.logger.debug(args.join(' ')),
       info: (...args) => deps.logger.info(args.join(' ')),

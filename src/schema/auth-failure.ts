@@ -1,5 +1,6 @@
 import { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import { scopesForRole, type Scope } from '../auth/scopes.ts';
+import { boundSessionOf } from '../auth/viewer.ts';
 import { forbidden, unauthenticated, type AppError } from '../errors.ts';
 import type { Context } from './context.ts';
 
@@ -7,6 +8,10 @@ import type { Context } from './context.ts';
 export function describeAuthFailure(context: Context, failure: AuthFailure): AppError {
   if (!context.viewer) return context.credentialError ?? unauthenticated();
   const missing = firstMissingScope(failure);
+  const sessionScope = missing?.scope === 'scope' && String(missing.parameter).startsWith('sessions:');
+  if (boundSessionOf(context.viewer) !== null && !sessionScope) {
+    return forbidden("A session API key works only for its own session's operations");
+  }
   if (missing?.scope === 'admin') return forbidden('Only admins can do this');
   if (missing?.scope === 'scope') {
     const scope = missing.parameter as Scope;

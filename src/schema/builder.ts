@@ -3,7 +3,7 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import type { Scope } from '../auth/scopes.ts';
-import { hasScope } from '../auth/viewer.ts';
+import { boundSessionOf, hasScope } from '../auth/viewer.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
 import type { Context } from './context.ts';
@@ -25,7 +25,8 @@ export const builder = new SchemaBuilder<{
   scopeAuth: {
     authorizeOnSubscribe: true,
     authScopes: (context) => ({
-      authenticated: context.viewer !== null,
+      // A session API key is a credential for one channel session's operations, not for the account (`me`, `tenant`).
+      authenticated: context.viewer !== null && boundSessionOf(context.viewer) === null,
       admin: context.viewer?.role === 'ADMIN',
       scope: (scope: Scope) => context.viewer !== null && hasScope(context.viewer, scope),
     }),

@@ -14,6 +14,8 @@ export type Context = {
   /** Why presented credentials were refused, answered when an operation needs a viewer. */
   credentialError: AppError | null;
   ip: string | null;
+  /** The request's Origin header (browsers send it on cross-origin requests); null when absent and over WebSocket. */
+  origin: string | null;
   cookies: CookieJar;
   /** The X-CSRF-Token header, checked whenever a cookie stands in for a credential. */
   csrfHeader: string | null;

@@ -11,6 +11,11 @@ import '../modules/interactions/service-clients-schema.ts';
 import '../modules/agents/schema.ts';
 import '../modules/chats/chats-schema.ts';
 import '../modules/chats/stream-schema.ts';
+import '../modules/analytics/schema.ts';
+import '../modules/channels/schema.ts';
+import '../modules/channels/widget-schema.ts';
+import '../modules/sessions/schema.ts';
+import '../modules/leads/schema.ts';
 import { builder } from './builder.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

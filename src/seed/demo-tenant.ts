@@ -149,7 +149,7 @@ async function findOrCreateAdmin(prisma: PrismaClient, outbox: Outbox, audit: Au
   }
   const passwordHash = await hashPassword(password);
   return outbox.transaction(async (unit) => {
-    const tenant = await new TenantsService(prisma).create(DEMO.tenantName, unit.tx);
+    const tenant = await new TenantsService(prisma, outbox, audit).create(DEMO.tenantName, unit.tx);
     const admin = await users.insert(unit.tx, { tenantId: tenant.id, email: DEMO.email, passwordHash, fullName: DEMO.adminName, role: 'ADMIN' });
     const actor = { tenantId: tenant.id, actorType: 'SYSTEM', actorLabel: 'npm run seed' } as const;
     await audit.write({ ...actor, type: 'TENANT_CREATED', data: { name: tenant.name, slug: tenant.slug } }, unit);

@@ -87,14 +87,14 @@ builder.mutationFields((t) => {
       type: AgentRef,
       description: 'Creates an agent and sends `agent.created` to webhook endpoints. Admins only.',
       authScopes: adminWrite,
-      args: { input: t.arg({ type: CreateAgentInput, required: true }) },
+      args: { input: t.arg({ type: CreateAgentInput, required: true, description: 'The input; each field is described on `CreateAgentInput`.' }) },
       resolve: (_root, { input }, { services, viewer }) => services.agents.create(viewer!, input),
     }),
     updateAgent: t.field({
       type: AgentRef,
       description: 'Changes an agent and sends `agent.updated` to webhook endpoints. Admins only.',
       authScopes: adminWrite,
-      args: { id: agentId(), input: t.arg({ type: UpdateAgentInput, required: true }) },
+      args: { id: agentId(), input: t.arg({ type: UpdateAgentInput, required: true, description: 'The input; each field is described on `UpdateAgentInput`.' }) },
       resolve: (_root, { id, input }, { services, viewer }) => services.agents.update(viewer!, String(id), input),
     }),
     deleteAgent: t.id({

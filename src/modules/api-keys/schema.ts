@@ -14,6 +14,10 @@ const ApiKeyRef = builder.prismaObject('ApiKey', {
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'When the key stops working, if ever.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the key was created.' }),
     createdBy: t.relation('createdBy', { description: 'The user the key acts for.' }),
+    sessionId: t.exposeID('sessionId', {
+      nullable: true,
+      description: "Set for a session's own API key (made by createSession): it works only for that session's operations.",
+    }),
   }),
 });
 
@@ -71,7 +75,7 @@ builder.mutationFields((t) => ({
     type: CreateApiKeyPayload,
     description: 'Creates a key acting for you, with at most the scopes you hold.',
     authScopes: { scope: 'api_keys:write' },
-    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true, description: 'The input; each field is described on `CreateApiKeyInput`.' }) },
     resolve: (_root, { input }, { services, viewer }) => services.apiKeys.create(viewer!, input),
   }),
   updateApiKey: t.prismaField({
@@ -80,7 +84,7 @@ builder.mutationFields((t) => ({
     authScopes: { scope: 'api_keys:write' },
     args: {
       id: t.arg.id({ required: true, description: 'The key.' }),
-      input: t.arg({ type: UpdateApiKeyInput, required: true }),
+      input: t.arg({ type: UpdateApiKeyInput, required: true, description: 'The input; each field is described on `UpdateApiKeyInput`.' }),
     },
     resolve: (_query, _root, { id, input }, { services, viewer }) => services.apiKeys.update(viewer!, String(id), input),
   }),

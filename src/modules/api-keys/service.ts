@@ -70,6 +70,7 @@ export class ApiKeysService {
   async update(viewer: Viewer, id: string, input: UpdateApiKeyInput) {
     const parsed = parseInput(updateInput, input);
     const key = await this.findManageable(viewer, id);
+    if (parsed.scopes && key.sessionId) throw badInput('scopes', "A session API key's scopes are fixed: sessions:read and sessions:write");
     return this.withAudit(viewer, 'API_KEY_UPDATED', (tx) =>
       tx.apiKey.update({
         where: { id },
@@ -112,7 +113,13 @@ export class ApiKeysService {
       tenantId: stored.tenantId,
       userId: stored.createdById,
       role: stored.createdBy.role,
-      credential: { kind: 'apiKey', apiKeyId: stored.id, scopes: stored.scopes, expiresAt: stored.expiresAt },
+      credential: {
+        kind: 'apiKey',
+        apiKeyId: stored.id,
+        scopes: stored.scopes,
+        expiresAt: stored.expiresAt,
+        channelSessionId: stored.sessionId,
+      },
     };
   }
 

@@ -4,6 +4,7 @@ const describe = (description: string) => ({ description });
 
 export const auditEventTypeDescriptions = {
   TENANT_CREATED: describe('A tenant was created by sign-up.'),
+  TENANT_UPDATED: describe("The tenant's name or notification addresses changed; `data.fields` names what changed."),
   LOGIN_SUCCEEDED: describe('A user signed in.'),
   LOGIN_FAILED: describe("A sign-in failed; `data.reason` says why (wrong_password, user_inactive)."),
   LOGOUT: describe('A user signed out, ending their session.'),
@@ -25,6 +26,11 @@ export const auditEventTypeDescriptions = {
   AGENT_CREATED: describe('An agent was created.'),
   AGENT_UPDATED: describe("An agent was changed; `data.fields` names what changed (`avatar` for its picture), never the token's value."),
   AGENT_DELETED: describe('An agent was deleted.'),
+  SESSION_CREATED: describe('A channel session was created, with its session API key (`data.apiKeyId`) and any webhook endpoint bound to it.'),
+  SESSION_UPDATED: describe("A channel session's settings changed; `data.fields` names what changed, never a secret's value."),
+  SESSION_DELETED: describe('A channel session was deleted, with its API keys, bound webhook endpoints and messages.'),
+  SESSION_CONNECTED: describe('A channel session became CONNECTED (its credentials checked, or the provider verified its webhook).'),
+  SESSION_DISCONNECTED: describe('A channel session was disconnected.'),
 } as const;
 
 export type AuditEventType = keyof typeof auditEventTypeDescriptions;

@@ -46,14 +46,14 @@ builder.mutationFields((t) => ({
   signUp: t.field({
     type: AuthPayload,
     description: 'Creates a tenant and its first admin, and signs them in.',
-    args: { input: t.arg({ type: SignUpInput, required: true }) },
+    args: { input: t.arg({ type: SignUpInput, required: true, description: 'The input; each field is described on `SignUpInput`.' }) },
     resolve: async (_root, { input }, context) =>
       startedSession(context, await context.services.auth.signUp(input, context.ip)),
   }),
   login: t.field({
     type: AuthPayload,
     description: 'Signs in. Five failures a minute for one email from one address answer RATE_LIMITED.',
-    args: { input: t.arg({ type: LoginInput, required: true }) },
+    args: { input: t.arg({ type: LoginInput, required: true, description: 'The input; each field is described on `LoginInput`.' }) },
     resolve: async (_root, { input }, context) =>
       startedSession(context, await context.services.auth.login(input, context.ip)),
   }),

@@ -139,7 +139,7 @@ builder.mutationFields((t) => ({
     type: 'Chat',
     description: 'Starts a chat with an agent. An inactive agent is refused (BAD_USER_INPUT on `agentId`).',
     authScopes: { scope: 'chats:write' },
-    args: { input: t.arg({ type: CreateChatInput, required: true }) },
+    args: { input: t.arg({ type: CreateChatInput, required: true, description: 'The input; each field is described on `CreateChatInput`.' }) },
     resolve: (query, _root, { input }, { services, viewer }) => services.chats.create(viewer!, { ...input, agentId: String(input.agentId) }, query),
   }),
   updateChat: t.prismaField({
@@ -148,7 +148,7 @@ builder.mutationFields((t) => ({
     authScopes: { scope: 'chats:write' },
     args: {
       id: t.arg.id({ required: true, description: 'The chat.' }),
-      input: t.arg({ type: UpdateChatInput, required: true }),
+      input: t.arg({ type: UpdateChatInput, required: true, description: 'The input; each field is described on `UpdateChatInput`.' }),
     },
     resolve: (query, _root, { id, input }, { services, viewer }) => services.chats.update(viewer!, String(id), input, query),
   }),

@@ -104,7 +104,7 @@ builder.mutationFields((t) => ({
       'asked, and its answer streams to `messageStream` subscribers token by token. The reply goes on if you disconnect. ' +
       "CONFLICT when the chat's agent was deleted or is inactive.",
     authScopes: { scope: 'chats:write' },
-    args: { input: t.arg({ type: SendMessageInput, required: true }) },
+    args: { input: t.arg({ type: SendMessageInput, required: true, description: 'The input; each field is described on `SendMessageInput`.' }) },
     resolve: (_root, { input }, { services, viewer }) => services.conversations.send(viewer!, input),
   }),
   cancelMessage: t.field({

@@ -69,7 +69,7 @@ builder.mutationFields((t) => ({
       'client with a webhook URL. While the service is disabled it is refused with CONFLICT ' +
       '("The interaction service is disabled") and nothing is stored: retry once an admin runs `enableService`.',
     authScopes: { scope: 'interactions:write' },
-    args: { input: t.arg({ type: RegisterInteractionInput, required: true }) },
+    args: { input: t.arg({ type: RegisterInteractionInput, required: true, description: 'The input; each field is described on `RegisterInteractionInput`.' }) },
     resolve: (_root, { input }, { services, viewer }) => services.interactions.register(viewer!.tenantId, input),
   }),
   enableService: t.field({

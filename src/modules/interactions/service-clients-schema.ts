@@ -59,7 +59,7 @@ builder.mutationFields((t) => ({
     type: RegisterServiceClientPayload,
     description: 'Registers a service client; a taken clientId answers CONFLICT. Admins only.',
     authScopes: adminWrite,
-    args: { input: t.arg({ type: RegisterServiceClientInput, required: true }) },
+    args: { input: t.arg({ type: RegisterServiceClientInput, required: true, description: 'The input; each field is described on `RegisterServiceClientInput`.' }) },
     resolve: (_root, { input }, { services, viewer }) => services.serviceClients.register(viewer!, input),
   }),
   deregisterServiceClient: t.id({

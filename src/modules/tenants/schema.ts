@@ -1,4 +1,5 @@
 import { builder } from '../../schema/builder.ts';
+import { MAX_NOTIFICATION_EMAILS } from './service.ts';
 
 builder.prismaObject('Tenant', {
   description: 'A team. Users, keys and everything they create belong to exactly one tenant.',
@@ -6,7 +7,26 @@ builder.prismaObject('Tenant', {
     id: t.exposeID('id', { description: 'Stable identifier.' }),
     name: t.exposeString('name', { description: 'Display name, as given at sign-up.' }),
     slug: t.exposeString('slug', { description: 'URL-safe unique name; `login` takes it as `tenantSlug`.' }),
+    notificationEmails: t.exposeStringList('notificationEmails', {
+      nullable: true,
+      authScopes: { admin: true },
+      description:
+        'Who is emailed when a lead turns HOT. Admins only: for anyone else this field is null with a FORBIDDEN error ' +
+        '(the rest of the tenant still answers).',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the tenant was created.' }),
+  }),
+});
+
+const UpdateTenantInput = builder.inputType('UpdateTenantInput', {
+  description: 'Changes to the tenant; omitted (or null) fields stay as they are.',
+  fields: (t) => ({
+    name: t.string({ description: 'New display name, 1 to 100 characters. The slug does not change.' }),
+    notificationEmails: t.stringList({
+      description:
+        `The addresses to email when a lead turns HOT, replacing the old list: valid emails, at most ${MAX_NOTIFICATION_EMAILS} ` +
+        'once lower-cased and deduplicated; `[]` emails no one.',
+    }),
   }),
 });
 
@@ -16,5 +36,15 @@ builder.queryField('tenant', (t) =>
     description: "The viewer's tenant.",
     authScopes: { authenticated: true },
     resolve: (query, _root, _args, { services, viewer }) => services.tenants.get(viewer!.tenantId, query),
+  }),
+);
+
+builder.mutationField('updateTenant', (t) =>
+  t.prismaField({
+    type: 'Tenant',
+    description: 'Renames the tenant or sets who is emailed about HOT leads. Admins only; audited as TENANT_UPDATED.',
+    authScopes: { $all: { admin: true, scope: 'tenant:write' } },
+    args: { input: t.arg({ type: UpdateTenantInput, required: true, description: 'The input; each field is described on `UpdateTenantInput`.' }) },
+    resolve: (query, _root, { input }, { services, viewer }) => services.tenants.update(viewer!, input, query),
   }),
 );

@@ -1,12 +1,35 @@
 import { randomBytes } from 'node:crypto';
-import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
+import { z } from 'zod';
+import { actorOf, isAdmin, type Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
-import { notFound } from '../../errors.ts';
+import type { Outbox } from '../../events/outbox.ts';
+import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
+import { forbidden, notFound } from '../../errors.ts';
+import { displayName, email, parseInput } from '../../validation.ts';
+import type { AuditService } from '../audit/service.ts';
+
+export const MAX_NOTIFICATION_EMAILS = 10;
+
+const updateInput = z.object({
+  name: displayName(100).nullish(),
+  notificationEmails: z
+    .array(email)
+    .transform((emails) => [...new Set(emails)])
+    .refine((emails) => emails.length <= MAX_NOTIFICATION_EMAILS, `must be at most ${MAX_NOTIFICATION_EMAILS} distinct addresses`)
+    .nullish(),
+});
+
+export type UpdateTenantInput = z.input<typeof updateInput>;
+type TenantProjection = Projection<Prisma.TenantInclude, Prisma.TenantSelect>;
 
 export class TenantsService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly outbox: Outbox,
+    private readonly audit: AuditService,
+  ) {}
 
-  async get(tenantId: string, projection: Projection<Prisma.TenantInclude, Prisma.TenantSelect> = {}) {
+  async get(tenantId: string, projection: TenantProjection = {}) {
     const tenant = await this.prisma.tenant.findUnique({ ...projection, where: { id: tenantId } });
     if (!tenant) throw notFound('Tenant');
     return tenant;
@@ -18,6 +41,27 @@ export class TenantsService {
     const taken = await tx.tenant.findUnique({ where: { slug: base }, select: { id: true } });
     const slug = taken ? `${base}-${randomBytes(3).toString('hex')}` : base;
     return tx.tenant.create({ data: { name, slug } });
+  }
+
+  /**
+   * Renames the tenant or replaces its notification addresses (lower-cased, duplicates dropped);
+   * admins only. Null or omitted fields stay; the slug never changes. Audited when something changed.
+   */
+  async update(viewer: Viewer, input: UpdateTenantInput, projection: TenantProjection = {}) {
+    if (!isAdmin(viewer)) throw forbidden('Only admins can change the team');
+    const { name, notificationEmails } = parseInput(updateInput, input);
+    const { tenantId } = viewer;
+    return this.outbox.transaction(async (unit) => {
+      const current = await unit.tx.tenant.findUniqueOrThrow({ where: { id: tenantId } });
+      const fields = [
+        ...(name != null && name !== current.name ? ['name'] : []),
+        ...(notificationEmails != null && notificationEmails.join() !== current.notificationEmails.join() ? ['notificationEmails'] : []),
+      ];
+      if (fields.length === 0) return unit.tx.tenant.findUniqueOrThrow({ ...projection, where: { id: tenantId } });
+      await this.audit.write({ tenantId, type: 'TENANT_UPDATED', ...actorOf(viewer), data: { fields } }, unit);
+      const data = { name: name ?? undefined, notificationEmails: notificationEmails ?? undefined };
+      return unit.tx.tenant.update({ ...projection, where: { id: tenantId }, data });
+    });
   }
 }
 

@@ -51,7 +51,7 @@ builder.mutationField('createUser', (t) =>
     type: 'User',
     description: 'Adds a user to the tenant. Admins only.',
     authScopes: { scope: 'users:write' },
-    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    args: { input: t.arg({ type: CreateUserInput, required: true, description: 'The input; each field is described on `CreateUserInput`.' }) },
     resolve: (query, _root, { input }, { services, viewer }) => services.users.create(viewer!, input, query),
   }),
 );

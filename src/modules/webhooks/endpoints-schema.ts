@@ -50,7 +50,7 @@ const endpointWithSecret = (name: string, description: string) =>
     }),
   });
 
-const CreateWebhookEndpointPayload = endpointWithSecret(
+export const CreateWebhookEndpointPayload = endpointWithSecret(
   'CreateWebhookEndpointPayload',
   'A new endpoint. `secret` is shown here once and never again: store it now.',
 );
@@ -65,7 +65,7 @@ const CreateWebhookEndpointInput = builder.inputType('CreateWebhookEndpointInput
     url: t.string({ required: true, description: 'An http(s) URL without credentials, reachable on a public address.' }),
     events: t.stringList({ description: 'Event types from `webhookEventTypes`; omit or leave empty for every type.' }),
     description: t.string({ description: 'What the endpoint is for, at most 500 characters.' }),
-    sessionId: t.id({ description: 'Deliver only events of this channel session.' }),
+    sessionId: t.id({ description: 'Deliver only events of this channel session of the team.' }),
   }),
 });
 
@@ -76,6 +76,7 @@ const UpdateWebhookEndpointInput = builder.inputType('UpdateWebhookEndpointInput
     events: t.stringList({ description: 'New event types, replacing the old ones; empty for every type.' }),
     description: t.string({ description: 'New description; null to clear it.' }),
     isActive: t.boolean({ description: 'False disables the endpoint; true enables it again and forgets its failures.' }),
+    sessionId: t.id({ description: "Deliver only events of this channel session of the team; null for every session's." }),
   }),
 });
 
@@ -110,16 +111,16 @@ builder.mutationFields((t) => ({
     type: CreateWebhookEndpointPayload,
     description: `Registers an endpoint and answers its signing secret, once. At most ${MAX_ENDPOINTS_PER_TENANT} per team (CONFLICT beyond).`,
     authScopes: { scope: 'webhooks:manage' },
-    args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true }) },
+    args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true, description: 'The input; each field is described on `CreateWebhookEndpointInput`.' }) },
     resolve: (_root, { input }, { services, viewer }) => services.webhookEndpoints.create(viewer!.tenantId, input, actorOf(viewer!)),
   }),
   updateWebhookEndpoint: t.prismaField({
     type: 'WebhookEndpoint',
-    description: "Changes an endpoint's URL, events or description, or disables or enables it.",
+    description: "Changes an endpoint's URL, events, description or session, or disables or enables it.",
     authScopes: { scope: 'webhooks:manage' },
     args: {
       id: t.arg.id({ required: true, description: 'The endpoint.' }),
-      input: t.arg({ type: UpdateWebhookEndpointInput, required: true }),
+      input: t.arg({ type: UpdateWebhookEndpointInput, required: true, description: 'The input; each field is described on `UpdateWebhookEndpointInput`.' }),
     },
     resolve: (_query, _root, { id, input }, { services, viewer }) =>
       services.webhookEndpoints.update(viewer!.tenantId, String(id), input, actorOf(viewer!)),

@@ -31,6 +31,7 @@ const updateInput = z.object({
   events: events.nullish(),
   description: description.nullish(),
   isActive: z.boolean().nullish(),
+  sessionId: z.uuid('must be a session id').nullish(),
 });
 
 export type CreateWebhookEndpointInput = z.input<typeof createInput>;
@@ -85,7 +86,8 @@ export class WebhookEndpointsService {
     return this.outbox.transaction(async (unit) => {
       const { tx } = unit;
       const current = await this.lockOwned(tx, tenantId, id);
-      if (newUrl || newEvents) await refuseIfServiceClients(tx, id, 'change its url or events');
+      if (newUrl || newEvents || parsed.sessionId !== undefined) await refuseIfServiceClients(tx, id, 'change its url, events or session');
+      if (parsed.sessionId) await assertTenantSession(tx, tenantId, parsed.sessionId);
       const enabling = parsed.isActive === true && !current.isActive;
       const disabling = parsed.isActive === false && current.isActive;
       const updated = await tx.webhookEndpoint.update({
@@ -95,6 +97,7 @@ export class WebhookEndpointsService {
           ...(newUrl ? { url: newUrl, failingSince: null } : {}),
           ...(newEvents ? { events: newEvents } : {}),
           ...(parsed.description !== undefined ? { description: parsed.description } : {}),
+          ...(parsed.sessionId !== undefined ? { sessionId: parsed.sessionId } : {}),
           ...(enabling ? { isActive: true, disabledReason: null, failingSince: null } : {}),
           ...(disabling ? { isActive: false, disabledReason: MANUALLY_DISABLED } : {}),
         },
@@ -158,6 +161,7 @@ export class WebhookEndpointsService {
     if ((await tx.webhookEndpoint.count({ where: { tenantId } })) >= MAX_ENDPOINTS_PER_TENANT) {
       throw new AppError('CONFLICT', `A team can have at most ${MAX_ENDPOINTS_PER_TENANT} webhook endpoints; delete one first`);
     }
+    if (data.sessionId) await assertTenantSession(tx, tenantId, data.sessionId);
     const secret = generateWebhookSecret();
     const endpoint = await tx.webhookEndpoint.create({ data: { ...data, tenantId, secret } });
     return { endpoint, secret };
@@ -181,6 +185,12 @@ async function refuseIfServiceClients(tx: Prisma.TransactionClient, endpointId: 
   if (client) {
     throw new AppError('CONFLICT', `This endpoint belongs to service client "${client.clientId}": to ${what}, use deregisterServiceClient and register it again`);
   }
+}
+
+/** An endpoint can be bound only to a session of its own tenant; another's is as unknown as none. */
+async function assertTenantSession(tx: Prisma.TransactionClient, tenantId: string, sessionId: string) {
+  const session = await tx.channelSession.findFirst({ where: { id: sessionId, tenantId }, select: { id: true } });
+  if (!session) throw badInput('sessionId', 'sessionId: your team has no channel session with this id');
 }
 
 /** Every type must be one endpoints can subscribe to; duplicates are dropped. */

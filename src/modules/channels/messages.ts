@@ -1,0 +1,49 @@
+import type { ChannelContact, ChannelConversation, ChannelMessage } from '../../generated/prisma/client.ts';
+
+/** A channel message as events carry it (`message.received`, `message.sent`): JSON values only. */
+export type ChannelMessageJson = {
+  id: string;
+  sessionId: string;
+  conversationId: string;
+  direction: ChannelMessage['direction'];
+  providerMessageId: string | null;
+  text: string;
+  status: ChannelMessage['status'];
+  error: string | null;
+  occurredAt: string;
+  createdAt: string;
+};
+
+export function toChannelMessageJson(message: ChannelMessage): ChannelMessageJson {
+  const { id, sessionId, conversationId, direction, providerMessageId, text, status, error } = message;
+  return {
+    id,
+    sessionId,
+    conversationId,
+    direction,
+    providerMessageId,
+    text,
+    status,
+    error,
+    occurredAt: message.occurredAt.toISOString(),
+    createdAt: message.createdAt.toISOString(),
+  };
+}
+
+export function fromChannelMessageJson(json: ChannelMessageJson, tenantId: string): ChannelMessage {
+  return { ...json, tenantId, occurredAt: new Date(json.occurredAt), createdAt: new Date(json.createdAt) };
+}
+
+/** A conversation as `conversation.created` / `conversation.closed` carry it, with its contact. */
+export function conversationEventData(conversation: ChannelConversation, contact: ChannelContact) {
+  return {
+    sessionId: conversation.sessionId,
+    conversation: {
+      id: conversation.id,
+      status: conversation.status,
+      createdAt: conversation.createdAt.toISOString(),
+      closedAt: conversation.closedAt?.toISOString() ?? null,
+    },
+    contact: { id: contact.id, externalId: contact.externalId, name: contact.name, phone: contact.phone, email: contact.email },
+  };
+}

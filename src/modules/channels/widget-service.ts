@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { FailureCounter } from '../../auth/rate-limiter.ts';
+import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors.ts';
+import type { ChannelMessage, ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
+import { displayName, email, parseInput, withoutNul } from '../../validation.ts';
+import type { AutoReplies } from './auto-reply.ts';
+import type { Inbox } from './inbox.ts';
+import { secretsEqual } from './signature.ts';
+
+/** How long posting a message waits for its auto-reply, to answer with it. */
+const REPLY_WAIT_MS = 2_000;
+/** The most messages one answer carries. */
+const PAGE_SIZE = 100;
+const UNKNOWN_SESSION = 'Unknown website session or publishable key';
+
+const token = (what: string) => z.string().regex(/^[A-Za-z0-9_-]{8,100}$/, `${what} must be 8 to 100 letters, digits, _ or -`);
+const access = z.object({
+  sessionId: z.string().max(100),
+  publishableKey: z.string().max(200),
+  visitorId: token('visitorId'),
+});
+const messageInput = access.extend({
+  text: withoutNul(z.string().trim().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters')),
+  clientMessageId: token('clientMessageId').nullish(),
+  name: displayName(200).nullish(),
+  email: email.nullish(),
+});
+const pollInput = access.extend({ after: z.string().max(100).nullish() });
+
+export type VisitorMessageInput = z.input<typeof messageInput>;
+export type VisitorMessagesInput = z.input<typeof pollInput>;
+/** What the browser's request says about itself. */
+export type WidgetRequest = { origin: string | null; ip: string | null };
+export type VisitorMessageResult = { conversationId: string; message: ChannelMessage; replies: ChannelMessage[] };
+
+/**
+ * The website chat widget's public side. A visitor's browser names the session, its publishable
+ * key and the visitor's own opaque id; the request must come from one of the session's allowed
+ * origins. Messages go through the Inbox like any provider's, so events, leads and auto-replies
+ * follow; a visitor only ever reads their own conversation.
+ */
+export class WidgetService {
+  constructor(
+    private readonly deps: {
+      prisma: PrismaClient;
+      inbox: Pick<Inbox, 'receive'>;
+      autoReplies: Pick<AutoReplies, 'replyTo'>;
+      /** Counts messages per visitor and per address in one-minute windows. */
+      limiter: FailureCounter;
+      messagesPerMinute: number;
+    },
+  ) {}
+
+  /**
+   * Stores a visitor's message. A retry with the same `clientMessageId` stores nothing and
+   * answers the first one. `replies` are the replies stored by the time it answers.
+   */
+  async postMessage(input: VisitorMessageInput, request: WidgetRequest): Promise<VisitorMessageResult> {
+    const parsed = parseInput(messageInput, input);
+    const { visitorId, clientMessageId, text, name, email } = parsed;
+    const session = await this.admit(parsed, request);
+    await this.limit(session.id, visitorId, request.ip);
+    // Scoped by the visitor: another visitor's id can never name (and so read) this message.
+    const providerMessageId = `${visitorId}:${clientMessageId ?? randomUUID()}`;
+    const from = { externalId: visitorId, name, email };
+    const [received] = await this.deps.inbox.receive(session, [{ providerMessageId, from, text, occurredAt: new Date() }]);
+    const message =
+      received?.message ??
+      (await this.deps.prisma.channelMessage.findUniqueOrThrow({
+        where: { sessionId_providerMessageId: { sessionId: session.id, providerMessageId } },
+      }));
+    if (received?.message) await this.deps.autoReplies.replyTo(message.id, REPLY_WAIT_MS);
+    const replies = await this.deps.prisma.channelMessage.findMany({
+      where: { conversationId: message.conversationId, direction: 'OUTBOUND', status: { not: 'FAILED' }, id: { gt: message.id } },
+      orderBy: { id: 'asc' },
+      take: PAGE_SIZE,
+    });
+    return { conversationId: message.conversationId, message, replies };
+  }
+
+  /**
+   * The visitor's messages and the replies to them, oldest first: those after the message
+   * `after` when given, else the latest. Messages that failed to go out are left out.
+   */
+  async messages(input: VisitorMessagesInput, request: WidgetRequest): Promise<ChannelMessage[]> {
+    const parsed = parseInput(pollInput, input);
+    const { visitorId, after } = parsed;
+    const session = await this.admit(parsed, request);
+    const where = {
+      sessionId: session.id,
+      conversation: { contact: { sessionId: session.id, externalId: visitorId } },
+      status: { not: 'FAILED' as const },
+    };
+    if (after) {
+      return this.deps.prisma.channelMessage.findMany({ where: { ...where, id: { gt: after } }, orderBy: { id: 'asc' }, take: PAGE_SIZE });
+    }
+    const latest = await this.deps.prisma.channelMessage.findMany({ where, orderBy: { id: 'desc' }, take: PAGE_SIZE });
+    return latest.reverse();
+  }
+
+  /**
+   * The CONNECTED WEBSITE session the key opens, asked for by an allowed origin. An unknown session, another
+   * channel's session and a wrong key answer alike, so the answer tells nothing about which it was.
+   */
+  private async admit(input: { sessionId: string; publishableKey: string }, request: WidgetRequest): Promise<ChannelSession> {
+    const session = await this.deps.prisma.channelSession.findUnique({ where: { id: input.sessionId } });
+    const expected = session?.channel === 'WEBSITE' ? session.publishableKey : null;
+    // Compared even when there is nothing to compare with, so the time says nothing either.
+    const matches = secretsEqual(input.publishableKey, expected ?? '') && !!expected;
+    if (!session || !matches) throw unauthenticated(UNKNOWN_SESSION);
+    if (!request.origin || !isAllowedOrigin(session.allowedOrigins, request.origin)) {
+      throw forbidden('This website is not one of the origins allowed to use this widget');
+    }
+    if (session.status !== 'CONNECTED') throw conflict('sessionId', `The chat is closed: its session is ${session.status}`);
+    return session;
+  }
+
+  /** Counts the message for the visitor and for the address; either over the limit refuses it. */
+  private async limit(sessionId: string, visitorId: string, ip: string | null): Promise<void> {
+    const { limiter, messagesPerMinute } = this.deps;
+    const counts = await Promise.all([
+      limiter.attempt(`widget:${sessionId}:visitor:${visitorId}`),
+      limiter.attempt(`widget:${sessionId}:ip:${ip ?? 'unknown'}`),
+    ]);
+    const over = counts.filter((count) => count.attempts > messagesPerMinute);
+    if (over.length) throw rateLimited(Math.max(1, ...over.map((count) => count.resetInSeconds)));
+  }
+}
+
+/** Exact match of scheme://host[:port], in the form browsers send it (`URL.origin`). */
+function isAllowedOrigin(allowed: string[], origin: string): boolean {
+  return originOf(origin) === origin && allowed.some((entry) => originOf(entry) === origin);
+}
+
+function originOf(value: string): string | null {
+  try {
+    const origin = new URL(value).origin;
+    return origin === 'null' ? null : origin;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,77 @@
+import type { UnitOfWork } from '../../events/outbox.ts';
+import type { IntentSource, Lead, LeadIntent, LeadSource } from '../../generated/prisma/client.ts';
+import type { Classification, LeadSignal } from './classifier.ts';
+import { signalsOf, toMessage } from './messages.ts';
+import type { LeadNotifier } from './notifier.ts';
+
+/** Every column of a lead that a change may set. */
+export type LeadState = {
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  notes: string | null;
+  source: LeadSource;
+  intent: LeadIntent;
+  intentSource: IntentSource;
+  signals: LeadSignal[];
+  score: number;
+  contactId: string | null;
+};
+
+type Verdict = Pick<LeadState, 'signals' | 'score'> & Partial<Pick<LeadState, 'intent'>>;
+
+/** The classifier's verdict as lead columns: signals and score always, the intent only while it is the classifier's to set. */
+export function verdictFor(intentSource: IntentSource, { intent, score, signals }: Classification): Verdict {
+  return intentSource === 'OVERRIDE' ? { score, signals } : { intent, score, signals };
+}
+
+/**
+ * Writes leads inside a unit of work with what every write owes: `lead.created`,
+ * `lead.updated` (only when something changed) or `lead.deleted` in the outbox, and, the first
+ * time a lead is HOT, the claim of its notification (`hotNotifiedAt`) with the email sent once
+ * the transaction has committed.
+ */
+export class LeadRecorder {
+  constructor(private readonly notifier: LeadNotifier) {}
+
+  async create(unit: UnitOfWork, data: LeadState & { tenantId: string; conversationId?: string | null }): Promise<Lead> {
+    const hot = data.intent === 'HOT';
+    const lead = await unit.tx.lead.create({ data: { ...data, hotNotifiedAt: hot ? new Date() : null } });
+    await unit.emit(lead.tenantId, 'lead.created', toMessage(lead));
+    if (hot) await this.notifyAfterCommit(unit, lead);
+    return lead;
+  }
+
+  /** Writes the columns of `next` that differ from `current`, which the caller has locked (FOR UPDATE). */
+  async update(unit: UnitOfWork, current: Lead, next: Partial<LeadState>): Promise<Lead> {
+    const changes = changesOf(current, next);
+    if (!changes) return current;
+    const turnsHot = (changes.intent ?? current.intent) === 'HOT' && current.hotNotifiedAt === null;
+    const lead = await unit.tx.lead.update({ where: { id: current.id }, data: { ...changes, ...(turnsHot ? { hotNotifiedAt: new Date() } : {}) } });
+    await unit.emit(lead.tenantId, 'lead.updated', toMessage(lead));
+    if (turnsHot) await this.notifyAfterCommit(unit, lead);
+    return lead;
+  }
+
+  async delete(unit: UnitOfWork, lead: Lead): Promise<void> {
+    await unit.tx.lead.delete({ where: { id: lead.id } });
+    await unit.emit(lead.tenantId, 'lead.deleted', toMessage(lead));
+  }
+
+  /** Reads who to tell in the same transaction, and tells them once it has committed. */
+  private async notifyAfterCommit(unit: UnitOfWork, lead: Lead) {
+    const tenant = await unit.tx.tenant.findUniqueOrThrow({ where: { id: lead.tenantId }, select: { name: true, notificationEmails: true } });
+    unit.afterCommit(() => this.notifier.notifyHot({ tenantName: tenant.name, recipients: tenant.notificationEmails, lead }));
+  }
+}
+
+/** The columns of `next` whose values differ from the lead's; null when none does. */
+function changesOf(current: Lead, next: Partial<LeadState>): Partial<LeadState> | null {
+  const changes: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(next)) {
+    if (value === undefined) continue;
+    const same = key === 'signals' ? JSON.stringify(value) === JSON.stringify(signalsOf(current)) : value === current[key as keyof Lead];
+    if (!same) changes[key] = value;
+  }
+  return Object.keys(changes).length > 0 ? (changes as Partial<LeadState>) : null;
+}
