@@ -1,13 +1,17 @@
 /**
  * `npm run bench`: every benchmark with its baseline measured in the same run, printed as tables
- * and written to bench/results/<timestamp>.json. Exits 1 if a load run had any failed request.
+ * and written to bench/results/<timestamp>.json. Exits 1 if a load run had any failed request or
+ * token streaming failed on a backend.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { analytics, analyticsTables } from './analytics.ts';
 import { idleMemory } from './idle-memory.ts';
+import { inboundMessages, inboundTables } from './inbound-messages.ts';
 import { meThroughput } from './me-throughput.ts';
 import { startup, STARTUP_RUNS } from './startup.ts';
+import { tokenStreaming, tokenStreamingTables } from './token-streaming.ts';
 import { deliveriesTable, webhookDeliveries } from './webhook-deliveries.ts';
 import { MEASURE_SECONDS, WARMUP_SECONDS } from './support/load.ts';
 import { REPO_ROOT } from './support/processes.ts';
@@ -24,6 +28,9 @@ const throughput = await meThroughput(log);
 const memory = await idleMemory(log);
 const starts = await startup(log);
 const deliveries = await webhookDeliveries(log);
+const streaming = await tokenStreaming(log);
+const analyticsQueries = await analytics(log);
+const inbound = await inboundMessages(log);
 
 console.log(
   table(
@@ -65,6 +72,9 @@ console.log(
   ),
 );
 console.log(deliveriesTable(deliveries));
+console.log(tokenStreamingTables(streaming));
+console.log(analyticsTables(analyticsQueries));
+console.log(inboundTables(inbound));
 
 const appRows = throughput.rows.filter((row) => row.target.startsWith('app'));
 const below = appRows.filter((row) => row.ratio < TARGET_RATIO);
@@ -85,12 +95,23 @@ const report = {
   idleMemory: memory,
   startup: starts,
   webhookDeliveries: deliveries,
+  tokenStreaming: streaming,
+  analytics: analyticsQueries,
+  inboundMessages: inbound,
 };
 await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`\nWrote ${file} (${report.durationSeconds.toFixed(0)} s total)`);
 
 if (failed.length) {
   console.error(`Failed requests in: ${failed.map((row) => `${row.target} (${row.failures.join(' ')})`).join('; ')}`);
+  process.exit(1);
+}
+if (streaming.failed.length) {
+  console.error(`Token streaming failed on: ${streaming.failed.join('; ')}`);
+  process.exit(1);
+}
+if (inbound.failed.length) {
+  console.error(`Inbound messages failed on: ${inbound.failed.join('; ')}`);
   process.exit(1);
 }
 process.exit(0);

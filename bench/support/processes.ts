@@ -151,6 +151,14 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/** Time since a process started, from /proc/<pid>/stat (starttime) and /proc/uptime, in ms. */
+export function processAgeMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  const uptimeSeconds = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return (uptimeSeconds - startTicks / CLOCK_TICKS) * 1000;
+}
+
 /**
  * CPU time of the whole machine in seconds, from /proc/stat: busy (not idle), and stolen by the
  * hypervisor for other guests (a sign that figures from this run are noisy).

@@ -29,8 +29,8 @@ export function startBaseline(env: Record<string, string> = {}): Promise<ServerC
 /** BENCH_APP_NODE_ARGS adds Node flags to app children, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const APP_NODE_ARGS = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-export function startApp(env: Record<string, string>): Promise<ServerChild> {
-  return startServer(APP_SCRIPT, { ...COMMON_ENV, ...env }, APP_NODE_ARGS);
+export function startApp(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerChild> {
+  return startServer(APP_SCRIPT, { ...COMMON_ENV, ...env }, [...APP_NODE_ARGS, ...nodeArgs]);
 }
 
 /** A fresh DATA_DIR for the embedded default; removed by `release`. */
