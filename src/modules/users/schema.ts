@@ -32,11 +32,11 @@ const CreateUserInput = builder.inputType('CreateUserInput', {
 });
 
 builder.queryFields((t) => ({
-  me: t.prismaField({
-    type: 'User',
+  me: t.field({
+    type: UserRef,
     description: 'The signed-in user, or the user who created the API key in use.',
     authScopes: { authenticated: true },
-    resolve: (query, _root, _args, { services, viewer }) => services.users.get(viewer!.tenantId, viewer!.userId, query),
+    resolve: (_root, _args, { services, viewer }) => services.users.viewerRow(viewer!),
   }),
   users: t.prismaField({
     type: ['User'],
