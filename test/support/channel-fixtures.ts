@@ -20,9 +20,8 @@ export const whatsappMessageId = () => `wamid.HBgL${randomUUID().replaceAll('-',
 export const messengerMessageId = () => `m_${randomUUID().replaceAll('-', '')}`;
 export const instagramMessageId = () => `aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOj${randomUUID().replaceAll('-', '')}`;
 
-/** WhatsApp Cloud API: a `messages` change with the senders' profiles and their text messages. */
-export function whatsappText(phoneNumberId: string, messages: TextMessage[]) {
-  const sent = messages.map((message) => ({ ...message, id: message.id ?? whatsappMessageId(), from: message.from ?? '5511999999999' }));
+/** WhatsApp Cloud API: one `messages` change of the business account, for the number `phoneNumberId`. */
+function whatsappChange<Value extends object>(phoneNumberId: string, value: Value) {
   return {
     object: 'whatsapp_business_account',
     entry: [
@@ -34,14 +33,7 @@ export function whatsappText(phoneNumberId: string, messages: TextMessage[]) {
             value: {
               messaging_product: 'whatsapp',
               metadata: { display_phone_number: '15550001111', phone_number_id: phoneNumberId },
-              contacts: [...new Map(sent.map((message) => [message.from, { profile: { name: message.name ?? 'Ana' }, wa_id: message.from }])).values()],
-              messages: sent.map((message) => ({
-                from: message.from,
-                id: message.id,
-                timestamp: unixSeconds(message.at ?? new Date()),
-                type: 'text',
-                text: { body: message.text ?? 'Hi' },
-              })),
+              ...value,
             },
           },
         ],
@@ -50,32 +42,32 @@ export function whatsappText(phoneNumberId: string, messages: TextMessage[]) {
   };
 }
 
+/** WhatsApp Cloud API: the senders' profiles and their text messages. */
+export function whatsappText(phoneNumberId: string, messages: TextMessage[]) {
+  const sent = messages.map((message) => ({ ...message, id: message.id ?? whatsappMessageId(), from: message.from ?? '5511999999999' }));
+  return whatsappChange(phoneNumberId, {
+    contacts: [...new Map(sent.map((message) => [message.from, { profile: { name: message.name ?? 'Ana' }, wa_id: message.from }])).values()],
+    messages: sent.map((message) => ({
+      from: message.from,
+      id: message.id,
+      timestamp: unixSeconds(message.at ?? new Date()),
+      type: 'text',
+      text: { body: message.text ?? 'Hi' },
+    })),
+  });
+}
+
 /** WhatsApp Cloud API: delivery reports of messages the business sent. */
 export function whatsappStatuses(phoneNumberId: string, statuses: { id: string; status: 'sent' | 'delivered' | 'read' | 'failed' }[]) {
-  return {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550001111', phone_number_id: phoneNumberId },
-              statuses: statuses.map(({ id, status }) => ({
-                id,
-                status,
-                timestamp: unixSeconds(new Date()),
-                recipient_id: '5511999999999',
-                ...(status === 'failed' ? { errors: [{ code: 131026, title: 'Message undeliverable', message: 'Message undeliverable' }] } : {}),
-              })),
-            },
-          },
-        ],
-      },
-    ],
-  };
+  return whatsappChange(phoneNumberId, {
+    statuses: statuses.map(({ id, status }) => ({
+      id,
+      status,
+      timestamp: unixSeconds(new Date()),
+      recipient_id: '5511999999999',
+      ...(status === 'failed' ? { errors: [{ code: 131026, title: 'Message undeliverable', message: 'Message undeliverable' }] } : {}),
+    })),
+  });
 }
 
 /** The Messenger Platform shape: `page` for Messenger, `instagram` for Instagram. */
