@@ -41,7 +41,14 @@ export type OutboundHttpOptions = {
   userAgent: string;
   /** URLs of this server itself (the built-in demo agent) that may be reached although private. */
   isOwnEndpoint?: (url: URL) => boolean;
+  /** Resolves a host name to every address it has; the system resolver unless a test injects one. */
+  resolve?: HostResolver;
 };
+
+export type HostResolver = (hostname: string) => Promise<LookupAddress[]>;
+
+const systemResolver: HostResolver = (hostname) =>
+  new Promise((resolve, reject) => dnsLookup(hostname, { all: true }, (error, found) => (error ? reject(error) : resolve(found))));
 
 /**
  * The one HTTP client for user-given URLs (agent webhooks, webhook endpoints, provider APIs).
@@ -51,9 +58,11 @@ export type OutboundHttpOptions = {
  */
 export class OutboundHttp {
   private readonly policy: AddressPolicy;
+  private readonly resolve: HostResolver;
 
   constructor(private readonly options: OutboundHttpOptions) {
     this.policy = new AddressPolicy(options.allowPrivate);
+    this.resolve = options.resolve ?? systemResolver;
   }
 
   /** Parses a URL a user gave: http(s) only, no credentials in it. Throws OutboundError('invalid_url'). */
@@ -73,12 +82,12 @@ export class OutboundHttp {
   async assertReachable(raw: string): Promise<URL> {
     const url = this.parseUrl(raw);
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    const addresses = await new Promise<LookupAddress[]>((resolve, reject) =>
-      dnsLookup(hostname, { all: true }, (error, found) =>
-        error ? reject(new OutboundError('unreachable', `cannot resolve ${hostname}`)) : resolve(found),
-      ),
-    );
-    if (!addresses.every(({ address }) => this.policy.isAllowed(hostname, address))) {
+    const addresses = isIP(hostname)
+      ? [{ address: hostname, family: isIP(hostname) }]
+      : await this.resolve(hostname).catch(() => {
+          throw new OutboundError('unreachable', `cannot resolve ${hostname}`);
+        });
+    if (addresses.length === 0 || !addresses.every(({ address }) => this.policy.isAllowed(hostname, address))) {
       throw new OutboundError('blocked_address', 'points to a private or reserved address');
     }
     return url;
@@ -157,17 +166,20 @@ export class OutboundHttp {
   }
 
   private readonly guardedLookup: LookupFunction = (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, '', 4);
-      const list = addresses as LookupAddress[];
-      const refused = list.find(({ address }) => !this.policy.isAllowed(hostname, address));
-      if (refused || list.length === 0) {
-        return callback(new OutboundError('blocked_address', `${hostname} points to a private or reserved address`), '', 4);
-      }
-      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
-      callback(null, list[0]!.address, list[0]!.family);
-    });
+    this.resolve(hostname).then(
+      (list) => this.answerLookup(hostname, list, options.all === true, callback),
+      (error: NodeJS.ErrnoException) => callback(error, '', 4),
+    );
   };
+
+  private answerLookup(hostname: string, list: LookupAddress[], all: boolean, callback: Parameters<LookupFunction>[2]) {
+    const refused = list.find(({ address }) => !this.policy.isAllowed(hostname, address));
+    if (refused || list.length === 0) {
+      return callback(new OutboundError('blocked_address', `${hostname} points to a private or reserved address`), '', 4);
+    }
+    if (all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+    callback(null, list[0]!.address, list[0]!.family);
+  }
 }
 
 function failureOf(signal: AbortSignal, callerSignal: AbortSignal | undefined, cause?: Error): OutboundError {
