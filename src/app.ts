@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { createMemoryFailureCounter, createRedisFailureCounter } from './auth/rate-limiter.ts';
+import { createMemoryCounter, createResilientCounter } from './auth/rate-limiter.ts';
 import type { Config } from './config.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createDatabase, type Database } from './db/client.ts';
@@ -15,6 +15,7 @@ import { createRequestHandler } from './http/routes.ts';
 import { serveGraphQLOverWebSocket } from './http/websocket.ts';
 import { createGraphQLServer } from './http/yoga.ts';
 import type { Logger } from './logger.ts';
+import type { HostResolver } from './outbound/http-client.ts';
 import { IdleCloser } from './modules/channels/idle-closer.ts';
 import { DeliveryWorker } from './modules/webhooks/delivery-worker.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
@@ -23,7 +24,6 @@ import { createRedisPubSub } from './pubsub/redis.ts';
 import { connectRedis, type RedisConnections } from './redis.ts';
 import { createServices, type Services } from './services.ts';
 
-const LOGIN_WINDOW_SECONDS = 60;
 /** How long in-flight HTTP requests may take to finish once shutdown starts. */
 const DRAIN_TIMEOUT_MS = 10_000;
 /** How often, while draining, connections that finished their last request are closed. */
@@ -40,7 +40,13 @@ export type App = {
   prisma(): PrismaClient;
 };
 
-export function buildApp(config: Config, logger: Logger): App {
+/** Parts a test or bench may replace; production uses the defaults. */
+export type AppOverrides = {
+  /** Resolves host names of user-given URLs (agents, webhook endpoints, provider APIs). */
+  resolveHost?: HostResolver;
+};
+
+export function buildApp(config: Config, logger: Logger, overrides: AppOverrides = {}): App {
   let database: Database | undefined;
   let redis: RedisConnections | undefined;
   let pubsub: PubSub | undefined;
@@ -49,6 +55,8 @@ export function buildApp(config: Config, logger: Logger): App {
   let server: Server | undefined;
   let wsServer: WebSocketServer | undefined;
   let replies: Services['replyLifecycle'] | undefined;
+  let revocations: Services['revocations'] | undefined;
+  let mailer: Services['mailer'] | undefined;
   let autoReplies: Services['autoReplies'] | undefined;
   let idleCloser: IdleCloser | undefined;
   let shuttingDown = false;
@@ -62,9 +70,7 @@ export function buildApp(config: Config, logger: Logger): App {
     if (config.redisUrl) redis = await connectRedis(config.redisUrl, logger);
     pubsub = redis ? createRedisPubSub({ publisher: redis.commands, subscriber: redis.subscriber }) : createMemoryPubSub();
 
-    const loginFailures = redis
-      ? createRedisFailureCounter(redis.commands, LOGIN_WINDOW_SECONDS)
-      : createMemoryFailureCounter(LOGIN_WINDOW_SECONDS);
+    const limits = redis ? createResilientCounter(redis.commands, logger.child({ component: 'rate-limits' })) : createMemoryCounter();
     const wakeDeliveryWorker = () => deliveryWorker?.wake();
     dispatcher = new Dispatcher({ prisma: database.prisma, pubsub, logger, onDeliveriesScheduled: wakeDeliveryWorker });
     const events = dispatcher;
@@ -74,12 +80,16 @@ export function buildApp(config: Config, logger: Logger): App {
       prisma: database.prisma,
       pubsub,
       outbox,
-      loginFailures,
+      limits,
       redis: redis?.commands,
       logger,
       wakeDeliveryWorker,
       isOwnEndpoint: (url) => config.demoAgent && listeningPort !== undefined && isDemoAgentUrl(url, listeningPort),
+      resolveHost: overrides.resolveHost,
     });
+    await services.revocations.start();
+    revocations = services.revocations;
+    mailer = services.mailer;
     replies = services.replyLifecycle;
     autoReplies = services.autoReplies;
     deliveryWorker = new DeliveryWorker({ prisma: database.prisma, outbox, http: services.outbound, settings: config.webhooks, logger });
@@ -104,6 +114,7 @@ export function buildApp(config: Config, logger: Logger): App {
         avatars: services.agents,
         demoAgent: config.demoAgent,
         channelWebhooks: createChannelWebhookHandler({ intake: services.channelWebhooks, logger }),
+        verifyEmail: (token) => services.emailVerifications.verify(token),
         isShuttingDown: () => shuttingDown,
         checkReadiness: async () => {
           await db.ping();
@@ -112,7 +123,16 @@ export function buildApp(config: Config, logger: Logger): App {
       }),
     );
     wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.maxBodyBytes });
-    serveGraphQLOverWebSocket(wsServer, { yoga, services, logger, trustProxy: config.trustProxy });
+    serveGraphQLOverWebSocket(wsServer, {
+      yoga,
+      services,
+      logger,
+      trustProxy: config.trustProxy,
+      limits: {
+        maxSubscriptionsPerConnection: config.limits.subscriptionsPerConnection,
+        maxConnectionsPerCredential: config.limits.connectionsPerCredential,
+      },
+    });
 
     const listening = server;
     await new Promise<void>((resolve, reject) => {
@@ -136,6 +156,8 @@ export function buildApp(config: Config, logger: Logger): App {
     await idleCloser?.stop();
     await deliveryWorker?.stop();
     await dispatcher?.stop();
+    await mailer?.stop();
+    await revocations?.stop();
     await pubsub?.close();
     await redis?.close();
     await database?.close();

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
+import { loadOrCreateSecret } from './data-dir.ts';
 
 const booleanish = z
   .enum(['true', 'false', '1', '0', ''])
@@ -30,6 +29,10 @@ const envSchema = z.object({
   TRUST_PROXY: booleanish.default(false),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   LOGIN_MAX_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(5),
+  LOGIN_MAX_FAILURES_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  SIGNUPS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).default(10),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(10_000).default(100),
+  WS_MAX_CONNECTIONS_PER_CREDENTIAL: z.coerce.number().int().min(1).max(100_000).default(50),
   GRAPHIQL: booleanish.optional(),
   DEMO_AGENT: booleanish.optional(),
   WEBHOOK_RETRY_SCHEDULE: csv
@@ -67,7 +70,18 @@ export type Config = {
   logLevel: string;
   trustProxy: boolean;
   maxBodyBytes: number;
-  loginMaxFailuresPerMinute: number;
+  limits: {
+    /** Failed logins a minute for one email from one address. */
+    loginFailuresPerEmail: number;
+    /** Failed logins a minute from one address, whatever the email. */
+    loginFailuresPerAddress: number;
+    /** Teams one address may sign up an hour. */
+    signUpsPerAddressPerHour: number;
+    /** Operations in flight on one WebSocket connection. */
+    subscriptionsPerConnection: number;
+    /** Open WebSocket connections per credential (per address when anonymous), per instance. */
+    connectionsPerCredential: number;
+  };
   webhooks: {
     /** Seconds to wait before each retry; its length is the number of retries. */
     retryScheduleSeconds: number[];
@@ -117,9 +131,9 @@ export class ConfigError extends Error {
 }
 
 /**
- * Parses and validates the environment once. Every problem is reported together.
- * Outside production a missing JWT_SECRET is generated and kept in DATA_DIR so that
- * tokens survive restarts of the embedded default.
+ * Parses and validates the environment once. Every problem is reported together (ConfigError).
+ * Outside production a missing JWT_SECRET is generated and kept in DATA_DIR so that tokens
+ * survive restarts of the embedded default; an unusable DATA_DIR throws a DataDirError.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const given = stripEmpty(env);
@@ -148,7 +162,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: values.LOG_LEVEL,
     trustProxy: values.TRUST_PROXY,
     maxBodyBytes: values.MAX_BODY_BYTES,
-    loginMaxFailuresPerMinute: values.LOGIN_MAX_FAILURES_PER_MINUTE,
+    limits: {
+      loginFailuresPerEmail: values.LOGIN_MAX_FAILURES_PER_MINUTE,
+      loginFailuresPerAddress: values.LOGIN_MAX_FAILURES_PER_ADDRESS_PER_MINUTE,
+      signUpsPerAddressPerHour: values.SIGNUPS_PER_ADDRESS_PER_HOUR,
+      subscriptionsPerConnection: values.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      connectionsPerCredential: values.WS_MAX_CONNECTIONS_PER_CREDENTIAL,
+    },
     webhooks: {
       retryScheduleSeconds: values.WEBHOOK_RETRY_SCHEDULE,
       timeoutMs: values.WEBHOOK_TIMEOUT_MS,
@@ -182,16 +202,4 @@ export function loadSeedPassword(env: Record<string, string | undefined> = proce
 
 function stripEmpty(env: Record<string, string | undefined>) {
   return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-}
-
-function loadOrCreateSecret(dataDir: string): string {
-  const file = join(dataDir, 'jwt-secret');
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    mkdirSync(dataDir, { recursive: true });
-    const secret = randomBytes(48).toString('base64url');
-    writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-    return secret;
-  }
 }

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
   | 'RATE_LIMITED'
+  | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 /**
@@ -41,6 +42,12 @@ export const conflict = (field: string, message: string) =>
 
 export const rateLimited = (retryAfterSeconds: number) =>
   new AppError('RATE_LIMITED', `Too many attempts; try again in ${retryAfterSeconds} s`, {
+    retryAfterSeconds,
+  });
+
+/** PostgreSQL or Redis is down: the request may succeed when retried (HTTP 503). */
+export const serviceUnavailable = (requestId: string, retryAfterSeconds = 5) =>
+  new AppError('SERVICE_UNAVAILABLE', `A service this request needs is unavailable; retry shortly (request id ${requestId})`, {
     retryAfterSeconds,
   });
 

@@ -1,11 +1,16 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { DataDirError } from './data-dir.ts';
 import { createLogger } from './logger.ts';
 
 let config;
 try {
   config = loadConfig();
 } catch (error) {
+  if (error instanceof DataDirError) {
+    console.error(error.message);
+    process.exit(1);
+  }
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);
   process.exit(78);
@@ -28,6 +33,7 @@ process.once('SIGTERM', () => shutdown('SIGTERM'));
 process.once('SIGINT', () => shutdown('SIGINT'));
 
 app.start().catch((error) => {
-  logger.fatal({ err: error }, 'could not start');
+  if (error instanceof DataDirError) console.error(error.message);
+  else logger.fatal({ err: error }, 'could not start');
   process.exit(1);
 });

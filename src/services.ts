@@ -1,7 +1,9 @@
 import { AccessTokens } from './auth/access-token.ts';
 import { CredentialResolver } from './auth/credentials.ts';
-import { createMemoryFailureCounter, createRedisFailureCounter, type FailureCounter } from './auth/rate-limiter.ts';
+import { CsrfTokens } from './auth/csrf.ts';
+import type { AttemptCounter } from './auth/rate-limiter.ts';
 import { Revocations } from './auth/revocations.ts';
+import { RevokedSessions } from './auth/revoked-sessions.ts';
 import type { Config } from './config.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { Outbox } from './events/outbox.ts';
@@ -32,9 +34,11 @@ import { SessionMessagesService } from './modules/sessions/sending.ts';
 import { SessionsService } from './modules/sessions/service.ts';
 import { TenantsService } from './modules/tenants/service.ts';
 import { UsersService } from './modules/users/service.ts';
+import { EmailVerifications } from './modules/users/email-verification.ts';
+import { Mailer } from './mail/mailer.ts';
 import { WebhookDeliveriesService } from './modules/webhooks/deliveries-service.ts';
 import { WebhookEndpointsService } from './modules/webhooks/endpoints-service.ts';
-import { OutboundHttp } from './outbound/http-client.ts';
+import { OutboundHttp, type HostResolver } from './outbound/http-client.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import type { Redis } from 'ioredis';
 
@@ -46,7 +50,8 @@ export function createServices(deps: {
   prisma: PrismaClient;
   pubsub: PubSub;
   outbox: Outbox;
-  loginFailures: FailureCounter;
+  /** Rate-limit counters, shared through Redis when configured. */
+  limits: AttemptCounter;
   /** The shared command connection, when instances share Redis. */
   redis?: Redis;
   logger: Logger;
@@ -54,35 +59,49 @@ export function createServices(deps: {
   wakeDeliveryWorker: () => void;
   /** Endpoints of this server that agents may call although loopback (the built-in demo agent). */
   isOwnEndpoint?: (url: URL) => boolean;
+  /** Resolves host names of user-given URLs; the system resolver unless a test injects one. */
+  resolveHost?: HostResolver;
 }) {
-  const { config, prisma, pubsub, outbox, loginFailures, logger } = deps;
+  const { config, prisma, pubsub, outbox, limits, logger } = deps;
+  const outboundClient = (userAgent: string, isOwnEndpoint?: (url: URL) => boolean) =>
+    new OutboundHttp({ allowPrivate: config.allowPrivateUrls, userAgent, isOwnEndpoint, resolve: deps.resolveHost });
+  const agentHttp = outboundClient('convo-graph-agents/1.0', deps.isOwnEndpoint);
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
+  const csrf = new CsrfTokens(config.jwtSecret);
   const audit = new AuditService(prisma, outbox);
   const tenants = new TenantsService(prisma, outbox, audit);
-  const users = new UsersService(prisma, outbox, audit);
-  const revocations = new Revocations(pubsub, logger.child({ service: 'revocations' }));
+  const mailer = new Mailer(config.mail, logger.child({ service: 'mailer' }));
+  const emailVerifications = new EmailVerifications(prisma, outbox, mailer, audit, config.publicUrl);
+  const users = new UsersService(prisma, outbox, audit, emailVerifications);
+  const revocations = new Revocations(
+    pubsub,
+    new RevokedSessions(prisma, config.accessTokenTtlSeconds * 1000, logger.child({ service: 'revoked-sessions' })),
+    logger.child({ service: 'revocations' }),
+  );
   const apiKeys = new ApiKeysService(prisma, outbox, audit, revocations);
-  const outbound = new OutboundHttp({ allowPrivate: config.allowPrivateUrls, userAgent: 'convo-graph-webhooks/1.0' });
+  const outbound = outboundClient('convo-graph-webhooks/1.0');
   const webhookEndpoints = new WebhookEndpointsService(prisma, outbox, outbound, audit);
   const auth = new AuthService({
     prisma,
     accessTokens,
     refreshTokens: new RefreshTokens(prisma, config.refreshTokenTtlDays),
-    loginFailures,
-    maxLoginFailures: config.loginMaxFailuresPerMinute,
+    limits,
+    limitSettings: config.limits,
     tenants,
     users,
     outbox,
     audit,
     revocations,
+    emailVerifications,
+    csrf,
   });
-  const replies = createConversations({ config, prisma, outbox, pubsub, redis: deps.redis, logger, isOwnEndpoint: deps.isOwnEndpoint });
-  const leadRecorder = new LeadRecorder(new LeadNotifier(config.mail, logger.child({ service: 'lead-notifier' })));
+  const replies = createConversations({ config, prisma, outbox, pubsub, redis: deps.redis, logger, agentHttp });
+  const leadRecorder = new LeadRecorder(new LeadNotifier(mailer));
   const conversationLeads = new ConversationLeadTracker(leadRecorder);
   const inbox = new Inbox({ outbox, logger: logger.child({ service: 'inbox' }), leads: conversationLeads });
   const channelWebhooks = new ChannelWebhookIntake(prisma, inbox, new MessageStatuses(prisma));
   const channelSender = new GraphApiClient(
-    new OutboundHttp({ allowPrivate: config.allowPrivateUrls, userAgent: 'convo-graph-channels/1.0' }),
+    outboundClient('convo-graph-channels/1.0'),
     { baseUrl: config.channels.graphApiBaseUrl, version: config.channels.graphApiVersion },
   );
   const sessions = new SessionsService({
@@ -97,18 +116,20 @@ export function createServices(deps: {
     sessionLimitPerTenant: config.channels.sessionLimitPerTenant,
   });
   channelWebhooks.whenVerified((session) => sessions.markConnected(session));
-  const autoReplies = createAutoReplies({ config, prisma, outbox, sender: channelSender, logger, isOwnEndpoint: deps.isOwnEndpoint });
+  const autoReplies = createAutoReplies({ config, prisma, outbox, sender: channelSender, logger, agentHttp });
   inbox.onReceived(autoReplies.onReceived);
   const widget = new WidgetService({
     prisma,
     inbox,
     autoReplies,
-    limiter: deps.redis ? createRedisFailureCounter(deps.redis, 60) : createMemoryFailureCounter(60),
+    limiter: limits,
     messagesPerMinute: config.channels.widgetMessagesPerMinute,
   });
   return {
     pubsub,
-    credentials: new CredentialResolver(accessTokens, apiKeys),
+    mailer,
+    emailVerifications,
+    credentials: new CredentialResolver(accessTokens, apiKeys, revocations, csrf),
     revocations,
     audit,
     tenants,

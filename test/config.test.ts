@@ -100,7 +100,13 @@ describe('configuration', () => {
     assert.equal(config.redisUrl, undefined);
     assert.equal(config.maxBodyBytes, 1_048_576);
     assert.equal(config.accessTokenTtlSeconds, 900);
-    assert.equal(config.loginMaxFailuresPerMinute, 5);
+    assert.deepEqual(config.limits, {
+      loginFailuresPerEmail: 5,
+      loginFailuresPerAddress: 30,
+      signUpsPerAddressPerHour: 10,
+      subscriptionsPerConnection: 100,
+      connectionsPerCredential: 50,
+    });
     assert.equal(config.trustProxy, false);
     assert.deepEqual(config.corsOrigins, []);
   });

@@ -127,6 +127,27 @@ for (const backend of allBackends) {
       }
     });
 
+    it('refuses a CSRF value planted in the cookie, however well it matches the header, for the access and the refresh cookie', async () => {
+      const { email } = await signUpTenant(app.client);
+      const cookies = setCookies(await app.client.request(Login, { input: { email, password: PASSWORD } }));
+      const planted = 'chosen-by-someone-who-can-set-cookies';
+      const withPlanted = (name: string) => `${name}=${cookies[name]!.value}; csrf_token=${planted}`;
+      const me = await app.client.request(Me, {}, { headers: { cookie: withPlanted('access_token'), 'x-csrf-token': planted } });
+      assert.equal(errorCode(me), 'FORBIDDEN');
+      const refresh = await app.client.request(Refresh, {}, { headers: { cookie: withPlanted('refresh_token'), 'x-csrf-token': planted } });
+      assert.equal(errorCode(refresh), 'FORBIDDEN');
+      const otherSession = setCookies(await app.client.request(Login, { input: { email, password: PASSWORD } }));
+      const borrowed = otherSession.csrf_token!.value;
+      const crossed = await app.client.request(Me, {}, {
+        headers: { cookie: `access_token=${cookies.access_token!.value}; csrf_token=${borrowed}`, 'x-csrf-token': borrowed },
+      });
+      assert.equal(errorCode(crossed), 'FORBIDDEN', "another session's CSRF token does not do");
+      const genuine = await app.client.request(Refresh, {}, {
+        headers: { cookie: cookieHeader(cookies, 'refresh_token', 'csrf_token'), 'x-csrf-token': cookies.csrf_token!.value },
+      });
+      assert.equal(genuine.errors, undefined, 'the refused attempts used nothing up');
+    });
+
     it('refresh without an argument uses the refresh cookie, needs the CSRF header, and sets new cookies', async () => {
       const { email } = await signUpTenant(app.client);
       const first = setCookies(await app.client.request(Login, { input: { email, password: PASSWORD } }));
@@ -139,7 +160,9 @@ for (const backend of allBackends) {
       const second = setCookies(refreshed);
       assert.equal(second.refresh_token?.value, refreshed.data!.refresh.refreshToken);
       assert.notEqual(second.refresh_token?.value, first.refresh_token!.value);
-      assert.notEqual(second.csrf_token?.value, first.csrf_token!.value);
+      assert.equal(second.csrf_token?.value, first.csrf_token!.value, 'the CSRF token belongs to the session, which refreshing keeps');
+      const otherSession = setCookies(await app.client.request(Login, { input: { email, password: PASSWORD } }));
+      assert.notEqual(otherSession.csrf_token?.value, first.csrf_token!.value, 'another session has another CSRF token');
       const me = await app.client.request(Me, {}, {
         headers: { cookie: cookieHeader(second, 'access_token', 'csrf_token'), 'x-csrf-token': second.csrf_token!.value },
       });

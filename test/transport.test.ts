@@ -186,7 +186,7 @@ for (const backend of backends()) {
     });
 
     // Only a real Postgres server can be taken away from the app by another client.
-    if (backend.name === 'postgres+redis') it('answers /ready 503 and masks query errors while Postgres refuses the app, then recovers', async () => {
+    if (backend.name === 'postgres+redis') it('answers /ready 503 and SERVICE_UNAVAILABLE, without internals, while Postgres refuses the app, then recovers', async () => {
       const { token } = await signUpTenant(app.client);
       const databaseUrl = new URL(env.DATABASE_URL!);
       const database = databaseUrl.pathname.slice(1);
@@ -199,7 +199,8 @@ for (const backend of backends()) {
         assert.equal(ready.status, 503);
         assert.deepEqual(await ready.json(), { status: 'unavailable' });
         const result = await app.client.request(CurrentTenant, {}, { token, headers: { 'x-request-id': 'db-down-1' } });
-        assert.equal(errorCode(result), 'INTERNAL_SERVER_ERROR');
+        assert.equal(errorCode(result), 'SERVICE_UNAVAILABLE');
+        assert.equal(result.status, 503);
         assert.match(result.errors![0]!.message, /request id db-down-1/);
         assertNoInternals(JSON.stringify(result.errors), database, 'postgres', 'connection');
       } finally {

@@ -16,6 +16,8 @@ import {
   WebhookEventTypes,
 } from './support/operations.ts';
 import { backends } from './support/services.ts';
+import { CreateAgent } from './support/agent-operations.ts';
+import { fixedResolver } from './support/resolver.ts';
 import { CreateSession } from './support/session-operations.ts';
 
 const HOOK = 'http://127.0.0.1:9/hook';
@@ -190,17 +192,37 @@ for (const backend of backends()) {
     describe('with ALLOW_PRIVATE_URLS empty', () => {
       let strict: RunningApp;
       before(async () => {
-        strict = await startApp({ ...(await backend.env()), ALLOW_PRIVATE_URLS: '' });
+        const resolveHost = fixedResolver({ 'hooks.example.test': ['93.184.216.34'], 'intranet.example.test': ['10.0.0.5'], localhost: ['127.0.0.1', '::1'] });
+        strict = await startApp({ ...(await backend.env()), ALLOW_PRIVATE_URLS: '' }, { resolveHost });
       });
       after(() => strict?.stop());
 
-      it('refuses loopback, private and link-local targets', async () => {
+      it('accepts public IPv4 and IPv6 targets, by literal and by a name resolving to one', async () => {
         const { token } = await signUpTenant(strict.client);
-        for (const url of ['http://127.0.0.1:1/', 'http://localhost/', 'http://[::1]/', 'http://10.0.0.1/', 'http://169.254.169.254/']) {
+        for (const url of ['http://8.8.8.8/hook', 'https://1.1.1.1/', 'http://93.184.216.34/', 'http://[2606:4700:4700::1111]/in', 'https://hooks.example.test/in']) {
+          const result = await strict.client.request(CreateWebhookEndpoint, { input: { url } }, { token });
+          assert.equal(result.errors, undefined, url);
+          assert.equal(result.data!.createWebhookEndpoint.endpoint.url, new URL(url).href);
+        }
+        const agent = await strict.client.request(
+          CreateAgent,
+          { input: { name: 'Public brain', webhookUrl: 'https://1.1.1.1/webhook/bot' } },
+          { token },
+        );
+        assert.equal(agent.data?.createAgent.webhookUrl, 'https://1.1.1.1/webhook/bot', JSON.stringify(agent.errors));
+      });
+
+      it('refuses loopback, private, link-local, mapped and IPv4-compatible targets', async () => {
+        const { token } = await signUpTenant(strict.client);
+        const urls = ['http://127.0.0.1:1/', 'http://localhost/', 'http://[::1]/', 'http://10.0.0.1/', 'http://169.254.169.254/',
+          'http://100.64.0.1/', 'http://[::ffff:127.0.0.1]/', 'http://[::127.0.0.1]/', 'http://[::7f00:1]/', 'http://intranet.example.test/'];
+        for (const url of urls) {
           const result = await strict.client.request(CreateWebhookEndpoint, { input: { url } }, { token });
           assertBadInput(result, 'url', url);
           assert.match(result.errors![0]!.message, /private or reserved/, url);
         }
+        const agent = await strict.client.request(CreateAgent, { input: { name: 'Private brain', webhookUrl: 'http://[::7f00:1]/' } }, { token });
+        assertBadInput(agent, 'webhookUrl', 'agent webhookUrl');
       });
     });
   });

@@ -1,12 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
-import { forbidden, unauthenticated } from '../errors.ts';
+import { unauthenticated } from '../errors.ts';
 import type { AccessTokens } from './access-token.ts';
+import { CSRF_COOKIE, type CsrfTokens } from './csrf.ts';
 import type { Viewer } from './viewer.ts';
 
 export const ACCESS_COOKIE = 'access_token';
 export const REFRESH_COOKIE = 'refresh_token';
-export const CSRF_COOKIE = 'csrf_token';
-export const CSRF_HEADER = 'x-csrf-token';
 
 /** What a request or a WebSocket connection presented, before any of it is checked. */
 export type PresentedCredentials = {
@@ -17,17 +15,20 @@ export type PresentedCredentials = {
 };
 
 type ApiKeyAuthenticator = { authenticate(key: string): Promise<Viewer> };
+type SessionRevocations = { isSessionRevoked(sessionId: string): boolean };
 
 /**
  * Resolves the viewer from, in order: `X-API-Key`, `Authorization: Bearer` (an `sk_` key or an
  * access JWT), the `access_token` cookie. Cookies are credentials a browser sends on its own,
- * so a cookie request must also echo the `csrf_token` cookie in `X-CSRF-Token` (double submit).
+ * so a cookie request must also echo its session's CSRF token in `X-CSRF-Token` (csrf.ts).
  * Returns null when nothing was presented; throws UNAUTHENTICATED when something was, but is bad.
  */
 export class CredentialResolver {
   constructor(
     private readonly accessTokens: AccessTokens,
     private readonly apiKeys: ApiKeyAuthenticator,
+    private readonly revocations: SessionRevocations,
+    private readonly csrf: CsrfTokens,
   ) {}
 
   async resolve(presented: PresentedCredentials): Promise<Viewer | null> {
@@ -35,8 +36,10 @@ export class CredentialResolver {
     if (presented.authorization) return this.fromBearer(presented.authorization);
     const cookieToken = presented.cookies?.[ACCESS_COOKIE];
     if (cookieToken) {
-      assertCsrf(presented.cookies?.[CSRF_COOKIE], presented.csrfHeader);
-      return this.fromToken(cookieToken);
+      const viewer = await this.fromToken(cookieToken);
+      if (viewer.credential.kind !== 'session') throw unauthenticated('The access_token cookie must hold an access token');
+      this.csrf.assert(viewer.credential.sessionId, { cookie: presented.cookies?.[CSRF_COOKIE], header: presented.csrfHeader });
+      return viewer;
     }
     return null;
   }
@@ -50,6 +53,7 @@ export class CredentialResolver {
   private async fromToken(token: string): Promise<Viewer> {
     if (token.startsWith('sk_')) return this.apiKeys.authenticate(token);
     const claims = await this.accessTokens.verify(token);
+    if (this.revocations.isSessionRevoked(claims.sessionId)) throw unauthenticated('This session has ended: sign in again');
     return {
       tenantId: claims.tenantId,
       userId: claims.userId,
@@ -57,13 +61,4 @@ export class CredentialResolver {
       credential: { kind: 'session', sessionId: claims.sessionId, expiresAt: claims.expiresAt },
     };
   }
-}
-
-export function assertCsrf(cookieValue: string | undefined, headerValue: string | null | undefined) {
-  const valid =
-    !!cookieValue &&
-    !!headerValue &&
-    cookieValue.length === headerValue.length &&
-    timingSafeEqual(Buffer.from(cookieValue), Buffer.from(headerValue));
-  if (!valid) throw forbidden(`Cookie authentication needs the ${CSRF_HEADER} header set to the ${CSRF_COOKIE} cookie`);
 }

@@ -5,6 +5,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { assertWritableDataDir, dataDirError } from '../data-dir.ts';
 import type { Logger } from '../logger.ts';
 
 /** Raw SQL on one connection, for the migration runner. */
@@ -32,7 +33,7 @@ export async function createDatabase(options: {
 }): Promise<Database> {
   return options.databaseUrl
     ? openPostgres(options.databaseUrl, options.logger)
-    : openPglite(join(options.dataDir, 'pglite'), options.logger);
+    : openPglite(options.dataDir, options.logger);
 }
 
 async function openPostgres(databaseUrl: string, logger: Logger): Promise<Database> {
@@ -85,10 +86,17 @@ function pgSession(client: pg.PoolClient): SqlSession {
   };
 }
 
-async function openPglite(directory: string, logger: Logger): Promise<Database> {
+async function openPglite(dataDir: string, logger: Logger): Promise<Database> {
   const started = performance.now();
-  await mkdir(directory, { recursive: true });
-  const pglite = await PGlite.create(directory);
+  assertWritableDataDir(dataDir);
+  const directory = join(dataDir, 'pglite');
+  let pglite: PGlite;
+  try {
+    await mkdir(directory, { recursive: true });
+    pglite = await PGlite.create(directory);
+  } catch (error) {
+    throw dataDirError(dataDir, error, 'cannot open the embedded database');
+  }
   logger.info({ directory, ms: Math.round(performance.now() - started) }, 'opened embedded PGlite database');
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   return {

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { CSRF_HEADER, type PresentedCredentials } from '../auth/credentials.ts';
+import type { PresentedCredentials } from '../auth/credentials.ts';
+import { CSRF_HEADER } from '../auth/csrf.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { AppError } from '../errors.ts';
+import { AppError, serviceUnavailable } from '../errors.ts';
+import { isBackingServiceOutage } from '../outage.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { Context } from '../schema/context.ts';
@@ -46,6 +48,10 @@ export async function buildContext(transport: TransportContext, deps: ContextDep
     return { ...base, viewer: await deps.services.credentials.resolve(presented), credentialError: null };
   } catch (error) {
     if (error instanceof AppError) return { ...base, viewer: null, credentialError: error };
+    if (isBackingServiceOutage(error)) {
+      logger.warn({ err: error }, 'could not resolve credentials: a backing service is unavailable');
+      return { ...base, viewer: null, credentialError: serviceUnavailable(transport.requestId) };
+    }
     logger.error({ err: error }, 'could not resolve credentials');
     const internal = new AppError('INTERNAL_SERVER_ERROR', `Internal server error (request id ${transport.requestId})`);
     return { ...base, viewer: null, credentialError: internal };

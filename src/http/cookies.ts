@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE } from '../auth/credentials.ts';
+import { ACCESS_COOKIE, REFRESH_COOKIE } from '../auth/credentials.ts';
+import { CSRF_COOKIE } from '../auth/csrf.ts';
 
 /** Cookies read from a request, and the Set-Cookie lines to add to its response. */
 export type CookieJar = {
@@ -55,13 +55,13 @@ export const GRAPHQL_PATH = '/graphql';
 /** Sets the session cookies after a sign-in: httpOnly tokens plus a readable CSRF token. */
 export function setSessionCookies(
   jar: CookieJar,
-  session: { accessToken: string; accessTokenExpiresAt: Date; refreshToken: string; refreshTokenExpiresAt: Date },
+  session: { accessToken: string; accessTokenExpiresAt: Date; refreshToken: string; refreshTokenExpiresAt: Date; csrfToken: string },
 ) {
   const seconds = (date: Date) => Math.max(0, Math.floor((date.getTime() - Date.now()) / 1000));
   const refreshSeconds = seconds(session.refreshTokenExpiresAt);
   jar.set(ACCESS_COOKIE, session.accessToken, { path: '/', httpOnly: true, maxAgeSeconds: seconds(session.accessTokenExpiresAt) });
   jar.set(REFRESH_COOKIE, session.refreshToken, { path: GRAPHQL_PATH, httpOnly: true, maxAgeSeconds: refreshSeconds });
-  jar.set(CSRF_COOKIE, randomBytes(24).toString('base64url'), {
+  jar.set(CSRF_COOKIE, session.csrfToken, {
     path: '/',
     httpOnly: false,
     maxAgeSeconds: refreshSeconds,

@@ -7,6 +7,7 @@ import { matchChannelWebhook, type ChannelWebhookRoute } from './channel-webhook
 import { clientIp, REQUEST_ID_HEADER, requestIdOf } from './context.ts';
 import { GRAPHQL_PATH } from './cookies.ts';
 import { DEMO_AGENT_PATH, serveDemoAgent } from './demo-agent.ts';
+import { serveVerifyEmail, VERIFY_EMAIL_PATH } from './verify-email.ts';
 import type { GraphQLServer } from './yoga.ts';
 
 /** A GraphQL multipart request may carry an avatar; the rest of its body (operations, map, boundaries) is small. */
@@ -23,6 +24,8 @@ type RouteDependencies = {
   channelWebhooks(req: IncomingMessage, res: ServerResponse, route: ChannelWebhookRoute): Promise<void>;
   /** Serve the built-in demo agent (DEMO_AGENT). */
   demoAgent: boolean;
+  /** Confirms an email from the link mailed to it (verify-email.ts). */
+  verifyEmail(token: string): Promise<{ email: string }>;
   /** Resolves when the database (and Redis, when configured) answer; rejects otherwise. */
   checkReadiness(): Promise<void>;
   isShuttingDown(): boolean;
@@ -49,6 +52,7 @@ export function createRequestHandler(deps: RouteDependencies) {
     const avatar = AVATAR_PATH.exec(path);
     if (avatar && (req.method === 'GET' || req.method === 'HEAD')) return serveAvatar(req, res, deps, avatar[1]!, avatar[2]!);
     if (deps.demoAgent && path === DEMO_AGENT_PATH) return serveDemoAgent(req, res);
+    if (path === VERIFY_EMAIL_PATH) return serveVerifyEmail(req, res, { verify: deps.verifyEmail, logger: deps.logger });
     const channelWebhook = matchChannelWebhook(path);
     if (channelWebhook) return deps.channelWebhooks(req, res, channelWebhook);
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
@@ -9,9 +9,30 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { clientIp } from './context.ts';
+import { isBackingServiceOutage } from '../outage.ts';
+import { variablesTooDeep } from './variables-depth.ts';
 import type { GraphQLServer } from './yoga.ts';
 
-type ConnectionState = { viewer?: Viewer | null; expiryTimer?: NodeJS.Timeout; stopWatching?: () => void };
+type ConnectionState = {
+  viewer?: Viewer | null;
+  expiryTimer?: NodeJS.Timeout;
+  stopWatching?: () => void;
+  /** The key this connection counts against in the per-credential cap, once counted. */
+  countedAs?: string;
+};
+
+export type WebSocketLimits = {
+  maxSubscriptionsPerConnection: number;
+  maxConnectionsPerCredential: number;
+};
+
+/** Close codes this server uses besides graphql-ws's own (`CloseCode`). */
+export const PolicyCloseCode = {
+  /** The credential already has as many open connections as it may (WebSocket's "policy violation"). */
+  TooManyConnections: 1008,
+  /** A backing service is down; clients retry (WebSocket's "try again later"). */
+  TryAgainLater: 1013,
+} as const;
 
 /** setTimeout cannot wait longer than this; a credential that outlives it is re-checked on reconnect. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -25,15 +46,25 @@ const MAX_TIMER_MS = 2_147_483_647;
  */
 export function serveGraphQLOverWebSocket(
   wsServer: WebSocketServer,
-  deps: { yoga: GraphQLServer; services: Services; logger: Logger; trustProxy: boolean },
+  deps: { yoga: GraphQLServer; services: Services; logger: Logger; trustProxy: boolean; limits: WebSocketLimits },
 ) {
-  const { yoga, services, logger } = deps;
+  const { yoga, services, logger, limits } = deps;
+  const connectionsPer = new Map<string, number>();
   return useServer<Record<string, unknown> | undefined, ConnectionState>(
     {
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         try {
           const viewer = await services.credentials.resolve(presentedIn(params));
+          const counted = connectionKey(viewer, clientIp(ctx.extra.request, deps.trustProxy));
+          const open = connectionsPer.get(counted) ?? 0;
+          if (open >= limits.maxConnectionsPerCredential) {
+            const reason = `Too many open connections for this credential (at most ${limits.maxConnectionsPerCredential})`;
+            ctx.extra.socket.close(PolicyCloseCode.TooManyConnections, reason);
+            return false;
+          }
+          connectionsPer.set(counted, open + 1);
+          ctx.extra.countedAs = counted;
           ctx.extra.viewer = viewer;
           const expiresAt = viewer?.credential.expiresAt;
           if (expiresAt) {
@@ -41,12 +72,20 @@ export function serveGraphQLOverWebSocket(
             ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Unauthorized, 'Credential expired'), delay);
           }
           if (viewer) {
-            ctx.extra.stopWatching = services.revocations.watch(viewer, () =>
-              ctx.extra.socket.close(CloseCode.Unauthorized, 'Credential revoked'),
+            ctx.extra.stopWatching = services.revocations.watch(viewer, (effect) =>
+              effect === 'revoked'
+                ? ctx.extra.socket.close(CloseCode.Unauthorized, 'Credential revoked')
+                : // Not 4401: the credential still works, and clients reconnect on 4403 to pick up what it holds now.
+                  ctx.extra.socket.close(CloseCode.Forbidden, 'Credential rights changed: connect again'),
             );
           }
           return true;
         } catch (error) {
+          if (isBackingServiceOutage(error)) {
+            logger.warn({ err: error }, 'could not authenticate a WebSocket connection: a backing service is unavailable');
+            ctx.extra.socket.close(PolicyCloseCode.TryAgainLater, 'A service is unavailable; connect again shortly');
+            return false;
+          }
           if (!(error instanceof AppError)) logger.error({ err: error }, 'could not authenticate a WebSocket connection');
           const reason = error instanceof AppError ? error.message : 'Could not authenticate';
           ctx.extra.socket.close(error instanceof AppError && error.code === 'FORBIDDEN' ? CloseCode.Forbidden : CloseCode.Unauthorized, reason);
@@ -56,8 +95,24 @@ export function serveGraphQLOverWebSocket(
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);
         ctx.extra.stopWatching?.();
+        const counted = ctx.extra.countedAs;
+        if (counted) {
+          const open = (connectionsPer.get(counted) ?? 1) - 1;
+          if (open > 0) connectionsPer.set(counted, open);
+          else connectionsPer.delete(counted);
+        }
       },
       onSubscribe: async (ctx, _id, payload) => {
+        // graphql-ws registers the operation before calling this hook, so it counts itself.
+        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
+          return [
+            new GraphQLError(`Too many operations on this connection (at most ${limits.maxSubscriptionsPerConnection})`, {
+              extensions: { code: 'RATE_LIMITED' },
+            }),
+          ];
+        }
+        const tooDeep = variablesTooDeep(payload.variables);
+        if (tooDeep) return [new GraphQLError(tooDeep.message, { extensions: { code: tooDeep.code, field: tooDeep.details.field } })];
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           requestId: randomUUID(),
           ip: clientIp(ctx.extra.request, deps.trustProxy),
@@ -101,4 +156,10 @@ function presentedIn(params: Record<string, unknown>): PresentedCredentials {
     authorization: pick(params, 'authorization', 'Authorization') ?? pick(headers, 'authorization', 'Authorization'),
     apiKey: pick(params, 'apiKey', 'x-api-key') ?? pick(headers, 'x-api-key', 'X-API-Key'),
   };
+}
+
+/** What a connection counts against: its credential, or its address when anonymous. */
+function connectionKey(viewer: Viewer | null, ip: string | null): string {
+  if (!viewer) return `address:${ip ?? 'unknown'}`;
+  return viewer.credential.kind === 'apiKey' ? `key:${viewer.credential.apiKeyId}` : `session:${viewer.credential.sessionId}`;
 }

@@ -11,6 +11,7 @@ import { buildContext, type ContextDependencies, type TransportContext } from '.
 import { GRAPHQL_PATH } from './cookies.ts';
 import { useErrorMapping } from './use-error-mapping.ts';
 import { useResponseCookies } from './use-response-cookies.ts';
+import { useVariablesDepth } from './use-variables-depth.ts';
 
 /** Limits that keep one operation from costing the server more than a page of work. */
 const operationLimits = { maxDepth: 12, maxAliases: 20, maxCost: 5000, maxTokens: 2000 };
@@ -78,6 +79,7 @@ export function createGraphQLServer(config: Config, deps: ContextDependencies & 
       maxDepthPlugin({ n: operationLimits.maxDepth, exposeLimits: true, ...rejectAsValidationError }),
       maxAliasesPlugin({ n: operationLimits.maxAliases, exposeLimits: true, ...rejectAsValidationError }),
       costLimitPlugin({ maxCost: operationLimits.maxCost, exposeLimits: true, ...rejectAsValidationError }),
+      useVariablesDepth(),
       useErrorMapping(),
       useResponseCookies(),
     ],

@@ -8,8 +8,8 @@ import type { StreamEventMessage, TypingMessage } from '../modules/chats/streami
 export type PubSubEvents = {
   /** Every dispatched outbox event, keyed by its type. */
   domainEvent: DomainEventMessage;
-  /** A credential stopped working: open WebSocket connections that used it must close. */
-  credentialRevoked: { apiKeyId?: string; sessionId?: string };
+  /** A credential stopped working or lost rights: open connections that use it must close (instance-wide). */
+  credentialRevoked: { tenantId: string; effect: 'revoked' | 'narrowed'; apiKeyId?: string; sessionId?: string };
   /** One piece of an assistant reply, keyed by the message id. */
   messageStream: StreamEventMessage;
   /** Someone asked to stop a reply; the instance generating it aborts. Keyed by the message id. */
@@ -21,6 +21,12 @@ export type PubSubEvents = {
 export type PubSubEvent = keyof PubSubEvents;
 
 export type Unlisten = () => Promise<void>;
+
+/**
+ * The tenant slot of the few control topics every instance hears whatever the tenant (credential
+ * revocations). Their payloads carry ids only, never a tenant's data.
+ */
+export const INSTANCE_WIDE = '*';
 
 /** Topics always carry the tenant, so a subscriber can only ever hear its own tenant. */
 export interface PubSub {

@@ -1,6 +1,8 @@
 import { GraphQLError } from 'graphql';
-import { AppError } from '../errors.ts';
+import { AppError, serviceUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { isBackingServiceOutage } from '../outage.ts';
+
 
 /** Codes GraphQL itself raises before any resolver runs; these messages are safe to show. */
 const GRAPHQL_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND']);
@@ -21,6 +23,8 @@ export function maskError(error: unknown, requestId: string, logger: Logger): Gr
         code: original.code,
         ...(original.details.field ? { field: original.details.field } : {}),
         ...(original.details.retryAfterSeconds ? { retryAfterSeconds: original.details.retryAfterSeconds } : {}),
+        // Yoga answers with this status and leaves `http` out of the JSON.
+        ...(original.code === 'SERVICE_UNAVAILABLE' ? { http: { status: 503 } } : {}),
       },
     });
   }
@@ -35,6 +39,10 @@ export function maskError(error: unknown, requestId: string, logger: Logger): Gr
         code: typeof code === 'string' && (GRAPHQL_CODES.has(code) || code === 'BAD_USER_INPUT') ? code : 'BAD_USER_INPUT',
       },
     });
+  }
+  if (isBackingServiceOutage(original)) {
+    logger.warn({ err: original, requestId, path: graphQLError?.path }, 'a backing service is unavailable');
+    return maskError(new GraphQLError('', { nodes: graphQLError?.nodes, path: graphQLError?.path, originalError: serviceUnavailable(requestId) }), requestId, logger);
   }
   logger.error({ err: original, requestId, path: graphQLError?.path }, 'unexpected error');
   return new GraphQLError(`Internal server error (request id ${requestId})`, {

@@ -12,6 +12,8 @@ import { AuditService } from '../modules/audit/service.ts';
 import { ChatsService } from '../modules/chats/chats-service.ts';
 import { TenantsService } from '../modules/tenants/service.ts';
 import { UsersService } from '../modules/users/service.ts';
+import { EmailVerifications } from '../modules/users/email-verification.ts';
+import { Mailer } from '../mail/mailer.ts';
 import { OutboundHttp } from '../outbound/http-client.ts';
 import { password as passwordRules } from '../validation.ts';
 
@@ -53,7 +55,7 @@ export async function seedDemo(config: Config, options: { port: number; password
   const database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: options.logger });
   try {
     await migrate(database, options.logger);
-    return await seedInto(database.prisma, config, options.port, password);
+    return await seedInto(database.prisma, config, options.port, password, options.logger);
   } finally {
     await database.close();
   }
@@ -84,11 +86,13 @@ async function serverAnswers(port: number): Promise<boolean> {
   }
 }
 
-async function seedInto(prisma: PrismaClient, config: Config, port: number, password: string): Promise<DemoSeed> {
+async function seedInto(prisma: PrismaClient, config: Config, port: number, password: string, logger: Logger): Promise<DemoSeed> {
   // Nothing wakes a dispatcher here: the server publishes these events when it next polls the outbox.
   const outbox = new Outbox(prisma, () => {});
   const audit = new AuditService(prisma, outbox);
-  const users = new UsersService(prisma, outbox, audit);
+  // The demo admin's address is not a real mailbox: no verification email goes out, whatever SMTP_URL says.
+  const noMail = new Mailer({ from: config.mail.from }, logger);
+  const users = new UsersService(prisma, outbox, audit, new EmailVerifications(prisma, outbox, noMail, audit, config.publicUrl));
   const { tenant, admin, created: tenantCreated } = await findOrCreateAdmin(prisma, outbox, audit, users, password);
 
   const webhookUrl = new URL(DEMO_AGENT_PATH, `http://localhost:${port}`).href;

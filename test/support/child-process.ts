@@ -120,7 +120,7 @@ export function isRoot(): boolean {
 class PortInUseError extends Error {}
 
 /** Polls `probe` until it succeeds; fails early with the service's output if it exits. */
-async function waitUntilReady(name: string, service: Service, probe: () => Promise<void>): Promise<void> {
+export async function waitUntilReady(name: string, service: Service, probe: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (service.hasExited()) {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { halt, isRoot, launch, run, startOnFreePort } from './child-process.ts';
+import { halt, isRoot, launch, run, startOnFreePort, waitUntilReady } from './child-process.ts';
 import { removeTempDir, removingOnFailure, tempDir } from './temp-dirs.ts';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -15,6 +15,9 @@ export type PostgresServer = {
   dir: string;
   /** Creates another empty database on the same server and returns its URL. */
   createDatabase(name?: string): Promise<string>;
+  /** Stops the server, for an outage; `resume` starts it again on the same port and data. */
+  interrupt(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -22,27 +25,27 @@ export async function startPostgres(): Promise<PostgresServer> {
   // The cluster runs as `postgres` when we are root, so that user must own its dir.
   const dir = await tempDir('pg', isRoot() ? postgresAccount() : undefined);
   const dataDir = join(dir, 'data');
-  const { service, port } = await removingOnFailure(dir, async () => {
+  const serve = (port: number) =>
+    launch(
+      join(PG_BIN, 'postgres'),
+      [
+        ...['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'],
+        ...['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off'],
+      ],
+      // SIGQUIT is Postgres's immediate shutdown: the postmaster takes its backends down too.
+      { cwd: dir, deathSignal: 'SIGQUIT', asPostgresUser: true },
+    );
+  const probe = (port: number) => withClient(postgresUrl(port, 'postgres'), async () => {});
+  const started = await removingOnFailure(dir, async () => {
     await run(
       join(PG_BIN, 'initdb'),
       ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'],
       { cwd: dir, deathSignal: 'SIGKILL', asPostgresUser: true },
     );
-    return startOnFreePort(
-      'postgres',
-      (port) =>
-        launch(
-          join(PG_BIN, 'postgres'),
-          [
-            ...['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'],
-            ...['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off'],
-          ],
-          // SIGQUIT is Postgres's immediate shutdown: the postmaster takes its backends down too.
-          { cwd: dir, deathSignal: 'SIGQUIT', asPostgresUser: true },
-        ),
-      (port) => withClient(postgresUrl(port, 'postgres'), async () => {}),
-    );
+    return startOnFreePort('postgres', serve, probe);
   });
+  let service = started.service;
+  const { port } = started;
   const createDatabase = async (name = `test_${randomBytes(6).toString('hex')}`) => {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`Invalid database name: ${name}`);
     await withClient(postgresUrl(port, 'postgres'), (client) => client.query(`CREATE DATABASE "${name}"`));
@@ -53,6 +56,11 @@ export async function startPostgres(): Promise<PostgresServer> {
     port,
     dir,
     createDatabase,
+    interrupt: () => halt(service, 'SIGINT'),
+    resume: async () => {
+      service = serve(port);
+      await waitUntilReady('postgres', service, () => probe(port));
+    },
     stop: async () => {
       await halt(service, 'SIGINT'); // fast shutdown: disconnect clients, checkpoint, exit
       await removeTempDir(dir);

@@ -71,16 +71,15 @@ export class ApiKeysService {
     const parsed = parseInput(updateInput, input);
     const key = await this.findManageable(viewer, id);
     if (parsed.scopes && key.sessionId) throw badInput('scopes', "A session API key's scopes are fixed: sessions:read and sessions:write");
-    return this.withAudit(viewer, 'API_KEY_UPDATED', (tx) =>
-      tx.apiKey.update({
-        where: { id },
-        data: {
-          ...(parsed.name ? { name: parsed.name } : {}),
-          ...(parsed.scopes ? { scopes: this.grantableScopes(viewer, parsed.scopes, key.createdBy.role) } : {}),
-          ...(parsed.expiresAt !== undefined ? { expiresAt: parsed.expiresAt } : {}),
-        },
-      }),
+    const scopes = parsed.scopes ? this.grantableScopes(viewer, parsed.scopes, key.createdBy.role) : key.scopes;
+    const expiresAt = parsed.expiresAt !== undefined ? parsed.expiresAt : key.expiresAt;
+    const updated = await this.withAudit(viewer, 'API_KEY_UPDATED', (tx) =>
+      tx.apiKey.update({ where: { id }, data: { ...(parsed.name ? { name: parsed.name } : {}), scopes, expiresAt } }),
     );
+    if (narrows(key, { scopes, expiresAt })) {
+      await this.revocations.announce({ tenantId: viewer.tenantId, apiKeyId: id, effect: 'narrowed' });
+    }
+    return updated;
   }
 
   async deactivate(viewer: Viewer, id: string) {
@@ -88,14 +87,14 @@ export class ApiKeysService {
     const apiKey = await this.withAudit(viewer, 'API_KEY_DEACTIVATED', (tx) =>
       tx.apiKey.update({ where: { id }, data: { isActive: false } }),
     );
-    await this.revocations.announce(viewer.tenantId, { apiKeyId: id });
+    await this.revocations.announce({ tenantId: viewer.tenantId, apiKeyId: id, effect: 'revoked' });
     return apiKey;
   }
 
   async delete(viewer: Viewer, id: string): Promise<string> {
     await this.findManageable(viewer, id);
     await this.withAudit(viewer, 'API_KEY_DELETED', (tx) => tx.apiKey.delete({ where: { id } }));
-    await this.revocations.announce(viewer.tenantId, { apiKeyId: id });
+    await this.revocations.announce({ tenantId: viewer.tenantId, apiKeyId: id, effect: 'revoked' });
     return id;
   }
 
@@ -187,4 +186,11 @@ export class ApiKeysService {
       return apiKey;
     });
   }
+}
+
+/** Whether a key loses a scope or gets a nearer expiry: connections made with it must pick up the change. */
+function narrows(before: Pick<ApiKey, 'scopes' | 'expiresAt'>, after: Pick<ApiKey, 'scopes' | 'expiresAt'>): boolean {
+  const lostScope = before.scopes.some((scope) => !after.scopes.includes(scope));
+  const nearerExpiry = after.expiresAt !== null && (before.expiresAt === null || after.expiresAt < before.expiresAt);
+  return lostScope || nearerExpiry;
 }

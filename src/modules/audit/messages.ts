@@ -10,6 +10,7 @@ export const auditEventTypeDescriptions = {
   LOGOUT: describe('A user signed out, ending their session.'),
   REFRESH_REUSE_DETECTED: describe('A used refresh token came back; its whole session was revoked.'),
   USER_CREATED: describe('A user was added.'),
+  EMAIL_VERIFIED: describe("A user confirmed their email address through the link mailed to it."),
   API_KEY_CREATED: describe('An API key was created.'),
   API_KEY_FIRST_USED: describe('An API key authenticated a request for the first time.'),
   API_KEY_UPDATED: describe("An API key's name, scopes or expiry changed."),

@@ -1,4 +1,5 @@
-import { CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE, assertCsrf } from '../../auth/credentials.ts';
+import { REFRESH_COOKIE } from '../../auth/credentials.ts';
+import { CSRF_COOKIE, CSRF_HEADER, type CsrfProof } from '../../auth/csrf.ts';
 import { clearSessionCookies, setSessionCookies } from '../../http/cookies.ts';
 import { builder } from '../../schema/builder.ts';
 import type { Context } from '../../schema/context.ts';
@@ -64,25 +65,33 @@ builder.mutationFields((t) => ({
       'works once: presenting a used one revokes every token of its session.',
     args: { refreshToken: t.arg.string({ description: 'Omit to use the `refresh_token` cookie.' }) },
     resolve: async (_root, args, context) => {
-      const token = args.refreshToken ?? cookieRefreshToken(context);
-      return startedSession(context, await context.services.auth.refresh(token, context.ip));
+      const session = args.refreshToken
+        ? await context.services.auth.refresh(args.refreshToken, context.ip)
+        : await context.services.auth.refresh(context.cookies.get(REFRESH_COOKIE), context.ip, csrfProof(context));
+      return startedSession(context, session);
     },
   }),
   logout: t.boolean({
-    description: "Ends the current session: its refresh tokens stop working and the cookies are cleared.",
-    args: { refreshToken: t.arg.string({ description: 'The session to end when not signed in with it.' }) },
+    description:
+      'Ends the current session: its refresh tokens and access tokens stop working on every instance, ' +
+      'open WebSocket connections made with it close, and the cookies are cleared.',
+    args: {
+      refreshToken: t.arg.string({
+        description: "The session to end when not signed in with it. A signed-in caller may only give its own session's token (else FORBIDDEN).",
+      }),
+    },
     resolve: async (_root, args, context) => {
-      const token = args.refreshToken ?? (context.viewer ? null : cookieRefreshToken(context));
-      const ended = await context.services.auth.logout(context.viewer, token, context.ip);
+      const { auth } = context.services;
+      const ended = args.refreshToken
+        ? await auth.logout(context.viewer, args.refreshToken, context.ip)
+        : await auth.logout(context.viewer, context.viewer ? null : context.cookies.get(REFRESH_COOKIE), context.ip, csrfProof(context));
       clearSessionCookies(context.cookies);
       return ended;
     },
   }),
 }));
 
-function cookieRefreshToken(context: Context): string | null {
-  const token = context.cookies.get(REFRESH_COOKIE);
-  if (!token) return null;
-  assertCsrf(context.cookies.get(CSRF_COOKIE), context.csrfHeader);
-  return token;
+/** The CSRF proof of a request that uses the refresh_token cookie. */
+function csrfProof(context: Context): CsrfProof {
+  return { cookie: context.cookies.get(CSRF_COOKIE), header: context.csrfHeader };
 }

@@ -2,7 +2,7 @@ import type { Config } from '../../config.ts';
 import type { Outbox } from '../../events/outbox.ts';
 import type { ChannelMessage, PrismaClient } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
-import { OutboundHttp } from '../../outbound/http-client.ts';
+import type { OutboundHttp } from '../../outbound/http-client.ts';
 import { AgentCaller } from '../chats/agent-reply/caller.ts';
 import type { AgentRequestBody } from '../chats/agent-reply/types.ts';
 import { MAX_MESSAGE_CHARS } from '../sessions/input.ts';
@@ -140,12 +140,11 @@ export function createAutoReplies(deps: {
   outbox: Outbox;
   sender: ChannelSender;
   logger: Logger;
-  /** Endpoints of this server an agent may use although private (the built-in demo agent). */
-  isOwnEndpoint?: (url: URL) => boolean;
+  /** The client agents are called with. */
+  agentHttp: OutboundHttp;
 }): AutoReplies {
   const { config } = deps;
-  const http = new OutboundHttp({ allowPrivate: config.allowPrivateUrls, userAgent: 'convo-graph-agents/1.0', isOwnEndpoint: deps.isOwnEndpoint });
-  const caller = new AgentCaller(http, {
+  const caller = new AgentCaller(deps.agentHttp, {
     idleTimeoutMs: config.agents.idleTimeoutMs,
     maxDurationMs: config.agents.maxDurationMs,
     maxContentChars: MAX_MESSAGE_CHARS,

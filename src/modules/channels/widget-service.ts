@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { FailureCounter } from '../../auth/rate-limiter.ts';
+import type { AttemptCounter } from '../../auth/rate-limiter.ts';
 import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors.ts';
 import type { ChannelMessage, ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, email, parseInput, withoutNul } from '../../validation.ts';
@@ -47,7 +47,7 @@ export class WidgetService {
       inbox: Pick<Inbox, 'receive'>;
       autoReplies: Pick<AutoReplies, 'replyTo'>;
       /** Counts messages per visitor and per address in one-minute windows. */
-      limiter: FailureCounter;
+      limiter: AttemptCounter;
       messagesPerMinute: number;
     },
   ) {}
@@ -120,8 +120,8 @@ export class WidgetService {
   private async limit(sessionId: string, visitorId: string, ip: string | null): Promise<void> {
     const { limiter, messagesPerMinute } = this.deps;
     const counts = await Promise.all([
-      limiter.attempt(`widget:${sessionId}:visitor:${visitorId}`),
-      limiter.attempt(`widget:${sessionId}:ip:${ip ?? 'unknown'}`),
+      limiter.attempt(`widget:${sessionId}:visitor:${visitorId}`, 60),
+      limiter.attempt(`widget:${sessionId}:ip:${ip ?? 'unknown'}`, 60),
     ]);
     const over = counts.filter((count) => count.attempts > messagesPerMinute);
     if (over.length) throw rateLimited(Math.max(1, ...over.map((count) => count.resetInSeconds)));

@@ -1,11 +1,7 @@
-import { createTransport, type Transporter } from 'nodemailer';
-import type { Config } from '../../config.ts';
 import type { Lead } from '../../generated/prisma/client.ts';
-import type { Logger } from '../../logger.ts';
+import { escapeHtml, type Mailer } from '../../mail/mailer.ts';
 import { signalsOf } from './messages.ts';
 
-/** Bounds on one SMTP exchange, so that a dead mail server cannot pile up sends. */
-const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 };
 const MAX_LABEL_LENGTH = 100;
 
 /** A lead that just turned HOT, with the addresses to tell and the team's name (read in the same transaction). */
@@ -13,35 +9,16 @@ export type HotLeadNotice = { tenantName: string; recipients: string[]; lead: Le
 
 /**
  * Emails the tenant's notification addresses when a lead turns HOT, one message per address.
- * Without SMTP_URL it only logs. Sending happens in the background: failures are logged and
- * never reach the request or the inbound message that caused them.
+ * Sending happens in the background: failures are logged and never reach the request or the
+ * inbound message that caused them.
  */
 export class LeadNotifier {
-  private readonly transport: Transporter | null;
-
-  constructor(
-    private readonly mail: Config['mail'],
-    private readonly logger: Logger,
-  ) {
-    this.transport = mail.smtpUrl ? createTransport({ url: mail.smtpUrl, ...SMTP_TIMEOUTS }) : null;
-  }
+  constructor(private readonly mailer: Mailer) {}
 
   /** Starts sending and returns at once. */
   notifyHot(notice: HotLeadNotice): void {
-    const { lead, recipients } = notice;
-    if (recipients.length === 0) return;
-    const transport = this.transport;
-    if (!transport) {
-      this.logger.info({ leadId: lead.id, recipients: recipients.length }, 'HOT lead notification not sent: SMTP_URL is not set');
-      return;
-    }
     const message = compose(notice);
-    for (const to of recipients) {
-      transport.sendMail({ from: this.mail.from, to, ...message }).then(
-        () => this.logger.info({ leadId: lead.id }, 'HOT lead notification sent'),
-        (error: unknown) => this.logger.warn({ leadId: lead.id, err: error }, 'HOT lead notification failed'),
-      );
-    }
+    for (const to of notice.recipients) this.mailer.send({ to, ...message }, { leadId: notice.lead.id, mail: 'hot-lead' });
   }
 }
 
@@ -76,8 +53,4 @@ function compose({ tenantName, lead }: HotLeadNotice) {
     `<ul>${(signals.length ? signals : ['none']).map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`,
   ].join('\n');
   return { subject: `HOT lead: ${label}`, text, html };
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }

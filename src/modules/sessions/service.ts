@@ -131,7 +131,7 @@ export class SessionsService {
       await this.record(unit, viewer, 'SESSION_DELETED', session);
       return keys.map((key) => key.id);
     });
-    await Promise.all(keyIds.map((apiKeyId) => this.deps.revocations.announce(viewer.tenantId, { apiKeyId })));
+    await Promise.all(keyIds.map((apiKeyId) => this.deps.revocations.announce({ tenantId: viewer.tenantId, apiKeyId, effect: 'revoked' })));
     return id;
   }
 

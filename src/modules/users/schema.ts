@@ -16,6 +16,11 @@ export const UserRef = builder.prismaObject('User', {
     fullName: t.exposeString('fullName', { nullable: true, description: 'Display name.' }),
     role: t.expose('role', { type: RoleEnum, description: 'ADMIN or USER.' }),
     isActive: t.exposeBoolean('isActive', { description: 'Deactivated users cannot sign in.' }),
+    emailVerifiedAt: t.expose('emailVerifiedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the user confirmed their email through the link mailed to it; null until then. Only asked when the server sends mail.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the user was created.' }),
     tenant: t.relation('tenant', { description: 'The tenant the user belongs to.' }),
   }),
@@ -25,7 +30,7 @@ const CreateUserInput = builder.inputType('CreateUserInput', {
   description: 'A new user of the tenant.',
   fields: (t) => ({
     email: t.string({ required: true, description: 'Unique within the tenant.' }),
-    password: t.string({ required: true, description: '10 to 200 characters.' }),
+    password: t.string({ required: true, description: '10 to 200 characters, not blank, not one of the most common passwords.' }),
     fullName: t.string({ description: 'Display name, up to 120 characters.' }),
     role: t.field({ type: RoleEnum, defaultValue: 'USER', description: 'Defaults to USER.' }),
   }),
@@ -55,3 +60,19 @@ builder.mutationField('createUser', (t) =>
     resolve: (query, _root, { input }, { services, viewer }) => services.users.create(viewer!, input, query),
   }),
 );
+
+builder.mutationFields((t) => ({
+  verifyEmail: t.field({
+    type: UserRef,
+    description:
+      "Confirms a user's email with the token from the link mailed to them (also served at GET /verify-email?token=...). " +
+      'A token works once, for 48 hours; otherwise UNAUTHENTICATED. Needs no sign-in.',
+    args: { token: t.arg.string({ required: true, description: 'The `ev_...` token from the email.' }) },
+    resolve: (_root, { token }, { services }) => services.emailVerifications.verify(token),
+  }),
+  resendVerificationEmail: t.boolean({
+    description: "Mails the signed-in user a new verification link. CONFLICT when already verified, or when this server sends no mail.",
+    authScopes: { authenticated: true },
+    resolve: (_root, _args, { services, viewer }) => services.emailVerifications.resend(viewer!),
+  }),
+}));

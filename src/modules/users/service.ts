@@ -8,6 +8,7 @@ import { conflict, forbidden, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient, Role, User } from '../../generated/prisma/client.ts';
 import { displayName, email, parseInput, password } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
+import type { EmailVerifications } from './email-verification.ts';
 
 const createUserInput = z.object({
   email,
@@ -28,6 +29,7 @@ export class UsersService {
     private readonly prisma: PrismaClient,
     private readonly outbox: Outbox,
     private readonly audit: AuditService,
+    private readonly emailVerifications: EmailVerifications,
   ) {}
 
   /** Creates a user in the viewer's tenant; admins only. Emails are unique within a tenant. */
@@ -41,6 +43,7 @@ export class UsersService {
         { tenantId: viewer.tenantId, type: 'USER_CREATED', ...actorOf(viewer), data: { userId: user.id, email, role } },
         unit,
       );
+      await this.emailVerifications.request(unit, { id: user.id, tenantId: viewer.tenantId, email });
       return user;
     });
   }
@@ -72,7 +75,8 @@ export class UsersService {
   async viewerRow(viewer: Viewer): Promise<User> {
     const [user] = await this.prisma.$queryRaw<User[]>`
       SELECT id, tenant_id AS "tenantId", email, password_hash AS "passwordHash", full_name AS "fullName",
-             role::text AS role, is_active AS "isActive", created_at AS "createdAt", updated_at AS "updatedAt"
+             role::text AS role, is_active AS "isActive", email_verified_at AS "emailVerifiedAt",
+             created_at AS "createdAt", updated_at AS "updatedAt"
         FROM users
        WHERE id = ${viewer.userId} AND tenant_id = ${viewer.tenantId}`;
     if (!user) throw notFound('User');

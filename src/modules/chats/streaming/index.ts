@@ -3,7 +3,7 @@ import type { Config } from '../../../config.ts';
 import type { Outbox } from '../../../events/outbox.ts';
 import type { PrismaClient } from '../../../generated/prisma/client.ts';
 import type { Logger } from '../../../logger.ts';
-import { OutboundHttp } from '../../../outbound/http-client.ts';
+import type { OutboundHttp } from '../../../outbound/http-client.ts';
 import type { PubSub } from '../../../pubsub/pubsub.ts';
 import { AgentCaller } from '../agent-reply/caller.ts';
 import { ConversationService } from '../conversation-service.ts';
@@ -26,8 +26,8 @@ export function createConversations(deps: {
   pubsub: PubSub;
   redis?: Redis;
   logger: Logger;
-  /** Endpoints of this server an agent may use although private (the built-in demo agent). */
-  isOwnEndpoint?: (url: URL) => boolean;
+  /** The client agents are called with. */
+  agentHttp: OutboundHttp;
 }) {
   const { config, prisma, outbox, pubsub, logger } = deps;
   const retention = { activeMs: config.agents.maxDurationMs + 5 * 60_000, finishedMs: FINISHED_STREAM_RETENTION_MS };
@@ -36,12 +36,7 @@ export function createConversations(deps: {
   const store = new ReplyStore(prisma, outbox);
   const replyLogger = logger.child({ service: 'replies' });
   const endings = new ReplyEndings({ streams, store, logger: replyLogger, maxReplyMs: config.agents.maxDurationMs });
-  const http = new OutboundHttp({
-    allowPrivate: config.allowPrivateUrls,
-    userAgent: 'convo-graph-agents/1.0',
-    isOwnEndpoint: deps.isOwnEndpoint,
-  });
-  const caller = new AgentCaller(http, {
+  const caller = new AgentCaller(deps.agentHttp, {
     idleTimeoutMs: config.agents.idleTimeoutMs,
     maxDurationMs: config.agents.maxDurationMs,
     maxContentChars: MAX_REPLY_CHARS,
