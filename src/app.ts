@@ -68,6 +68,12 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
     const applied = await migrate(database, logger);
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
     if (config.redisUrl) redis = await connectRedis(config.redisUrl, logger);
+    if (config.env === 'production' && database.kind === 'embedded') {
+      logger.warn(
+        { database: 'embedded', pubsub: redis ? 'redis' : 'memory' },
+        'running on the embedded database in production: one instance only, a single writer, and no Redis-shared state unless REDIS_URL is set; for several instances or more load, move to PostgreSQL + Redis (README: "Moving to PostgreSQL")',
+      );
+    }
     pubsub = redis ? createRedisPubSub({ publisher: redis.commands, subscriber: redis.subscriber }) : createMemoryPubSub();
 
     const limits = redis ? createResilientCounter(redis.commands, logger.child({ component: 'rate-limits' })) : createMemoryCounter();
@@ -116,6 +122,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
         channelWebhooks: createChannelWebhookHandler({ intake: services.channelWebhooks, logger }),
         verifyEmail: (token) => services.emailVerifications.verify(token),
         isShuttingDown: () => shuttingDown,
+        backends: { database: db.kind, pubsub: redis ? 'redis' : 'memory' },
         checkReadiness: async () => {
           await db.ping();
           await redis?.ping();

@@ -92,10 +92,11 @@ for (const backend of backends()) {
       assert.deepEqual(await response.json(), { status: 'ok' });
     });
 
-    it('GET /ready answers 200 while the database (and Redis) answer', async () => {
+    it('GET /ready answers 200 while the database (and Redis) answer, and says which backends serve', async () => {
       const response = await fetch(`${app.origin}/ready`);
       assert.equal(response.status, 200);
-      assert.deepEqual(await response.json(), { status: 'ready' });
+      const backends = backend.name === 'embedded' ? { database: 'embedded', pubsub: 'memory' } : { database: 'postgres', pubsub: 'redis' };
+      assert.deepEqual(await response.json(), { status: 'ready', ...backends });
     });
 
     it('every response carries x-request-id, echoing a sane given one and replacing an unsafe one', async () => {
@@ -197,7 +198,7 @@ for (const backend of backends()) {
         await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [database]);
         const ready = await fetch(`${app.origin}/ready`);
         assert.equal(ready.status, 503);
-        assert.deepEqual(await ready.json(), { status: 'unavailable' });
+        assert.deepEqual(await ready.json(), { status: 'unavailable', database: 'postgres', pubsub: 'redis' });
         const result = await app.client.request(CurrentTenant, {}, { token, headers: { 'x-request-id': 'db-down-1' } });
         assert.equal(errorCode(result), 'SERVICE_UNAVAILABLE');
         assert.equal(result.status, 503);

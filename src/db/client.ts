@@ -1,12 +1,8 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import { assertWritableDataDir, dataDirError } from '../data-dir.ts';
 import type { Logger } from '../logger.ts';
+import { openEmbedded } from './embedded/open.ts';
 
 /** Raw SQL on one connection, for the migration runner. */
 export type SqlSession = {
@@ -17,37 +13,49 @@ export type SqlSession = {
   transaction<T>(work: (tx: Omit<SqlSession, 'transaction'>) => Promise<T>): Promise<T>;
 };
 
+export type DatabaseKind = 'embedded' | 'postgres';
+
 export type Database = {
   prisma: PrismaClient;
-  kind: 'pglite' | 'postgres';
+  /** `embedded`: PGlite in a worker thread, reached over the wire protocol as PostgreSQL is. */
+  kind: DatabaseKind;
   ping(): Promise<void>;
   close(): Promise<void>;
-  /** Lends one dedicated connection (on PGlite, its only session) for the duration of `work`. */
+  /** Lends one dedicated connection for the duration of `work`. */
   withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
 };
 
-export async function createDatabase(options: {
-  databaseUrl?: string;
-  dataDir: string;
-  logger: Logger;
-}): Promise<Database> {
-  return options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.logger)
-    : openPglite(options.dataDir, options.logger);
+/** PostgreSQL at DATABASE_URL, or the embedded database in DATA_DIR: the same driver path either way. */
+export async function createDatabase(options: { databaseUrl?: string; dataDir: string; logger: Logger }): Promise<Database> {
+  if (options.databaseUrl) return openPool({ connectionString: options.databaseUrl }, 'postgres', options.logger);
+  const embedded = await openEmbedded(options.dataDir, options.logger);
+  try {
+    return await openPool(embedded.poolConfig, 'embedded', options.logger, embedded.close);
+  } catch (error) {
+    await embedded.close();
+    throw error;
+  }
 }
 
-async function openPostgres(databaseUrl: string, logger: Logger): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: databaseUrl });
+/** A pool and the Prisma client on it; `afterClose` runs once both are closed. */
+export async function openPool(
+  config: pg.PoolConfig,
+  kind: DatabaseKind,
+  logger: Logger,
+  afterClose: () => Promise<void> = async () => {},
+): Promise<Database> {
+  const pool = new pg.Pool(config);
   // Without a listener, an idle client losing its server would crash the process.
-  pool.on('error', (error) => logger.warn({ err: error }, 'idle postgres connection failed'));
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,
-    kind: 'postgres',
-    ping: () => ping(prisma),
+    kind,
+    ping: async () => void (await prisma.$queryRaw`SELECT 1`),
     async close() {
       await prisma.$disconnect();
       await pool.end();
+      await afterClose();
     },
     async withSession(work) {
       const client = await pool.connect();
@@ -84,45 +92,4 @@ function pgSession(client: pg.PoolClient): SqlSession {
       }
     },
   };
-}
-
-async function openPglite(dataDir: string, logger: Logger): Promise<Database> {
-  const started = performance.now();
-  assertWritableDataDir(dataDir);
-  const directory = join(dataDir, 'pglite');
-  let pglite: PGlite;
-  try {
-    await mkdir(directory, { recursive: true });
-    pglite = await PGlite.create(directory);
-  } catch (error) {
-    throw dataDirError(dataDir, error, 'cannot open the embedded database');
-  }
-  logger.info({ directory, ms: Math.round(performance.now() - started) }, 'opened embedded PGlite database');
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
-  return {
-    prisma,
-    kind: 'pglite',
-    ping: () => ping(prisma),
-    async close() {
-      await prisma.$disconnect();
-      await pglite.close();
-    },
-    withSession: (work) => work(pgliteSession(pglite)),
-  };
-}
-
-function pgliteSession(pglite: PGlite): SqlSession {
-  const on = (target: PGlite | Transaction) => ({
-    query: async <Row>(sql: string, params?: unknown[]) => (await target.query<Row>(sql, params)).rows,
-    exec: async (script: string) => void (await target.exec(script)),
-  });
-  return {
-    ...on(pglite),
-    // PGlite's own transaction() queues other callers (e.g. Prisma) until it ends.
-    transaction: (work) => pglite.transaction((tx) => work(on(tx))),
-  };
-}
-
-async function ping(prisma: PrismaClient): Promise<void> {
-  await prisma.$queryRaw`SELECT 1`;
 }

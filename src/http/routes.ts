@@ -28,6 +28,8 @@ type RouteDependencies = {
   verifyEmail(token: string): Promise<{ email: string }>;
   /** Resolves when the database (and Redis, when configured) answer; rejects otherwise. */
   checkReadiness(): Promise<void>;
+  /** Which backends serve this instance, reported by /ready. */
+  backends: { database: string; pubsub: string };
   isShuttingDown(): boolean;
 };
 
@@ -75,13 +77,13 @@ export function createRequestHandler(deps: RouteDependencies) {
 }
 
 async function ready(res: ServerResponse, deps: RouteDependencies) {
-  if (deps.isShuttingDown()) return sendJson(res, 503, { status: 'shutting_down' });
+  if (deps.isShuttingDown()) return sendJson(res, 503, { status: 'shutting_down', ...deps.backends });
   try {
     await deps.checkReadiness();
-    sendJson(res, 200, { status: 'ready' });
+    sendJson(res, 200, { status: 'ready', ...deps.backends });
   } catch (error) {
     deps.logger.warn({ err: error }, 'readiness check failed');
-    sendJson(res, 503, { status: 'unavailable' });
+    sendJson(res, 503, { status: 'unavailable', ...deps.backends });
   }
 }
 

@@ -11,7 +11,8 @@ export function variablesTooDeep(variables: unknown): AppError | null {
   const pending: { value: unknown; depth: number; path: string }[] = [{ value: variables, depth: 0, path: '' }];
   while (pending.length > 0) {
     const { value, depth, path } = pending.pop()!;
-    if (value === null || typeof value !== 'object') continue;
+    // Only JSON structure nests; an uploaded File or a buffer is a leaf.
+    if (!isJsonContainer(value)) continue;
     if (depth > MAX_VARIABLE_DEPTH) {
       const field = path.split('.').slice(0, 2).join('.');
       return badInput(field, `${field}: nests deeper than ${MAX_VARIABLE_DEPTH} levels`);
@@ -21,4 +22,11 @@ export function variablesTooDeep(variables: unknown): AppError | null {
     }
   }
   return null;
+}
+
+function isJsonContainer(value: unknown): value is Record<string, unknown> | unknown[] {
+  if (Array.isArray(value)) return true;
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }

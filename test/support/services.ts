@@ -7,6 +7,7 @@ import { delimiter, join } from 'node:path';
 import { after } from 'node:test';
 import { PG_BIN, startPostgres, type PostgresServer } from './postgres.ts';
 import { startRedis, type RedisServer } from './redis.ts';
+import { sharedServices } from './shared-services.ts';
 import { removeTempDir, tempDir } from './temp-dirs.ts';
 
 export { startPostgres, startRedis, type PostgresServer, type RedisServer };
@@ -62,19 +63,31 @@ export function backends(): Backend[] {
       name: 'postgres+redis',
       skip: externalServicesSkipReason(),
       env: async () => {
-        const { postgres, redis } = await sharedServers();
+        const shared = sharedServices();
+        if (shared) return { DATA_DIR: await dataDir(), DATABASE_URL: await shared.createDatabase(), REDIS_URL: shared.redisUrl };
+        const { postgres, redis } = await fileServers();
         return { DATA_DIR: await dataDir(), DATABASE_URL: await postgres.createDatabase(), REDIS_URL: redis.url };
       },
     },
   ];
 }
 
+/** The URL of a new, empty database on the run's (or this file's) PostgreSQL server. */
+export async function emptyPostgresDatabase(): Promise<string> {
+  const shared = sharedServices();
+  if (shared) return shared.createDatabase({ empty: true });
+  return (await fileServers()).postgres.createDatabase();
+}
+
 let warned = false;
 let servers: Promise<{ postgres: PostgresServer; redis: RedisServer }> | undefined;
 const dataDirs = new Set<string>();
 
-/** Started on first use and shared by the suites of one test file (node --test runs each file in its own process). */
-function sharedServers() {
+/**
+ * When a file runs alone: servers started on first use and shared by the suites of that file
+ * (node --test runs each file in its own process). Under `npm test` the run's servers are used.
+ */
+function fileServers() {
   servers ??= Promise.all([startPostgres(), startRedis()]).then(([postgres, redis]) => ({ postgres, redis }));
   return servers;
 }

@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { cp, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { assertWritableDataDir, dataDirError } from '../../data-dir.ts';
+import type { Logger } from '../../logger.ts';
+import { lockDataDir } from './data-dir-lock.ts';
+import { startEmbeddedServer } from './embedded-server.ts';
+import { ensureTemplate } from './template.ts';
+
+/** Pool connections to the embedded server: it runs one statement at a time, so a few keep it busy. */
+const POOL_SIZE = 4;
+
+/**
+ * Opens the embedded database of DATA_DIR: locks the directory for this process, fills a fresh
+ * one from the migrated template, and starts the server thread. Answers how to connect, and how
+ * to stop the server and release the directory.
+ */
+export async function openEmbedded(dataDir: string, logger: Logger): Promise<{ poolConfig: pg.PoolConfig; close(): Promise<void> }> {
+  assertWritableDataDir(dataDir);
+  const lock = lockDataDir(dataDir);
+  try {
+    const directory = join(dataDir, 'pglite');
+    if (!existsSync(join(directory, 'PG_VERSION'))) await fillFromTemplate(directory, dataDir, logger);
+    const server = await startEmbeddedServer(directory, logger).catch((error: unknown) => {
+      throw dataDirError(dataDir, error, 'cannot open the embedded database');
+    });
+    logger.info({ directory, openMs: server.openMs }, 'opened the embedded database in its own thread');
+    return {
+      poolConfig: { host: server.socketDir, user: 'postgres', database: 'postgres', max: POOL_SIZE },
+      async close() {
+        await server.close();
+        lock.release();
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** Copies the template beside `directory`, then renames it in place: a copy cut short is never taken for a database. */
+async function fillFromTemplate(directory: string, dataDir: string, logger: Logger) {
+  const template = await ensureTemplate(logger);
+  const copying = `${directory}.copying`;
+  try {
+    await rm(copying, { recursive: true, force: true });
+    await rm(directory, { recursive: true, force: true });
+    await cp(template, copying, { recursive: true });
+    await rename(copying, directory);
+  } catch (error) {
+    await rm(copying, { recursive: true, force: true });
+    throw dataDirError(dataDir, error, 'cannot create the embedded database');
+  }
+}

@@ -1,0 +1,224 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { PGlite } from '@electric-sql/pglite';
+
+const SSL_REQUEST = 80877103;
+const GSSENC_REQUEST = 80877104;
+const CANCEL_REQUEST = 80877102;
+const TERMINATE = 0x58; // 'X'
+const READY_FOR_QUERY = 0x5a; // 'Z'
+const IDLE = 0x49; // 'I'
+const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
+const ROLLBACK = queryMessage('ROLLBACK');
+
+/** How long a connection may hold the session idle inside a transaction before it is cut off. */
+const IDLE_IN_TRANSACTION_MS = 60_000;
+
+/**
+ * Serves one PGlite over the PostgreSQL wire protocol to the connections of a `pg` pool.
+ *
+ * PGlite is a single backend session, so connections take turns: a connection owns the session
+ * from its first message until the backend is idle again (ReadyForQuery with status `I`). A
+ * transaction, or a Parse..Sync batch however the socket splits it, therefore never interleaves
+ * with another connection's messages, and transactions run one at a time. A connection that goes
+ * away while it owns the session has its batch ended and its transaction rolled back before the
+ * next one gets a turn.
+ *
+ * What one session cannot give: session-level advisory locks, SET, LISTEN and named prepared
+ * statements are shared by every connection. The app relies on none of them across connections.
+ */
+export class SessionServer {
+  private readonly server: Server;
+  private readonly connections = new Set<WireConnection>();
+  private owner: WireConnection | null = null;
+  private readonly waiting: { connection: WireConnection; grant: (granted: boolean) => void }[] = [];
+
+  constructor(
+    readonly pglite: PGlite,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.server = createServer((socket) => this.connections.add(new WireConnection(this, socket)));
+  }
+
+  listen(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(path, () => resolve());
+    });
+  }
+
+  /** Closes every connection, waits for a dying owner's rollback, and stops listening. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const connection of this.connections) connection.destroy();
+    await closed;
+    while (this.owner) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /** Resolves true when `connection` owns the session, false if it went away while waiting. */
+  acquire(connection: WireConnection): Promise<boolean> {
+    if (this.owner === null || this.owner === connection) {
+      this.owner = connection;
+      return Promise.resolve(true);
+    }
+    return new Promise((grant) => this.waiting.push({ connection, grant }));
+  }
+
+  release(connection: WireConnection): void {
+    if (this.owner !== connection) return;
+    const next = this.waiting.shift();
+    this.owner = next?.connection ?? null;
+    next?.grant(true);
+  }
+
+  forget(connection: WireConnection): void {
+    this.connections.delete(connection);
+    const index = this.waiting.findIndex((waiter) => waiter.connection === connection);
+    if (index >= 0) this.waiting.splice(index, 1)[0]!.grant(false);
+  }
+
+  reportError(error: unknown): void {
+    this.onError(error);
+  }
+}
+
+class WireConnection {
+  private buffer: Buffer = Buffer.alloc(0);
+  private started = false;
+  private running = false;
+  private closed = false;
+  private owns = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly server: SessionServer,
+    private readonly socket: Socket,
+  ) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+      void this.pump();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => void this.onClose());
+  }
+
+  destroy() {
+    this.socket.destroy();
+  }
+
+  /** Runs every complete message that has arrived, in order, while owning the session. */
+  private async pump() {
+    if (this.running || this.closed) return;
+    this.running = true;
+    try {
+      for (let messages = this.take(); messages.length > 0 && !this.closed; messages = this.take()) {
+        clearTimeout(this.idleTimer);
+        const terminate = messages.findIndex((message) => message[0] === TERMINATE);
+        if (terminate >= 0) messages = messages.slice(0, terminate);
+        if (messages.length > 0) await this.run(messages);
+        if (terminate >= 0) {
+          this.socket.end();
+          break;
+        }
+      }
+    } catch (error) {
+      this.server.reportError(error);
+      this.socket.destroy();
+    } finally {
+      this.running = false;
+      if (this.closed) await this.cleanUp();
+    }
+  }
+
+  private async run(messages: Buffer[]) {
+    if (!this.owns) {
+      if (!(await this.server.acquire(this))) return;
+      this.owns = true;
+      if (this.closed) return;
+    }
+    const { pglite } = this.server;
+    const output: Buffer[] = [];
+    // PGlite reads every message of a batch in one call: one entry into Postgres per batch, not per message.
+    const batch = messages.length === 1 ? messages[0]! : Buffer.concat(messages);
+    await pglite.runExclusive(() => pglite.execProtocolRawStream(batch, { onRawData: (data) => output.push(Buffer.from(data)) }));
+    const answer = output.length === 1 ? output[0]! : Buffer.concat(output);
+    if (answer.length > 0 && this.socket.writable) this.socket.write(answer);
+    if (endsIdle(answer)) this.releaseSession();
+    else this.idleTimer = setTimeout(() => this.socket.destroy(), IDLE_IN_TRANSACTION_MS);
+  }
+
+  /** Splits the complete messages off the buffer; the startup phase has untyped packets. */
+  private take(): Buffer[] {
+    const messages: Buffer[] = [];
+    let offset = 0;
+    const buffer = this.buffer;
+    for (;;) {
+      if (!this.started) {
+        if (buffer.length - offset < 8) break;
+        const length = buffer.readInt32BE(offset);
+        if (buffer.length - offset < length) break;
+        const code = buffer.readInt32BE(offset + 4);
+        const packet = buffer.subarray(offset, offset + length);
+        offset += length;
+        if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
+          this.socket.write('N');
+          continue;
+        }
+        if (code === CANCEL_REQUEST) continue;
+        this.started = true;
+        messages.push(packet);
+        continue;
+      }
+      if (buffer.length - offset < 5) break;
+      const length = buffer.readInt32BE(offset + 1) + 1;
+      if (buffer.length - offset < length) break;
+      messages.push(buffer.subarray(offset, offset + length));
+      offset += length;
+    }
+    this.buffer = offset === buffer.length ? Buffer.alloc(0) : buffer.subarray(offset);
+    return messages;
+  }
+
+  private releaseSession() {
+    if (!this.owns) return;
+    this.owns = false;
+    this.server.release(this);
+  }
+
+  private async onClose() {
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    this.server.forget(this);
+    if (!this.running) await this.cleanUp();
+  }
+
+  /** The owner went away mid-batch or mid-transaction: end the batch, roll back, hand over. */
+  private async cleanUp() {
+    if (!this.owns) return;
+    const { pglite } = this.server;
+    try {
+      if (!pglite.closed) {
+        await pglite.runExclusive(async () => {
+          await pglite.execProtocolRawStream(SYNC, { onRawData: () => {} });
+          if (pglite.isInTransaction()) await pglite.execProtocolRawStream(ROLLBACK, { onRawData: () => {} });
+        });
+      }
+    } catch (error) {
+      this.server.reportError(error);
+    }
+    this.releaseSession();
+  }
+}
+
+/** Whether the backend's answer ends with ReadyForQuery, idle: no transaction, no batch open. */
+function endsIdle(answer: Buffer): boolean {
+  const length = answer.length;
+  return length >= 6 && answer[length - 6] === READY_FOR_QUERY && answer.readInt32BE(length - 5) === 5 && answer[length - 1] === IDLE;
+}
+
+function queryMessage(sql: string): Buffer {
+  const text = Buffer.from(`${sql}\0`);
+  const header = Buffer.alloc(5);
+  header[0] = 0x51; // 'Q'
+  header.writeInt32BE(text.length + 4, 1);
+  return Buffer.concat([header, text]);
+}

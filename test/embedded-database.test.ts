@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { DataDirError } from '../src/data-dir.ts';
+import { openEmbedded } from '../src/db/embedded/open.ts';
+import { createLogger } from '../src/logger.ts';
+import { GraphQLClient } from './support/client.ts';
+import { signUpTenant } from './support/fixtures.ts';
+import { CreateLead, LeadById } from './support/lead-operations.ts';
+import { removeTempDir, tempDir } from './support/temp-dirs.ts';
+
+const logger = createLogger('silent');
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** `npm start` as a child process on DATA_DIR; resolves its URL once it logged `ready`. */
+function startServer(dataDir: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stderr.on('data', (chunk) => (output.stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      output.stdout += chunk;
+      const line = output.stdout.split('\n').find((entry) => entry.includes('"msg":"ready"'));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    void exited.then((code) => reject(new Error(`exited with ${code}: ${output.stderr}`)));
+  });
+  // Some cases expect the server to refuse to start: they await `exited`, not `ready`.
+  ready.catch(() => {});
+  return { child, output, exited, ready };
+}
+
+describe('the embedded database', () => {
+  let root: string;
+  before(async () => {
+    root = await tempDir('embedded');
+  });
+  after(() => removeTempDir(root));
+
+  describe('its wire server, shared by the connections of a pool', () => {
+    let close: () => Promise<void>;
+    let config: pg.PoolConfig;
+    before(async () => {
+      const dataDir = join(root, 'wire');
+      await mkdir(dataDir);
+      const embedded = await openEmbedded(dataDir, logger);
+      config = embedded.poolConfig;
+      close = embedded.close;
+      const client = new pg.Client(config);
+      await client.connect();
+      await client.query('CREATE TABLE wire_test (id int PRIMARY KEY, note text)');
+      await client.end();
+    });
+    after(() => close?.());
+
+    const connect = async () => {
+      const client = new pg.Client(config);
+      client.on('error', () => {});
+      await client.connect();
+      return client;
+    };
+
+    it("keeps one connection's transaction whole: another sees nothing of it until it commits", async () => {
+      const [a, b] = [await connect(), await connect()];
+      await a.query('BEGIN');
+      await a.query('INSERT INTO wire_test VALUES (1, $1)', ['uncommitted']);
+      const read = b.query<{ count: string }>('SELECT count(*) FROM wire_test WHERE id = 1');
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await a.query('COMMIT');
+      assert.equal((await read).rows[0]!.count, '1', 'the read ran after the commit, never inside the transaction');
+      await Promise.all([a.end(), b.end()]);
+    });
+
+    it('rolls back the transaction of a connection that dies inside it, and serves the others', async () => {
+      const [a, b] = [await connect(), await connect()];
+      await a.query('BEGIN');
+      await a.query('INSERT INTO wire_test VALUES (2, $1)', ['lost']);
+      (a as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      const { rows } = await b.query<{ count: string }>('SELECT count(*) FROM wire_test WHERE id = 2');
+      assert.equal(rows[0]!.count, '0');
+      await b.end();
+    });
+
+    it('answers every parameterised query right while transactions and large parameters run beside them', async () => {
+      const pool = new pg.Pool({ ...config, max: 4 });
+      const large = 'x'.repeat(300_000);
+      const work = Array.from({ length: 200 }, async (_, index) => {
+        if (index % 20 === 0) {
+          const client = await pool.connect();
+          try {
+            await client.query('BEGIN');
+            await client.query('INSERT INTO wire_test VALUES ($1, $2)', [1000 + index, large]);
+            await client.query('COMMIT');
+          } finally {
+            client.release();
+          }
+          return;
+        }
+        const { rows } = await pool.query<{ echo: number; size: number }>('SELECT $1::int AS echo, length($2::text) AS size', [index, index % 7 === 0 ? large : 'y']);
+        assert.deepEqual(rows, [{ echo: index, size: index % 7 === 0 ? large.length : 1 }]);
+      });
+      await Promise.all(work);
+      const { rows } = await pool.query<{ count: string }>('SELECT count(*) FROM wire_test WHERE id >= 1000');
+      assert.equal(rows[0]!.count, '10');
+      await pool.end();
+    });
+  });
+
+  it('opens a DATA_DIR in one process at a time, naming the process that holds it', async () => {
+    const dataDir = join(root, 'locked');
+    await mkdir(dataDir);
+    const first = await openEmbedded(dataDir, logger);
+    try {
+      await assert.rejects(openEmbedded(dataDir, logger), (error: unknown) => {
+        assert.ok(error instanceof DataDirError);
+        assert.equal(error.message, `DATA_DIR ${dataDir} is in use by process ${process.pid}: the embedded database opens in one process at a time (stop it, or use another DATA_DIR)`);
+        return true;
+      });
+      const second = startServer(dataDir);
+      assert.equal(await second.exited, 1);
+      const lines = second.output.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, second.output.stderr);
+      assert.match(lines[0]!, new RegExp(`DATA_DIR ${dataDir} is in use by process ${process.pid}`));
+    } finally {
+      await first.close();
+    }
+    const again = await openEmbedded(dataDir, logger);
+    await again.close();
+  });
+
+  it('keeps every acknowledged write across a SIGKILL in the middle of writing, and opens again', async () => {
+    const dataDir = join(root, 'killed');
+    const server = startServer(dataDir);
+    const client = new GraphQLClient(new URL(await server.ready).origin);
+    const { token } = await signUpTenant(client);
+    const acknowledged: string[] = [];
+    let writing = true;
+    const writers = Array.from({ length: 4 }, async (_, writer) => {
+      for (let index = 0; writing; index++) {
+        const result = await client.request(CreateLead, { input: { name: `w${writer}-${index}`, source: 'MANUAL' } }, { token }).catch(() => null);
+        if (result?.data) acknowledged.push(result.data.createLead.id);
+        else return;
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    server.child.kill('SIGKILL');
+    writing = false;
+    await Promise.all([server.exited, ...writers]);
+    assert.ok(acknowledged.length > 10, `${acknowledged.length} writes acknowledged before the kill`);
+
+    const restarted = startServer(dataDir);
+    try {
+      const after = new GraphQLClient(new URL(await restarted.ready).origin);
+      for (const id of acknowledged) {
+        const { data } = await after.request(LeadById, { id }, { token });
+        assert.equal(data?.lead?.id, id, `acknowledged lead ${id} is there`);
+      }
+    } finally {
+      restarted.child.kill('SIGTERM');
+      assert.equal(await restarted.exited, 0);
+    }
+  });
+});
