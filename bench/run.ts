@@ -66,7 +66,7 @@ console.log(
 );
 console.log(
   table(
-    `Start-up: spawn \`node --import tsx <script>\` to first 200 from /ready (median of ${STARTUP_RUNS})`,
+    `Start-up: spawn as \`npm start\` does to the first 200 from /ready (median of ${STARTUP_RUNS})`,
     ['target', 'median ms', 'vs baseline', 'runs ms'],
     starts.map((row) => [row.target, row.medianMs, ratio(row.ratio), row.runsMs.join(', ')]),
   ),

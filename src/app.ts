@@ -5,6 +5,7 @@ import { createMemoryCounter, createResilientCounter } from './auth/rate-limiter
 import type { Config } from './config.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createDatabase, type Database } from './db/client.ts';
+import type { OpenedEmbedded } from './db/embedded/open.ts';
 import { migrate } from './db/migrate.ts';
 import { Dispatcher } from './events/dispatcher.ts';
 import { Outbox } from './events/outbox.ts';
@@ -20,8 +21,7 @@ import { IdleCloser } from './modules/channels/idle-closer.ts';
 import { DeliveryWorker } from './modules/webhooks/delivery-worker.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
-import { createRedisPubSub } from './pubsub/redis.ts';
-import { connectRedis, type RedisConnections } from './redis.ts';
+import type { RedisConnections } from './redis.ts';
 import { createServices, type Services } from './services.ts';
 
 /** How long in-flight HTTP requests may take to finish once shutdown starts. */
@@ -44,6 +44,8 @@ export type App = {
 export type AppOverrides = {
   /** Resolves host names of user-given URLs (agents, webhook endpoints, provider APIs). */
   resolveHost?: HostResolver;
+  /** The embedded database, already being opened (main.ts opens it while the app loads). */
+  embedded?: Promise<OpenedEmbedded>;
 };
 
 export function buildApp(config: Config, logger: Logger, overrides: AppOverrides = {}): App {
@@ -64,17 +66,23 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
   let listeningPort: number | undefined;
 
   async function start() {
-    database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+    database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger, embedded: overrides.embedded });
     const applied = await migrate(database, logger);
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
-    if (config.redisUrl) redis = await connectRedis(config.redisUrl, logger);
+    // Redis clients load only when configured: the embedded default never needs them.
+    if (config.redisUrl) {
+      const [{ connectRedis }, { createRedisPubSub }] = await Promise.all([import('./redis.ts'), import('./pubsub/redis.ts')]);
+      redis = await connectRedis(config.redisUrl, logger);
+      pubsub = createRedisPubSub({ publisher: redis.commands, subscriber: redis.subscriber });
+    } else {
+      pubsub = createMemoryPubSub();
+    }
     if (config.env === 'production' && database.kind === 'embedded') {
       logger.warn(
         { database: 'embedded', pubsub: redis ? 'redis' : 'memory' },
         'running on the embedded database in production: one instance only, a single writer, and no Redis-shared state unless REDIS_URL is set; for several instances or more load, move to PostgreSQL + Redis (README: "Moving to PostgreSQL")',
       );
     }
-    pubsub = redis ? createRedisPubSub({ publisher: redis.commands, subscriber: redis.subscriber }) : createMemoryPubSub();
 
     const limits = redis ? createResilientCounter(redis.commands, logger.child({ component: 'rate-limits' })) : createMemoryCounter();
     const wakeDeliveryWorker = () => deliveryWorker?.wake();

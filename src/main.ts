@@ -1,6 +1,6 @@
-import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { DataDirError } from './data-dir.ts';
+import { openEmbedded } from './db/embedded/open.ts';
 import { createLogger } from './logger.ts';
 
 let config;
@@ -17,7 +17,12 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
-const app = buildApp(config, logger);
+// The embedded database opens in its own thread while the rest of the app loads; a failure to
+// open it is reported by app.start() below.
+const embedded = config.databaseUrl ? undefined : openEmbedded(config.dataDir, logger);
+embedded?.catch(() => {});
+const { buildApp } = await import('./app.ts');
+const app = buildApp(config, logger, { embedded });
 
 const shutdown = (signal: string) => {
   logger.info({ signal }, 'shutting down');

@@ -42,12 +42,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const useSetpriv = isExecutable('/usr/bin/setpriv');
 
 /**
- * Spawns `node [nodeArgs] --import tsx <script>` on a free port (passed as PORT) and waits until
- * /ready answers 200. The child is killed if it does not get there.
+ * Spawns `node [nodeArgs] <script>` on a free port (passed as PORT) and waits until /ready
+ * answers 200; a TypeScript script runs through tsx. The child is killed if it does not get there.
  */
 export async function startServer(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerChild> {
   const port = await freePort();
-  const args = [...nodeArgs, '--import', 'tsx', script];
+  const args = [...nodeArgs, ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script];
   const childEnv = { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env };
   const startedAt = performance.now();
   const child = useSetpriv

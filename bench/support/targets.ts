@@ -1,12 +1,17 @@
 /** The servers under test: the real app (embedded or Postgres+Redis) and the bare Yoga baseline. */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GraphQLClient } from '../../test/support/client.ts';
 import { createKey, signUpTenant } from '../../test/support/fixtures.ts';
 import { removeTempDir, tempDir } from '../../test/support/temp-dirs.ts';
 import { externalServicesAvailable, startPostgres, startRedis } from '../../test/support/services.ts';
-import { startServer, type ServerChild } from './processes.ts';
+import { REPO_ROOT, startServer, type ServerChild } from './processes.ts';
 
-export const APP_SCRIPT = 'src/main.ts';
+/** What `npm start` runs (the built app and its Node flags), read from package.json so the two never differ. */
+const START_COMMAND = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+export const APP_SCRIPT = START_COMMAND.at(-1)!;
+const START_NODE_ARGS = START_COMMAND.slice(1, -1);
 export const BASELINE_SCRIPT = 'bench/servers/hello-yoga.ts';
 
 /** Same for every child: quiet logs (the app logs each request at info). */
@@ -30,7 +35,7 @@ export function startBaseline(env: Record<string, string> = {}): Promise<ServerC
 const APP_NODE_ARGS = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 export function startApp(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerChild> {
-  return startServer(APP_SCRIPT, { ...COMMON_ENV, ...env }, [...APP_NODE_ARGS, ...nodeArgs]);
+  return startServer(APP_SCRIPT, { ...COMMON_ENV, ...env }, [...START_NODE_ARGS, ...APP_NODE_ARGS, ...nodeArgs]);
 }
 
 /** A fresh DATA_DIR for the embedded default; removed by `release`. */

@@ -2,7 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
-import { openEmbedded } from './embedded/open.ts';
+import { openEmbedded, type OpenedEmbedded } from './embedded/open.ts';
 
 /** Raw SQL on one connection, for the migration runner. */
 export type SqlSession = {
@@ -25,10 +25,18 @@ export type Database = {
   withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
 };
 
-/** PostgreSQL at DATABASE_URL, or the embedded database in DATA_DIR: the same driver path either way. */
-export async function createDatabase(options: { databaseUrl?: string; dataDir: string; logger: Logger }): Promise<Database> {
+/**
+ * PostgreSQL at DATABASE_URL, or the embedded database in DATA_DIR: the same driver path either
+ * way. `embedded` is the embedded database already being opened (main.ts starts it early).
+ */
+export async function createDatabase(options: {
+  databaseUrl?: string;
+  dataDir: string;
+  logger: Logger;
+  embedded?: Promise<OpenedEmbedded>;
+}): Promise<Database> {
   if (options.databaseUrl) return openPool({ connectionString: options.databaseUrl }, 'postgres', options.logger);
-  const embedded = await openEmbedded(options.dataDir, options.logger);
+  const embedded = await (options.embedded ?? openEmbedded(options.dataDir, options.logger));
   try {
     return await openPool(embedded.poolConfig, 'embedded', options.logger, embedded.close);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 
@@ -14,14 +14,16 @@ export type Mail = { to: string; subject: string; text: string; html: string };
  */
 export class Mailer {
   readonly enabled: boolean;
-  private readonly transport: Transporter | null;
+  /** Loaded only when SMTP_URL is set: without it, nodemailer is never imported. */
+  private readonly transport: Promise<Transporter> | null;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly mail: Config['mail'],
     private readonly logger: Logger,
   ) {
-    this.transport = mail.smtpUrl ? createTransport({ url: mail.smtpUrl, ...SMTP_TIMEOUTS }) : null;
+    const { smtpUrl } = mail;
+    this.transport = smtpUrl ? import('nodemailer').then(({ createTransport }) => createTransport({ url: smtpUrl, ...SMTP_TIMEOUTS })) : null;
     this.enabled = this.transport !== null;
   }
 
@@ -31,7 +33,7 @@ export class Mailer {
       this.logger.info(context, `email not sent, SMTP_URL is not set: ${mail.subject}`);
       return;
     }
-    const sending = this.transport.sendMail({ from: this.mail.from, ...mail }).then(
+    const sending = this.transport.then((transport) => transport.sendMail({ from: this.mail.from, ...mail })).then(
       () => this.logger.info(context, 'email sent'),
       (error: unknown) => this.logger.warn({ ...context, err: error }, 'email could not be sent'),
     );
@@ -47,7 +49,7 @@ export class Mailer {
     });
     await Promise.race([Promise.all(this.inFlight), cap]);
     clearTimeout(timer);
-    this.transport?.close();
+    (await this.transport)?.close();
   }
 }
 

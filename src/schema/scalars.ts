@@ -1,11 +1,15 @@
 import { GraphQLError } from 'graphql';
-import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { builder } from './builder.ts';
+import { dateTimeScalar, jsonScalar } from './json-scalars.ts';
 
-builder.addScalarType('DateTime', DateTimeResolver, {
-  description: 'A date and time, as an ISO 8601 string in UTC (e.g. 2026-11-24T10:00:00.000Z).',
+builder.scalarType('DateTime', {
+  description:
+    'A date and time. Output: an ISO 8601 string in UTC (e.g. 2026-11-24T10:00:00.000Z). ' +
+    'Input: an RFC 3339 date-time with a time zone (Z or an offset).',
+  specifiedByURL: 'https://www.rfc-editor.org/rfc/rfc3339',
+  ...dateTimeScalar,
 });
-builder.addScalarType('JSON', JSONResolver, { description: 'Any JSON value.' });
+builder.scalarType('JSON', { description: 'Any JSON value.', specifiedByURL: 'https://www.rfc-editor.org/rfc/rfc8259', ...jsonScalar });
 
 /** Yoga hands a GraphQL multipart request's files to resolvers as Web `File`s (its own implementation on Node). */
 const isFile = (value: unknown): value is File =>

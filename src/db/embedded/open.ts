@@ -16,7 +16,9 @@ const POOL_SIZE = 4;
  * one from the migrated template, and starts the server thread. Answers how to connect, and how
  * to stop the server and release the directory.
  */
-export async function openEmbedded(dataDir: string, logger: Logger): Promise<{ poolConfig: pg.PoolConfig; close(): Promise<void> }> {
+export type OpenedEmbedded = { poolConfig: pg.PoolConfig; close(): Promise<void> };
+
+export async function openEmbedded(dataDir: string, logger: Logger): Promise<OpenedEmbedded> {
   assertWritableDataDir(dataDir);
   const lock = lockDataDir(dataDir);
   try {

@@ -1,13 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../logger.ts';
 import { migrate } from '../migrate.ts';
 import { readMigrations } from '../migrations-dir.ts';
-import { openPool } from '../client.ts';
 import { startEmbeddedServer } from './embedded-server.ts';
 
 /** Bumped when what a template holds changes in a way its key cannot see. */
@@ -26,6 +25,7 @@ export async function ensureTemplate(logger: Logger): Promise<string> {
     if (existsSync(join(directory, 'PG_VERSION'))) return directory;
     try {
       await build(directory, logger);
+      await removeOlderTemplates(root, directory);
       return directory;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -36,12 +36,21 @@ export async function ensureTemplate(logger: Logger): Promise<string> {
   throw new Error('no writable place for the embedded database template');
 }
 
+/** Templates of earlier migrations or PGlite versions are never used again. */
+async function removeOlderTemplates(root: string, current: string) {
+  const entries = await readdir(root).catch(() => []);
+  const older = entries.filter((name) => name.startsWith('pglite-template-') && join(root, name) !== current && !name.includes('.building-'));
+  await Promise.all(older.map((name) => rm(join(root, name), { recursive: true, force: true })));
+}
+
 async function build(directory: string, logger: Logger): Promise<void> {
   const started = performance.now();
   const building = `${directory}.building-${process.pid}-${randomUUID().slice(0, 8)}`;
   await mkdir(building, { recursive: true });
   try {
     const server = await startEmbeddedServer(building, logger);
+    // Imported here: opening a database from the template must not load Prisma's client first.
+    const { openPool } = await import('../client.ts');
     const database = await openPool({ host: server.socketDir, user: 'postgres', database: 'postgres', max: 1 }, 'embedded', logger, server.close);
     try {
       await migrate(database, logger);

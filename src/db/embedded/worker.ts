@@ -20,7 +20,7 @@ export type HostReply =
  * (the operating system caches the files anyway), and WAL in 1 MB segments kept to 16 MB
  * between checkpoints instead of 16 MB segments kept to 80 MB, so a new DATA_DIR is small.
  */
-const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'min_wal_size=16MB'];
+const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=8MB', '-c', 'max_connections=5', '-c', 'min_wal_size=16MB'];
 const initDbStartParams = ['--wal-segsize=1'];
 
 const port = parentPort!;

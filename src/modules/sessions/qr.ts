@@ -1,4 +1,3 @@
-import { toDataURL } from 'qrcode';
 import type { SessionJson } from './messages.ts';
 
 type QrSource = Pick<SessionJson, 'id' | 'channel' | 'phoneNumber' | 'phoneNumberId' | 'publishableKey'>;
@@ -25,5 +24,8 @@ export function qrLinkOf(session: QrSource, publicUrl: string): string | null {
 /** The QR code of `qrLinkOf` as a PNG data URI (`data:image/png;base64,…`), or null when there is no link. */
 export async function qrCodeOf(session: QrSource, publicUrl: string): Promise<string | null> {
   const link = qrLinkOf(session, publicUrl);
-  return link ? toDataURL(link, { type: 'image/png', errorCorrectionLevel: 'M', margin: 2, width: 256 }) : null;
+  if (!link) return null;
+  // Loaded on first use: most servers never draw a QR code, and the module is not small.
+  const { toDataURL } = await import('qrcode');
+  return toDataURL(link, { type: 'image/png', errorCorrectionLevel: 'M', margin: 2, width: 256 });
 }
