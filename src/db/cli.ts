@@ -1,13 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { loadConfig } from '../config.ts';
+import { DataDirError } from '../data-dir.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createDatabase } from './client.ts';
+import { exportEmbeddedData } from './embedded/export.ts';
 import { migrate } from './migrate.ts';
 import { defaultMigrationsDir, lockfileContent, lockfileName } from './migrations-dir.ts';
 import { diffMigrationsToSchema } from './schema-engine.ts';
 
-const usage = 'usage: tsx src/db/cli.ts create <name> | deploy';
+const usage = 'usage: tsx src/db/cli.ts create <name> | deploy | export <file.sql>';
 
 async function main([command, name, ...rest]: string[]): Promise<void> {
   const config = loadConfig();
@@ -22,6 +24,10 @@ async function main([command, name, ...rest]: string[]): Promise<void> {
     } finally {
       await db.close();
     }
+  } else if (command === 'export' && name && rest.length === 0) {
+    if (config.databaseUrl) throw new Error('export reads the embedded database of DATA_DIR: unset DATABASE_URL');
+    const { file, bytes, tables } = await exportEmbeddedData(config.dataDir, name);
+    console.log(`exported ${tables} tables (${bytes} bytes) from ${config.dataDir} to ${file}`);
   } else {
     throw new Error(usage);
   }
@@ -57,7 +63,7 @@ function utcTimestamp(date: Date): string {
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(error);
+    console.error(error instanceof DataDirError ? error.message : error);
     process.exit(1);
   },
 );

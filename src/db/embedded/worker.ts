@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { initDbStartParams, startParams } from './pglite-settings.ts';
 import { SessionServer } from './session-server.ts';
 
 export type HostRequest = { type: 'open'; id: number; directory: string; socketPath: string } | { type: 'close'; id: number };
@@ -14,14 +15,6 @@ export type HostReply =
   | { type: 'failed'; id: number; message: string; code?: string }
   | { type: 'closed'; id: number }
   | { type: 'error'; message: string };
-
-/**
- * Sized for one small team rather than a shared server: a 16 MB buffer cache instead of 128 MB
- * (the operating system caches the files anyway), and WAL in 1 MB segments kept to 16 MB
- * between checkpoints instead of 16 MB segments kept to 80 MB, so a new DATA_DIR is small.
- */
-const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=8MB', '-c', 'max_connections=5', '-c', 'min_wal_size=16MB'];
-const initDbStartParams = ['--wal-segsize=1'];
 
 const port = parentPort!;
 const send = (reply: HostReply) => port.postMessage(reply);
