@@ -8,8 +8,13 @@ import { removeTempDir, tempDir } from '../../test/support/temp-dirs.ts';
 import { externalServicesAvailable, startPostgres, startRedis } from '../../test/support/services.ts';
 import { REPO_ROOT, startServer, type ServerChild } from './processes.ts';
 
-/** What `npm start` runs (the built app and its Node flags), read from package.json so the two never differ. */
-const START_COMMAND = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+/**
+ * What `npm start` runs (its environment, Node flags and the built app), read from package.json
+ * so the two never differ: `[NAME=value ...] node [flags ...] script`.
+ */
+const START_WORDS = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+const START_ENV = Object.fromEntries(START_WORDS.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2) as [string, string]));
+const START_COMMAND = START_WORDS.filter((word) => !/^[A-Z_]+=/.test(word));
 export const APP_SCRIPT = START_COMMAND.at(-1)!;
 const START_NODE_ARGS = START_COMMAND.slice(1, -1);
 export const BASELINE_SCRIPT = 'bench/servers/hello-yoga.ts';
@@ -35,7 +40,7 @@ export function startBaseline(env: Record<string, string> = {}): Promise<ServerC
 const APP_NODE_ARGS = (process.env.BENCH_APP_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 export function startApp(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerChild> {
-  return startServer(APP_SCRIPT, { ...COMMON_ENV, ...env }, [...START_NODE_ARGS, ...APP_NODE_ARGS, ...nodeArgs]);
+  return startServer(APP_SCRIPT, { ...START_ENV, ...COMMON_ENV, ...env }, [...START_NODE_ARGS, ...APP_NODE_ARGS, ...nodeArgs]);
 }
 
 /** A fresh DATA_DIR for the embedded default; removed by `release`. */
@@ -73,15 +78,16 @@ export async function signUp(origin: string): Promise<Credentials> {
 }
 
 /**
- * Runs `measure` once per available backend with a fresh environment for the app, and names
+ * Runs `measure` once per available backend (or only BENCH_BACKEND: embedded or postgres+redis) with a fresh environment for the app, and names
  * in `skipped` the backends this machine cannot run; releases and closes everything afterwards.
  */
 export async function forEachBackend(
   skipped: string[],
   measure: (backend: Backend, env: Record<string, string>) => Promise<void>,
 ): Promise<void> {
-  const backends: Backend[] = [embedded];
-  const external = await postgresAndRedis();
+  const only = process.env.BENCH_BACKEND;
+  const backends: Backend[] = only === 'postgres+redis' ? [] : [embedded];
+  const external = only === 'embedded' ? 'postgres+redis skipped: BENCH_BACKEND=embedded' : await postgresAndRedis();
   if (typeof external === 'string') skipped.push(external);
   else backends.push(external);
   try {

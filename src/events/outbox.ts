@@ -60,6 +60,11 @@ export class Outbox {
   }
 
   /** Emits one event that goes with no other change. */
+  /** For events inserted by one statement of their own, outside `transaction`: they are committed, dispatch them. */
+  announceCommitted(): void {
+    this.onCommitted();
+  }
+
   emit(tenantId: string, type: EventType, data: Prisma.InputJsonObject): Promise<void> {
     return this.transaction(({ emit }) => emit(tenantId, type, data));
   }

@@ -12,6 +12,12 @@ import { DeliveryRecorder } from './delivery-recorder.ts';
 const LEASE_MARGIN_MS = 30_000;
 /** At shutdown, attempts in flight get this long to finish before they are cancelled and handed back. */
 const SHUTDOWN_GRACE_MS = 2_000;
+/**
+ * Attempts sent and waiting to be recorded, as a multiple of `concurrency`. Recording goes in
+ * batches and a request does not wait for it, so a slow database holds this many back rather
+ * than the receivers' slots; past it, claiming waits for the records to catch up.
+ */
+const UNRECORDED_PER_SLOT = 4;
 /** Retries due sooner than this get a timer; later ones are found by polling, where a second late does not matter. */
 const TIMED_RETRY_HORIZON_MS = 60_000;
 
@@ -42,7 +48,10 @@ export type DeliveryWorkerOptions = {
 export class DeliveryWorker extends Wakeable {
   private readonly concurrency: number;
   private readonly recorder: DeliveryRecorder;
+  /** Requests in flight per endpoint. */
   private readonly inFlight = new Map<string, number>();
+  private sending = 0;
+  /** Every attempt until it is recorded. */
   private readonly attempts = new Set<Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly cancel = new AbortController();
@@ -53,7 +62,7 @@ export class DeliveryWorker extends Wakeable {
     const logger = options.logger.child({ component: 'delivery-worker' });
     super(options.pollIntervalMs ?? 1000, logger);
     this.concurrency = options.concurrency ?? 64;
-    this.recorder = new DeliveryRecorder(options.outbox, options.settings, logger);
+    this.recorder = new DeliveryRecorder(options.prisma, options.outbox, options.settings, logger);
   }
 
   /** Stops claiming, lets attempts in flight finish for a moment, then cancels and hands back the rest. */
@@ -68,9 +77,9 @@ export class DeliveryWorker extends Wakeable {
 
   /** Claims what there is room for; true when more is due and there is still room. */
   protected async work(): Promise<boolean> {
-    const room = this.concurrency - this.attempts.size;
+    const room = Math.min(this.concurrency - this.sending, this.concurrency * UNRECORDED_PER_SLOT - this.attempts.size);
     // With plenty in flight, claiming again for every attempt that finishes would cost more than it gains.
-    const worthClaiming = room >= this.concurrency / 4 || this.attempts.size <= this.concurrency / 2;
+    const worthClaiming = room >= this.concurrency / 4 || this.sending <= this.concurrency / 2;
     if (room <= 0 || (this.backlog && !worthClaiming)) {
       this.backlog = true;
       return false;
@@ -85,26 +94,36 @@ export class DeliveryWorker extends Wakeable {
     });
     this.backlog = more;
     for (const delivery of deliveries) this.launch(delivery);
-    return more && deliveries.length > 0 && this.attempts.size < this.concurrency;
+    return more && deliveries.length > 0 && this.sending < this.concurrency;
   }
 
   private launch(delivery: ClaimedDelivery) {
-    this.countInFlight(delivery.endpointId, 1);
     const attempt = this.deliver(delivery)
       .catch((error) =>
         this.logger.warn({ err: error, deliveryId: delivery.id }, 'attempt not recorded; the delivery comes back when its lease runs out'),
       )
       .finally(() => {
-        this.countInFlight(delivery.endpointId, -1);
         this.attempts.delete(attempt);
         if (this.backlog) this.wake();
       });
     this.attempts.add(attempt);
   }
 
-  /** prepare -> send -> record the attempt -> schedule or finish. */
+  /**
+   * prepare -> send -> record the attempt -> schedule or finish. The endpoint's slot is free once
+   * the request is done; the delivery stays leased to this instance until its attempt is recorded.
+   */
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
-    const result = delivery.endpoint.isActive ? await this.send(delivery) : null;
+    this.sending++;
+    this.countInFlight(delivery.endpointId, 1);
+    let result: Awaited<ReturnType<DeliveryWorker['send']>> | null;
+    try {
+      result = delivery.endpoint.isActive ? await this.send(delivery) : null;
+    } finally {
+      this.sending--;
+      this.countInFlight(delivery.endpointId, -1);
+      if (this.backlog) this.wake();
+    }
     if (result === 'cancelled') return this.recorder.release(delivery);
     const outcome = await this.recorder.record(delivery, result);
     if (!outcome) this.logger.warn({ deliveryId: delivery.id }, 'delivery taken over or deleted while attempted; attempt not recorded');
