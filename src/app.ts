@@ -80,7 +80,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
     if (config.env === 'production' && database.kind === 'embedded') {
       logger.warn(
         { database: 'embedded', pubsub: redis ? 'redis' : 'memory' },
-        'running on the embedded database in production: one instance only, a single writer, and no Redis-shared state unless REDIS_URL is set; for several instances or more load, move to PostgreSQL + Redis (README: "Moving to PostgreSQL")',
+        'running on the embedded database in production: one instance only, a single writer, and no fsync (a power loss can lose the last commits); for several instances, more load or stronger durability, move to PostgreSQL + Redis (README: "Moving to PostgreSQL")',
       );
     }
 

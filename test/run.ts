@@ -1,9 +1,9 @@
 /**
  * `npm test`: starts one PostgreSQL and one Redis for the whole run, prepares the migrated
  * templates (a PostgreSQL template database, the embedded database's template directory), then
- * runs every test file in a few processes side by side (test/support/file-group.ts), each file
- * a suite of its own. Each file still gets its own databases and DATA_DIRs, copied from the
- * templates; a file run alone (`node --import tsx --test test/x.test.ts`) starts its own servers.
+ * runs the test files in a few processes side by side, each taking the next file from a queue
+ * (test/support/file-group.ts), each file a suite of its own. Each file still gets its own
+ * databases and DATA_DIRs, copied from the templates; a file run alone (`node --import tsx --test test/x.test.ts`) starts its own servers.
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -20,6 +20,8 @@ import { SHARED_SERVICES_ENV, TEMPLATE_DATABASE } from './support/shared-service
 
 /** Seconds each file took in the last run here: a cache, never committed. */
 const DURATIONS_FILE = 'node_modules/.cache/convo-graph/test-durations.json';
+/** What the type-check learned in the last run, so that it checks again only what changed. */
+const TSC_BUILD_INFO = 'node_modules/.cache/convo-graph/tsc.tsbuildinfo';
 
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn');
 const started = performance.now();
@@ -45,8 +47,8 @@ try {
   }
   console.log(`prepared in ${Math.round(performance.now() - started)} ms; ${files.length} files in ${concurrency} processes`);
   // The type-check runs beside the tests rather than before them; either failing fails the run.
-  const typeCheck = run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit']);
-  const testsCode = await runGroups(groupsOf(files, concurrency), env);
+  const typeCheck = run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '--incremental', '--tsBuildInfoFile', TSC_BUILD_INFO]);
+  const testsCode = await runQueue(longestFirst(files), concurrency, env);
   const typeCheckCode = await typeCheck;
   if (typeCheckCode !== 0) console.error('type-check failed (tsc --noEmit): see above');
   process.exitCode = testsCode || typeCheckCode;
@@ -56,8 +58,9 @@ try {
 }
 
 /**
- * Spreads the files over `count` groups, longest first onto the lightest group. A file's weight is
- * its duration in the last run on this machine (kept in node_modules/.cache), or its size.
+ * The files, longest first, so that the last ones handed out are short and the processes finish
+ * together. A file's weight is its duration in the last run on this machine (kept in
+ * node_modules/.cache), or its size.
  */
 function lastDurations(): Record<string, number> {
   try {
@@ -67,19 +70,13 @@ function lastDurations(): Record<string, number> {
   }
 }
 
-function groupsOf(testFiles: string[], count: number): string[][] {
+function longestFirst(testFiles: string[]): string[] {
   const known = lastDurations();
   const bytesPerSecond = 1500;
-  const groups = Array.from({ length: count }, () => ({ files: [] as string[], weight: 0 }));
-  const weighed = testFiles
+  return testFiles
     .map((file) => ({ file, weight: known[file] ?? statSync(file).size / bytesPerSecond }))
-    .sort((a, b) => b.weight - a.weight);
-  for (const { file, weight } of weighed) {
-    const lightest = groups.reduce((best, group) => (group.weight < best.weight ? group : best));
-    lightest.files.push(file);
-    lightest.weight += weight;
-  }
-  return groups.filter((group) => group.files.length > 0).map((group) => group.files.sort());
+    .sort((a, b) => b.weight - a.weight)
+    .map(({ file }) => file);
 }
 
 function run(command: string, args: string[]): Promise<number> {
@@ -87,16 +84,21 @@ function run(command: string, args: string[]): Promise<number> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
 }
 
-/** Runs each group in its own process; prints each group's report once it is done. Answers the exit code. */
-async function runGroups(groups: string[][], childEnv: Record<string, string>): Promise<number> {
+/**
+ * Runs the files in `count` processes, each taking the next file from the queue when it is done
+ * with one; prints each process's report once it is done. Answers the exit code.
+ */
+async function runQueue(queue: string[], count: number, childEnv: Record<string, string>): Promise<number> {
   const reports = await mkdtemp(join(tmpdir(), 'convo-test-reports-'));
-  const children = groups.map((group, index) => {
+  const children = Array.from({ length: Math.min(count, queue.length) }, (_, index) => {
     const report = join(reports, `group-${index}.txt`);
     const child = spawn(
       process.execPath,
-      ['--liftoff-only', '--import', 'tsx', '--test-reporter=spec', `--test-reporter-destination=${report}`, 'test/support/file-group.ts', ...group],
-      { env: childEnv, stdio: 'inherit' },
+      ['--liftoff-only', '--import', 'tsx', '--test-reporter=spec', `--test-reporter-destination=${report}`, 'test/support/file-group.ts'],
+      { env: childEnv, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] },
     );
+    // An empty answer: no file left.
+    child.on('message', () => child.send(queue.shift() ?? ''));
     const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
     return { child, report, exited };
   });
