@@ -36,6 +36,8 @@ const WARMUP = { subscribers: 20, tokens: 300, intervalMs: 1 };
 const APP_ENV = {
   ...PRODUCTION_ENV,
   ALLOW_PRIVATE_URLS: '127.0.0.1',
+  // Every subscriber of the bench is the same user, each on a connection of its own.
+  WS_MAX_CONNECTIONS_PER_CREDENTIAL: '100000',
   // The memory round holds a reply silent for a while; the default would fail it after 30 s.
   AGENT_IDLE_TIMEOUT_MS: '600000',
   ACCESS_TOKEN_TTL_SECONDS: '86400',

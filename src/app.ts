@@ -12,6 +12,7 @@ import { Outbox } from './events/outbox.ts';
 import { GRAPHQL_PATH } from './http/cookies.ts';
 import { isDemoAgentUrl } from './http/demo-agent.ts';
 import { createChannelWebhookHandler } from './http/channel-webhooks.ts';
+import { createGraphiQLAssets } from './http/graphiql.ts';
 import { createRequestHandler } from './http/routes.ts';
 import { serveGraphQLOverWebSocket } from './http/websocket.ts';
 import { createGraphQLServer } from './http/yoga.ts';
@@ -127,6 +128,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
         trustProxy: config.trustProxy,
         avatars: services.agents,
         demoAgent: config.demoAgent,
+        graphiqlAssets: config.graphiql ? createGraphiQLAssets() : undefined,
         channelWebhooks: createChannelWebhookHandler({ intake: services.channelWebhooks, logger }),
         verifyEmail: (token) => services.emailVerifications.verify(token),
         isShuttingDown: () => shuttingDown,

@@ -7,6 +7,7 @@ import { matchChannelWebhook, type ChannelWebhookRoute } from './channel-webhook
 import { clientIp, REQUEST_ID_HEADER, requestIdOf } from './context.ts';
 import { GRAPHQL_PATH } from './cookies.ts';
 import { DEMO_AGENT_PATH, serveDemoAgent } from './demo-agent.ts';
+import { GRAPHIQL_ASSETS_PATH } from './graphiql.ts';
 import { serveVerifyEmail, VERIFY_EMAIL_PATH } from './verify-email.ts';
 import type { GraphQLServer } from './yoga.ts';
 
@@ -22,6 +23,8 @@ type RouteDependencies = {
   avatars: Pick<AgentsService, 'findAvatar'>;
   /** The providers' inbound webhooks, `/channels/{whatsapp|instagram|messenger}/:sessionId` (channel-webhooks.ts). */
   channelWebhooks(req: IncomingMessage, res: ServerResponse, route: ChannelWebhookRoute): Promise<void>;
+  /** GraphiQL's own files (graphiql.ts), when GraphiQL is served. */
+  graphiqlAssets?(req: IncomingMessage, res: ServerResponse, name: string): Promise<void>;
   /** Serve the built-in demo agent (DEMO_AGENT). */
   demoAgent: boolean;
   /** Confirms an email from the link mailed to it (verify-email.ts). */
@@ -53,6 +56,7 @@ export function createRequestHandler(deps: RouteDependencies) {
     if (path === '/ready') return ready(res, deps);
     const avatar = AVATAR_PATH.exec(path);
     if (avatar && (req.method === 'GET' || req.method === 'HEAD')) return serveAvatar(req, res, deps, avatar[1]!, avatar[2]!);
+    if (deps.graphiqlAssets && path.startsWith(GRAPHIQL_ASSETS_PATH)) return deps.graphiqlAssets(req, res, path.slice(GRAPHIQL_ASSETS_PATH.length));
     if (deps.demoAgent && path === DEMO_AGENT_PATH) return serveDemoAgent(req, res);
     if (path === VERIFY_EMAIL_PATH) return serveVerifyEmail(req, res, { verify: deps.verifyEmail, logger: deps.logger });
     const channelWebhook = matchChannelWebhook(path);

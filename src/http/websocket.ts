@@ -5,11 +5,12 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import type { PresentedCredentials } from '../auth/credentials.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { AppError } from '../errors.ts';
+import { AppError, serviceUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { clientIp } from './context.ts';
 import { isBackingServiceOutage } from '../outage.ts';
+import { credentialsOfOperation, untilCredentialEnds } from './operation-credentials.ts';
 import { variablesTooDeep } from './variables-depth.ts';
 import type { GraphQLServer } from './yoga.ts';
 
@@ -38,10 +39,11 @@ export const PolicyCloseCode = {
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * Serves graphql-ws on the WebSocket server. Credentials come once, in `connection_init`
+ * Serves graphql-ws on the WebSocket server. Credentials come in `connection_init`
  * (`{ authorization: "Bearer ..." }` or `{ apiKey: "sk_..." }`); bad ones close the socket with
  * 4401, and the socket closes with 4401 when the credential expires or is revoked (key deactivated
- * or deleted, session logged out), so clients re-authenticate.
+ * or deleted, session logged out), so clients re-authenticate. An operation may bring its own, in
+ * `extensions.headers` as GraphiQL sends them (operation-credentials.ts).
  * Every operation runs through Yoga's envelop, with the same plugins and context as HTTP.
  */
 export function serveGraphQLOverWebSocket(
@@ -50,6 +52,7 @@ export function serveGraphQLOverWebSocket(
 ) {
   const { yoga, services, logger, limits } = deps;
   const connectionsPer = new Map<string, number>();
+  const watchRevocations = services.revocations.watch.bind(services.revocations);
   return useServer<Record<string, unknown> | undefined, ConnectionState>(
     {
       onConnect: async (ctx) => {
@@ -113,10 +116,23 @@ export function serveGraphQLOverWebSocket(
         }
         const tooDeep = variablesTooDeep(payload.variables);
         if (tooDeep) return [new GraphQLError(tooDeep.message, { extensions: { code: tooDeep.code, field: tooDeep.details.field } })];
+        const requestId = randomUUID();
+        const ownCredentials = credentialsOfOperation(payload.extensions);
+        let operationViewer: Viewer | null = null;
+        if (ownCredentials) {
+          try {
+            operationViewer = await services.credentials.resolve(ownCredentials);
+          } catch (error) {
+            const refusal = isBackingServiceOutage(error) ? serviceUnavailable(requestId) : error;
+            if (!(refusal instanceof AppError)) logger.error({ err: error, requestId }, 'could not authenticate an operation');
+            const { code, message } = refusal instanceof AppError ? refusal : { code: 'UNAUTHENTICATED', message: 'Could not authenticate' };
+            return [new GraphQLError(message, { extensions: { code } })];
+          }
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          requestId: randomUUID(),
+          requestId,
           ip: clientIp(ctx.extra.request, deps.trustProxy),
-          connectionViewer: ctx.extra.viewer ?? null,
+          connectionViewer: operationViewer ?? ctx.extra.viewer ?? null,
         });
         let document;
         try {
@@ -132,7 +148,15 @@ export function serveGraphQLOverWebSocket(
           operationName: payload.operationName,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          rootValue: {
+            execute,
+            subscribe: operationViewer
+              ? async (subscribeArgs: ExecutionArgs) => {
+                  const results = await subscribe(subscribeArgs);
+                  return Symbol.asyncIterator in results ? untilCredentialEnds(results, operationViewer, watchRevocations) : results;
+                }
+              : subscribe,
+          },
         };
         return args;
       },

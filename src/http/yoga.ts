@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import { schema } from '../schema/index.ts';
 import { buildContext, type ContextDependencies, type TransportContext } from './context.ts';
 import { GRAPHQL_PATH } from './cookies.ts';
+import { renderGraphiQL } from './graphiql.ts';
 import { useErrorMapping } from './use-error-mapping.ts';
 import { useResponseCookies } from './use-response-cookies.ts';
 import { useVariablesDepth } from './use-variables-depth.ts';
@@ -66,6 +67,7 @@ export function createGraphQLServer(config: Config, deps: ContextDependencies & 
     graphiql: config.graphiql
       ? { title: 'Conversational backend', subscriptionsProtocol: 'WS', credentials: 'same-origin' }
       : false,
+    renderGraphiQL,
     cors: corsPolicy(config.corsOrigins),
     logging: {
       debug: (...args) => deps.logger.debug(args.join(' ')),

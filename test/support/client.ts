@@ -78,6 +78,8 @@ export function collect<Data, Variables extends Record<string, unknown>>(
   client: Client,
   document: TypedDocumentNode<Data, Variables>,
   variables?: Variables,
+  /** Sent with the subscribe message, as GraphiQL sends its Headers tab: `{ headers: { Authorization } }`. */
+  extensions?: Record<string, unknown>,
 ) {
   const events: Data[] = [];
   const errors: unknown[] = [];
@@ -88,7 +90,7 @@ export function collect<Data, Variables extends Record<string, unknown>>(
     waiters = [];
   };
   const unsubscribe = client.subscribe<Data>(
-    { query: print(document), variables },
+    { query: print(document), variables, extensions },
     {
       next: (result) => {
         if (result.errors) errors.push(...result.errors);
