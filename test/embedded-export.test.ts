@@ -4,6 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { DataDirError } from '../src/data-dir.ts';
+import { createDatabase } from '../src/db/client.ts';
+import { exportEmbeddedData } from '../src/db/embedded/export.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { createLogger } from '../src/logger.ts';
 import { CreateAgent } from './support/agent-operations.ts';
 import { startApp } from './support/app.ts';
 import { insertHistory } from './support/chat-seed.ts';
@@ -35,7 +40,7 @@ describe('moving the embedded database to PostgreSQL', { skip: postgresAndRedis.
   });
   after(() => removeTempDir(root));
 
-  it('exports with db:export, loads with db:migrate then psql, and serves the same data on PostgreSQL + Redis', async () => {
+  it('exports with db:export, loads into a migrated PostgreSQL with psql, and serves the same data on PostgreSQL + Redis', async () => {
     const dataDir = join(root, 'data');
     const embedded = await startApp({ DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '' });
     let admin: Awaited<ReturnType<typeof signUpTenant>>;
@@ -59,9 +64,10 @@ describe('moving the embedded database to PostgreSQL', { skip: postgresAndRedis.
     assert.match(script, /PostgreSQL database dump/);
     assert.doesNotMatch(script, /_prisma_migrations/, 'the migration history is written by db:migrate, not by the export');
 
+    // What `npm run db:migrate` does.
     const databaseUrl = await emptyPostgresDatabase();
-    const migrated = await dbCli(['deploy'], { DATABASE_URL: databaseUrl });
-    assert.equal(migrated.code, 0, migrated.output);
+    const target = await createDatabase({ databaseUrl, dataDir: join(root, 'unused'), logger: createLogger('silent') });
+    await migrate(target, createLogger('silent')).finally(() => target.close());
     const loaded = await command(join(PG_BIN, 'psql'), ['--no-psqlrc', '-v', 'ON_ERROR_STOP=1', '-q', '-d', databaseUrl, '-f', file], {});
     assert.equal(loaded.code, 0, loaded.output);
 
@@ -91,20 +97,22 @@ describe('moving the embedded database to PostgreSQL', { skip: postgresAndRedis.
     const dataDir = join(root, 'held');
     const running = await startApp({ DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '' });
     try {
-      const refused = await dbCli(['export', join(root, 'held.sql')], { DATA_DIR: dataDir });
-      assert.equal(refused.code, 1);
-      assert.match(refused.output, new RegExp(`DATA_DIR ${dataDir} is in use by process ${process.pid}`));
+      await assert.rejects(exportEmbeddedData({ dataDir }, join(root, 'held.sql')), (error: Error) => {
+        assert.ok(error instanceof DataDirError);
+        assert.equal(error.message.split('\n').length, 1);
+        assert.match(error.message, new RegExp(`DATA_DIR ${dataDir} is in use by process ${process.pid}`));
+        return true;
+      });
     } finally {
       await running.stop();
     }
   });
 
   it('refuses to export a DATA_DIR without an embedded database, and to export when DATABASE_URL is set', async () => {
-    const empty = await dbCli(['export', join(root, 'none.sql')], { DATA_DIR: join(root, 'never-started') });
-    assert.equal(empty.code, 1);
-    assert.match(empty.output, /holds no embedded database/);
-    const external = await dbCli(['export', join(root, 'none.sql')], { DATA_DIR: join(root, 'held'), DATABASE_URL: 'postgres://127.0.0.1:1/x' });
-    assert.equal(external.code, 1);
-    assert.match(external.output, /unset DATABASE_URL/);
+    await assert.rejects(exportEmbeddedData({ dataDir: join(root, 'never-started') }, join(root, 'none.sql')), /holds no embedded database/);
+    await assert.rejects(
+      exportEmbeddedData({ dataDir: join(root, 'held'), databaseUrl: 'postgres://127.0.0.1:1/x' }, join(root, 'none.sql')),
+      /unset DATABASE_URL/,
+    );
   });
 });

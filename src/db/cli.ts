@@ -25,8 +25,7 @@ async function main([command, name, ...rest]: string[]): Promise<void> {
       await db.close();
     }
   } else if (command === 'export' && name && rest.length === 0) {
-    if (config.databaseUrl) throw new Error('export reads the embedded database of DATA_DIR: unset DATABASE_URL');
-    const { file, bytes, tables } = await exportEmbeddedData(config.dataDir, name);
+    const { file, bytes, tables } = await exportEmbeddedData(config, name);
     console.log(`exported ${tables} tables (${bytes} bytes) from ${config.dataDir} to ${file}`);
   } else {
     throw new Error(usage);

@@ -21,7 +21,9 @@ export type ExportSummary = { file: string; bytes: number; tables: number };
  * migrated to the same version. Migration history is left out: `db:migrate` writes it there.
  * The directory is locked while it runs, so the server must be stopped first.
  */
-export async function exportEmbeddedData(dataDir: string, file: string): Promise<ExportSummary> {
+export async function exportEmbeddedData(config: { dataDir: string; databaseUrl?: string }, file: string): Promise<ExportSummary> {
+  const { dataDir } = config;
+  if (config.databaseUrl) throw new DataDirError('db:export reads the embedded database of DATA_DIR: unset DATABASE_URL');
   const directory = join(dataDir, 'pglite');
   if (!existsSync(join(directory, 'PG_VERSION'))) {
     throw new DataDirError(`DATA_DIR ${dataDir} holds no embedded database (no ${directory}): nothing to export`);
