@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
 import { startApp, type RunningApp } from './support/app.ts';
 import { collect, errorCode, wsClient, type GraphQLResult } from './support/client.ts';
-import { PASSWORD, signUpTenant } from './support/fixtures.ts';
+import { PASSWORD, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
 import { Login, Logout, Me, OnAuditEvent, Refresh } from './support/operations.ts';
 import { backends } from './support/services.ts';
 
@@ -232,7 +234,7 @@ for (const backend of allBackends) {
       });
     }
 
-    it('closes a WebSocket with 4401 when its access token expires', async () => {
+    it('closes a WebSocket with 4403, which clients retry, when its access token expires', async () => {
       const { claims } = await realClaims();
       const expiresAt = nowSeconds() + 3;
       const token = await forge(app.config.jwtSecret, { ...claims, jti: randomUUID(), exp: expiresAt });
@@ -244,9 +246,47 @@ for (const backend of allBackends) {
         assert.deepEqual(subscription.errors, []);
         const deadline = Date.now() + 6000;
         while (closes.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-        assert.equal(closes[0]?.code, 4401);
+        assert.equal(closes[0]?.code, 4403);
         assert.match(closes[0]!.reason, /expired/i);
         assert.ok(Date.now() >= expiresAt * 1000 - 50, 'closed before the token expired');
+      } finally {
+        await client.dispose();
+      }
+    });
+
+    it('keeps a subscription of the stock graphql-ws client across token expiries when connectionParams refreshes the token', async () => {
+      const { claims, email } = await realClaims();
+      const issued: string[] = [];
+      const closes: number[] = [];
+      // The README's recipe: connectionParams as an async function that answers a fresh token, and retries.
+      const client = createClient({
+        url: app.wsUrl,
+        webSocketImpl: WebSocket,
+        lazy: false,
+        retryAttempts: Infinity,
+        shouldRetry: () => true,
+        retryWait: () => new Promise((resolve) => setTimeout(resolve, 100)),
+        onNonLazyError: () => {},
+        connectionParams: async () => {
+          const token = await forge(app.config.jwtSecret, { ...claims, jti: randomUUID(), exp: nowSeconds() + 2 });
+          issued.push(token);
+          return { authorization: `Bearer ${token}` };
+        },
+        on: { closed: (event) => closes.push((event as { code: number }).code) },
+      });
+      try {
+        const subscription = collect(client, OnAuditEvent);
+        const signIns = () => subscription.events.filter((event) => event.auditEventCreated.type === 'LOGIN_SUCCEEDED').length;
+        await triggerUntilReceived(() => app.client.data(Login, { input: { email, password: PASSWORD } }), () => (signIns() > 0 ? true : undefined));
+        const deadline = Date.now() + 15_000;
+        const expiredTwice = () => closes.filter((code) => code === 4403).length >= 2 && issued.length >= 3;
+        while (!expiredTwice() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.ok(closes.filter((code) => code === 4403).length >= 2, `closes: ${closes.join(', ')}`);
+        assert.ok(issued.length >= 3, `connectionParams was asked again at each reconnect: ${issued.length} tokens, closes ${closes.join(', ')}`);
+        const before = signIns();
+        await triggerUntilReceived(() => app.client.data(Login, { input: { email, password: PASSWORD } }), () => (signIns() > before ? true : undefined));
+        assert.deepEqual(subscription.errors, []);
+        assert.equal(subscription.completed, false, 'the subscription is still running');
       } finally {
         await client.dispose();
       }

@@ -41,8 +41,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 /**
  * Serves graphql-ws on the WebSocket server. Credentials come in `connection_init`
  * (`{ authorization: "Bearer ..." }` or `{ apiKey: "sk_..." }`); bad ones close the socket with
- * 4401, and the socket closes with 4401 when the credential expires or is revoked (key deactivated
- * or deleted, session logged out), so clients re-authenticate. An operation may bring its own, in
+ * 4401. When the credential is revoked (key deactivated or deleted, session logged out) the socket
+ * closes with 4401, for good; when it expires, with 4403, which clients retry with a fresh one. An operation may bring its own, in
  * `extensions.headers` as GraphiQL sends them (operation-credentials.ts).
  * Every operation runs through Yoga's envelop, with the same plugins and context as HTTP.
  */
@@ -72,7 +72,12 @@ export function serveGraphQLOverWebSocket(
           const expiresAt = viewer?.credential.expiresAt;
           if (expiresAt) {
             const delay = Math.min(Math.max(expiresAt.getTime() - Date.now(), 0), MAX_TIMER_MS);
-            ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Unauthorized, 'Credential expired'), delay);
+            // 4403, which graphql-ws clients retry: they reconnect with what `connectionParams` gives
+            // them now, a refreshed token. 4401, which they do not retry, is for credentials that end for good.
+            ctx.extra.expiryTimer = setTimeout(
+              () => ctx.extra.socket.close(CloseCode.Forbidden, 'Credential expired: connect again with a fresh one'),
+              delay,
+            );
           }
           if (viewer) {
             ctx.extra.stopWatching = services.revocations.watch(viewer, (effect) =>
