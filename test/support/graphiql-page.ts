@@ -10,6 +10,13 @@ export async function openGraphiQL(page: Page, origin: string, query: string): P
   await page.waitForSelector('.graphiql-query-editor .view-lines', { timeout: 30_000 });
 }
 
+/** Opens a new GraphiQL tab, which takes the editors over; type its query and headers next. */
+export async function openTab(page: Page): Promise<void> {
+  const tabs = await page.$$eval('.graphiql-tab', (elements) => elements.length);
+  await page.click('.graphiql-tab-add');
+  await page.waitForFunction((count) => document.querySelectorAll('.graphiql-tab').length > count, {}, tabs);
+}
+
 /** Types the headers into the Headers tab, as JSON, replacing what was there. */
 export async function typeHeaders(page: Page, headers: Record<string, string>): Promise<void> {
   const tab = await page.waitForSelector('xpath///button[normalize-space()="Headers"]');
