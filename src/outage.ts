@@ -1,5 +1,8 @@
-/** Prisma codes for a database that cannot be reached or stopped answering. */
-const PRISMA_OUTAGE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+/**
+ * Prisma codes for a database that cannot be reached, stopped answering, or is too busy to start
+ * or finish a transaction in time (P2024, P2028).
+ */
+const PRISMA_OUTAGE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
 /** Socket errors of a backing service that went away. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** Postgres SQLSTATE classes and codes for a server shutting down or not accepting connections. */

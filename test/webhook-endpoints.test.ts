@@ -175,7 +175,8 @@ for (const backend of backends()) {
       const { token } = await signUpTenant(app.client);
       const results = await Promise.all(Array.from({ length: 53 }, () => create(token, { url: HOOK })));
       assert.equal(results.filter((result) => result.data?.createWebhookEndpoint).length, 50);
-      assert.ok(results.filter((result) => !result.data).every((result) => errorCode(result) === 'CONFLICT'));
+      const refusals = results.filter((result) => !result.data).map(errorCode);
+      assert.ok(refusals.every((code) => code === 'CONFLICT'), `refused with ${refusals.join(', ')}`);
       assert.equal((await list(token)).length, 50);
     });
 

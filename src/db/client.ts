@@ -45,6 +45,13 @@ export async function createDatabase(options: {
   }
 }
 
+/**
+ * Prisma's defaults (2 s to get a connection, 5 s to finish) fail a burst of writes on a busy
+ * machine, most of all on the embedded database, where transactions run one at a time: they
+ * wait longer here, and what still runs out of time answers SERVICE_UNAVAILABLE (see outage.ts).
+ */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
+
 /** A pool and the Prisma client on it; `afterClose` runs once both are closed. */
 export async function openPool(
   config: pg.PoolConfig,
@@ -55,7 +62,7 @@ export async function openPool(
   const pool = new pg.Pool(config);
   // Without a listener, an idle client losing its server would crash the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: TRANSACTION_OPTIONS });
   return {
     prisma,
     kind,
