@@ -10,8 +10,13 @@ import type { PresentedCredentials } from '../auth/credentials.ts';
 import type { RevocationEffect } from '../auth/revocations.ts';
 import type { Viewer } from '../auth/viewer.ts';
 
-/** setTimeout cannot wait longer than this; a credential that outlives it is checked again on the next subscribe. */
+/** setTimeout cannot wait longer than this; a credential that outlives it is checked again on the next connect or subscribe. */
 const MAX_TIMER_MS = 2_147_483_647;
+
+/** How long to wait until `expiresAt`, as a delay setTimeout accepts. */
+export function delayUntil(expiresAt: Date): number {
+  return Math.min(Math.max(expiresAt.getTime() - Date.now(), 0), MAX_TIMER_MS);
+}
 
 /** The credential headers of `extensions.headers`, if any: Authorization or X-API-Key, in any case. */
 export function credentialsOfOperation(extensions: unknown): PresentedCredentials | null {
@@ -52,7 +57,7 @@ export function untilCredentialEnds(
     const timer = expiresAt
       ? setTimeout(
           () => resolve(new GraphQLError('Credential expired', { extensions: { code: 'UNAUTHENTICATED' } })),
-          Math.min(Math.max(expiresAt.getTime() - Date.now(), 0), MAX_TIMER_MS),
+          delayUntil(expiresAt),
         )
       : undefined;
     release = () => {

@@ -10,7 +10,7 @@ import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { clientIp } from './context.ts';
 import { isBackingServiceOutage } from '../outage.ts';
-import { credentialsOfOperation, untilCredentialEnds } from './operation-credentials.ts';
+import { credentialsOfOperation, delayUntil, untilCredentialEnds } from './operation-credentials.ts';
 import { variablesTooDeep } from './variables-depth.ts';
 import type { GraphQLServer } from './yoga.ts';
 
@@ -35,15 +35,13 @@ export const PolicyCloseCode = {
   TryAgainLater: 1013,
 } as const;
 
-/** setTimeout cannot wait longer than this; a credential that outlives it is re-checked on reconnect. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /**
  * Serves graphql-ws on the WebSocket server. Credentials come in `connection_init`
  * (`{ authorization: "Bearer ..." }` or `{ apiKey: "sk_..." }`); bad ones close the socket with
- * 4401. When the credential is revoked (key deactivated or deleted, session logged out) the socket
- * closes with 4401, for good; when it expires, with 4403, which clients retry with a fresh one. An operation may bring its own, in
- * `extensions.headers` as GraphiQL sends them (operation-credentials.ts).
+ * 4401. When the credential is revoked (key deactivated or deleted, session logged out) the
+ * socket closes with 4401, for good; when it expires, with 4403, which clients retry with a fresh
+ * one. An operation may bring its own, in `extensions.headers` as GraphiQL sends them
+ * (operation-credentials.ts).
  * Every operation runs through Yoga's envelop, with the same plugins and context as HTTP.
  */
 export function serveGraphQLOverWebSocket(
@@ -71,12 +69,11 @@ export function serveGraphQLOverWebSocket(
           ctx.extra.viewer = viewer;
           const expiresAt = viewer?.credential.expiresAt;
           if (expiresAt) {
-            const delay = Math.min(Math.max(expiresAt.getTime() - Date.now(), 0), MAX_TIMER_MS);
             // 4403, which graphql-ws clients retry: they reconnect with what `connectionParams` gives
             // them now, a refreshed token. 4401, which they do not retry, is for credentials that end for good.
             ctx.extra.expiryTimer = setTimeout(
               () => ctx.extra.socket.close(CloseCode.Forbidden, 'Credential expired: connect again with a fresh one'),
-              delay,
+              delayUntil(expiresAt),
             );
           }
           if (viewer) {
