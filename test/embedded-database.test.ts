@@ -113,6 +113,24 @@ describe('the embedded database', () => {
       assert.equal(rows[0]!.count, '10');
       await pool.end();
     });
+
+    it('lets every connection prepare the same named statement, and still refuses a name reused for another text', async () => {
+      const clients = await Promise.all([connect(), connect(), connect()]);
+      // A long text, so that the Parse may arrive in more than one read.
+      const padding = `/* ${'p'.repeat(200_000)} */`;
+      const echo = { name: 'shared_echo', text: `SELECT $1::int * 2 AS doubled ${padding}` };
+      for (const [index, client] of clients.entries()) {
+        for (const round of [1, 2]) {
+          const { rows } = await client.query<{ doubled: number }>({ ...echo, values: [index * 10 + round] });
+          assert.deepEqual(rows, [{ doubled: (index * 10 + round) * 2 }]);
+        }
+      }
+      const other = await connect();
+      await assert.rejects(other.query({ name: 'shared_echo', text: 'SELECT 1 AS one', values: [] }), /already exists/);
+      const { rows } = await other.query<{ doubled: number }>({ ...echo, values: [21] });
+      assert.deepEqual(rows, [{ doubled: 42 }], 'the connection works on after the refusal');
+      await Promise.all([...clients, other].map((client) => client.end()));
+    });
   });
 
   it('opens a DATA_DIR in one process at a time, naming the process that holds it', async () => {

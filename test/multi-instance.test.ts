@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startApp, type RunningApp } from './support/app.ts';
-import { collect, wsClient } from './support/client.ts';
-import { PASSWORD, signUpTenant } from './support/fixtures.ts';
-import { Login, OnAuditEvent } from './support/operations.ts';
+import { collect, errorCode, wsClient } from './support/client.ts';
+import { eventually, PASSWORD, signUpTenant } from './support/fixtures.ts';
+import { ApiKeys, CreateApiKey, DeactivateApiKey, Login, Me, OnAuditEvent, UpdateApiKey } from './support/operations.ts';
 import { backends } from './support/services.ts';
 
 const postgresAndRedis = backends().find((backend) => backend.name === 'postgres+redis')!;
@@ -50,6 +50,29 @@ describe('several instances on one Postgres and Redis', { skip: postgresAndRedis
       otherEvents.unsubscribe();
       await Promise.all([onB.client.dispose(), otherOnB.client.dispose()]);
     }
+  });
+
+  describe('an API key B has just accepted', () => {
+    it('is refused on B as soon as A deactivates it, long before B would read it again', async () => {
+      const acme = await signUpTenant(a.client, 'Keys');
+      const { createApiKey } = await a.client.data(CreateApiKey, { input: { name: 'integration' } }, { token: acme.token });
+      const key = createApiKey.key;
+      assert.equal((await b.client.data(Me, {}, { apiKey: key })).me.id, acme.user.id);
+      await a.client.data(DeactivateApiKey, { id: createApiKey.apiKey.id }, { token: acme.token });
+      const refusedAt = Date.now();
+      await eventually(async () => errorCode(await b.client.request(Me, {}, { apiKey: key })) === 'UNAUTHENTICATED' || undefined, 1000, 'B refusing the key');
+      assert.ok(Date.now() - refusedAt < 1000);
+    });
+
+    it('gains on B, within seconds, a scope A adds to it', async () => {
+      const acme = await signUpTenant(a.client, 'Widened');
+      const { createApiKey } = await a.client.data(CreateApiKey, { input: { name: 'narrow', scopes: ['users:read'] } }, { token: acme.token });
+      const key = createApiKey.key;
+      assert.equal(errorCode(await b.client.request(ApiKeys, {}, { apiKey: key })), 'FORBIDDEN');
+      await a.client.data(UpdateApiKey, { id: createApiKey.apiKey.id, input: { scopes: ['users:read', 'api_keys:read'] } }, { token: acme.token });
+      const listed = await eventually(async () => (await b.client.request(ApiKeys, {}, { apiKey: key })).data?.apiKeys, 8000, 'B granting the added scope');
+      assert.deepEqual(listed.map((apiKey) => apiKey.id), [createApiKey.apiKey.id]);
+    });
   });
 
   it('share one user base: a user created through A signs in through B', async () => {

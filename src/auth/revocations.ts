@@ -28,6 +28,7 @@ type Watcher = (effect: RevocationEffect) => void;
  */
 export class Revocations {
   private readonly watchers = new Map<string, Set<Watcher>>();
+  private readonly listeners = new Set<(revocation: Revocation) => void>();
   private unlisten: Unlisten | undefined;
 
   constructor(
@@ -61,6 +62,11 @@ export class Revocations {
     }
   }
 
+  /** Calls `listener` with every revocation this instance hears, its own and other instances'. */
+  onRevocation(listener: (revocation: Revocation) => void): void {
+    this.listeners.add(listener);
+  }
+
   /** Calls `onRevoked` once when the viewer's credential is revoked or narrowed; returns a function that stops watching. */
   watch(viewer: Viewer, onRevoked: Watcher): () => void {
     const key = credentialKey(viewer);
@@ -80,6 +86,7 @@ export class Revocations {
 
   private heard(revocation: Revocation) {
     if (revocation.sessionId && revocation.effect === 'revoked') this.revokedSessions.remember(revocation.sessionId);
+    for (const listener of this.listeners) listener(revocation);
     const keys = [
       revocation.apiKeyId && `${revocation.tenantId}:key:${revocation.apiKeyId}`,
       revocation.sessionId && `${revocation.tenantId}:session:${revocation.sessionId}`,

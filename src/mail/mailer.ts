@@ -23,7 +23,7 @@ export class Mailer {
     private readonly logger: Logger,
   ) {
     const { smtpUrl } = mail;
-    this.transport = smtpUrl ? import('nodemailer').then(({ createTransport }) => createTransport({ url: smtpUrl, ...SMTP_TIMEOUTS })) : null;
+    this.transport = smtpUrl ? import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({ url: smtpUrl, ...SMTP_TIMEOUTS })) : null;
     this.enabled = this.transport !== null;
   }
 

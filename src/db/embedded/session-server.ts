@@ -6,6 +6,8 @@ const GSSENC_REQUEST = 80877104;
 const CANCEL_REQUEST = 80877102;
 const TERMINATE = 0x58; // 'X'
 const READY_FOR_QUERY = 0x5a; // 'Z'
+const PARSE = 0x50; // 'P'
+const PARSE_COMPLETE = Buffer.from([0x31, 0, 0, 0, 4]);
 const IDLE = 0x49; // 'I'
 const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
 const ROLLBACK = queryMessage('ROLLBACK');
@@ -23,14 +25,19 @@ const IDLE_IN_TRANSACTION_MS = 60_000;
  * away while it owns the session has its batch ended and its transaction rolled back before the
  * next one gets a turn.
  *
- * What one session cannot give: session-level advisory locks, SET, LISTEN and named prepared
- * statements are shared by every connection. The app relies on none of them across connections.
+ * What one session cannot give: session-level advisory locks, SET and LISTEN are shared by every
+ * connection. The app relies on none of them across connections. Named prepared statements are
+ * shared too, on purpose: a name stands for one text (the client names statements by a hash of
+ * their SQL), so a connection preparing a name the session already holds, with the same Parse
+ * message, is answered ParseComplete without parsing again (see `skipKnownParse`).
  */
 export class SessionServer {
   private readonly server: Server;
   private readonly connections = new Set<WireConnection>();
   private owner: WireConnection | null = null;
   private readonly waiting: { connection: WireConnection; grant: (granted: boolean) => void }[] = [];
+  /** The session's named prepared statements: name → the Parse message that prepared it. */
+  readonly preparedStatements = new Map<string, Buffer>();
 
   constructor(
     readonly pglite: PGlite,
@@ -137,13 +144,38 @@ class WireConnection {
     }
     const { pglite } = this.server;
     const output: Buffer[] = [];
-    // PGlite reads every message of a batch in one call: one entry into Postgres per batch, not per message.
-    const batch = messages.length === 1 ? messages[0]! : Buffer.concat(messages);
-    await pglite.runExclusive(() => pglite.execProtocolRawStream(batch, { onRawData: (data) => output.push(Buffer.from(data)) }));
+    const knownParse = this.skipKnownParse(messages);
+    if (knownParse) {
+      messages = messages.slice(1);
+      output.push(PARSE_COMPLETE);
+    }
+    if (messages.length > 0) {
+      // PGlite reads every message of a batch in one call: one entry into Postgres per batch, not per message.
+      const batch = messages.length === 1 ? messages[0]! : Buffer.concat(messages);
+      await pglite.runExclusive(() => pglite.execProtocolRawStream(batch, { onRawData: (data) => output.push(Buffer.from(data)) }));
+    }
     const answer = output.length === 1 ? output[0]! : Buffer.concat(output);
+    if (!knownParse) this.rememberPrepared(messages[0]!, answer);
     if (answer.length > 0 && this.socket.writable) this.socket.write(answer);
     if (endsIdle(answer)) this.releaseSession();
     else this.idleTimer = setTimeout(() => this.socket.destroy(), IDLE_IN_TRANSACTION_MS);
+  }
+
+  /**
+   * Whether the batch opens by preparing a statement the session already holds under that name
+   * with the same text. A client sends a query's messages together and waits for its answer, so
+   * a Parse is first in its batch, and its ParseComplete is the first message of the answer.
+   */
+  private skipKnownParse(messages: Buffer[]): boolean {
+    const name = preparedName(messages[0]!);
+    return name !== null && this.server.preparedStatements.get(name)?.equals(messages[0]!) === true;
+  }
+
+  private rememberPrepared(first: Buffer, answer: Buffer) {
+    const name = preparedName(first);
+    if (name !== null && answer.subarray(0, PARSE_COMPLETE.length).equals(PARSE_COMPLETE)) {
+      this.server.preparedStatements.set(name, Buffer.from(first));
+    }
   }
 
   /** Splits the complete messages off the buffer; the startup phase has untyped packets. */
@@ -213,6 +245,12 @@ class WireConnection {
 function endsIdle(answer: Buffer): boolean {
   const length = answer.length;
   return length >= 6 && answer[length - 6] === READY_FOR_QUERY && answer.readInt32BE(length - 5) === 5 && answer[length - 1] === IDLE;
+}
+
+/** The statement name of a Parse message that names one; null for any other message. */
+function preparedName(message: Buffer): string | null {
+  if (message[0] !== PARSE || message[5] === 0) return null;
+  return message.toString('utf8', 5, message.indexOf(0, 5));
 }
 
 function queryMessage(sql: string): Buffer {

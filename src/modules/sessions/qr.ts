@@ -25,7 +25,8 @@ export function qrLinkOf(session: QrSource, publicUrl: string): string | null {
 export async function qrCodeOf(session: QrSource, publicUrl: string): Promise<string | null> {
   const link = qrLinkOf(session, publicUrl);
   if (!link) return null;
-  // Loaded on first use: most servers never draw a QR code, and the module is not small.
-  const { toDataURL } = await import('qrcode');
-  return toDataURL(link, { type: 'image/png', errorCorrectionLevel: 'M', margin: 2, width: 256 });
+  // Loaded on first use: most servers never draw a QR code, and the module is not small. A
+  // CommonJS module: its exports are `default` once bundled (Node alone also names them).
+  const { default: qrcode } = await import('qrcode');
+  return qrcode.toDataURL(link, { type: 'image/png', errorCorrectionLevel: 'M', margin: 2, width: 256 });
 }
