@@ -11,6 +11,7 @@ import { idleMemory } from './idle-memory.ts';
 import { inboundMessages, inboundTables } from './inbound-messages.ts';
 import { meThroughput } from './me-throughput.ts';
 import { startup, STARTUP_RUNS } from './startup.ts';
+import { fanOut, fanOutTable } from './fan-out.ts';
 import { tokenStreaming, tokenStreamingTables } from './token-streaming.ts';
 import { deliveriesTable, webhookDeliveries } from './webhook-deliveries.ts';
 import { MEASURE_SECONDS, WARMUP_SECONDS } from './support/load.ts';
@@ -29,6 +30,7 @@ const memory = await idleMemory(log);
 const starts = await startup(log);
 const deliveries = await webhookDeliveries(log);
 const streaming = await tokenStreaming(log);
+const fanOutRun = await fanOut(log);
 const analyticsQueries = await analytics(log);
 const inbound = await inboundMessages(log);
 
@@ -73,6 +75,8 @@ console.log(
 );
 console.log(deliveriesTable(deliveries));
 console.log(tokenStreamingTables(streaming));
+console.log(fanOutTable(fanOutRun.rows));
+for (const line of fanOutRun.skipped) console.log(line);
 console.log(analyticsTables(analyticsQueries));
 console.log(inboundTables(inbound));
 
@@ -96,6 +100,7 @@ const report = {
   startup: starts,
   webhookDeliveries: deliveries,
   tokenStreaming: streaming,
+  fanOut: fanOutRun,
   analytics: analyticsQueries,
   inboundMessages: inbound,
 };
@@ -108,6 +113,11 @@ if (failed.length) {
 }
 if (streaming.failed.length) {
   console.error(`Token streaming failed on: ${streaming.failed.join('; ')}`);
+  process.exit(1);
+}
+const lostFanOut = fanOutRun.rows.filter((row) => row.lost > 0);
+if (lostFanOut.length) {
+  console.error(`Fan-out lost deliveries on: ${lostFanOut.map((row) => `${row.target} × ${row.subscribers} (${row.lost})`).join('; ')}`);
   process.exit(1);
 }
 if (inbound.failed.length) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
@@ -10,7 +10,10 @@ import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { clientIp } from './context.ts';
 import { isBackingServiceOutage } from '../outage.ts';
+import { selectsOnlyLiveFields } from '../schema/live-only.ts';
 import { credentialsOfOperation, delayUntil, untilCredentialEnds } from './operation-credentials.ts';
+import { SharedSubscriptions } from './shared-subscriptions.ts';
+import { boundUnsentBytes } from './slow-readers.ts';
 import { variablesTooDeep } from './variables-depth.ts';
 import type { GraphQLServer } from './yoga.ts';
 
@@ -25,6 +28,24 @@ type ConnectionState = {
 export type WebSocketLimits = {
   maxSubscriptionsPerConnection: number;
   maxConnectionsPerCredential: number;
+};
+
+type Enveloped = ReturnType<GraphQLServer['getEnveloped']>;
+
+/**
+ * How graphql-ws runs an operation, carried as its `rootValue`. The context is made when the
+ * operation runs, not when it is accepted: a subscriber joining a shared execution never needs one.
+ */
+type OperationPlan = {
+  execute: Enveloped['execute'];
+  subscribe: Enveloped['subscribe'];
+  contextFactory: Enveloped['contextFactory'];
+  /** Set when subscribers with the same key may share one execution. */
+  shareKey: string | null;
+  /** Sends a shared execution's result, serialised once for every member, as this operation's `next`. */
+  deliver: (resultJson: string) => void;
+  /** The operation's own credential (`extensions.headers`), which ends its subscription when it ends. */
+  operationViewer: Viewer | null;
 };
 
 /** Close codes this server uses besides graphql-ws's own (`CloseCode`). */
@@ -51,6 +72,16 @@ export function serveGraphQLOverWebSocket(
   const { yoga, services, logger, limits } = deps;
   const connectionsPer = new Map<string, number>();
   const watchRevocations = services.revocations.watch.bind(services.revocations);
+  const shared = new SharedSubscriptions();
+  boundUnsentBytes(wsServer);
+  const subscribe = async (plan: OperationPlan, args: ExecutionArgs) => {
+    const run = async () => plan.subscribe({ ...args, contextValue: await plan.contextFactory() });
+    const results: AsyncIterable<ExecutionResult> | ExecutionResult = plan.shareKey
+      ? await shared.join(plan.shareKey, run, plan.deliver)
+      : await run();
+    if (!plan.operationViewer || !(Symbol.asyncIterator in results)) return results;
+    return untilCredentialEnds(results, plan.operationViewer, watchRevocations);
+  };
   return useServer<Record<string, unknown> | undefined, ConnectionState>(
     {
       onConnect: async (ctx) => {
@@ -107,7 +138,7 @@ export function serveGraphQLOverWebSocket(
           else connectionsPer.delete(counted);
         }
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         // graphql-ws registers the operation before calling this hook, so it counts itself.
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
           return [
@@ -131,10 +162,11 @@ export function serveGraphQLOverWebSocket(
             return [new GraphQLError(message, { extensions: { code } })];
           }
         }
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        const viewer = operationViewer ?? ctx.extra.viewer ?? null;
+        const { schema, execute, subscribe: subscribeEnveloped, contextFactory, parse, validate } = yoga.getEnveloped({
           requestId,
           ip: clientIp(ctx.extra.request, deps.trustProxy),
-          connectionViewer: operationViewer ?? ctx.extra.viewer ?? null,
+          connectionViewer: viewer,
         });
         let document;
         try {
@@ -144,26 +176,30 @@ export function serveGraphQLOverWebSocket(
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        const shareable = selectsOnlyLiveFields(schema, document, payload.operationName);
+        const plan: OperationPlan = {
+          execute,
+          subscribe: subscribeEnveloped,
+          contextFactory,
+          shareKey: shareable ? JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, rightsOf(viewer)]) : null,
+          // The message graphql-ws would send, without its per-subscriber serialisation and promise chain.
+          deliver: (resultJson) => ctx.extra.socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${resultJson}}`),
+          operationViewer,
+        };
         const args: ExecutionArgs = {
           schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: {
-            execute,
-            subscribe: operationViewer
-              ? async (subscribeArgs: ExecutionArgs) => {
-                  const results = await subscribe(subscribeArgs);
-                  return Symbol.asyncIterator in results ? untilCredentialEnds(results, operationViewer, watchRevocations) : results;
-                }
-              : subscribe,
-          },
+          rootValue: plan,
         };
         return args;
       },
-      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      execute: async (args) => {
+        const plan = args.rootValue as OperationPlan;
+        return plan.execute({ ...args, contextValue: await plan.contextFactory() });
+      },
+      subscribe: (args) => subscribe(args.rootValue as OperationPlan, args),
     },
     wsServer,
   );
@@ -182,6 +218,23 @@ function presentedIn(params: Record<string, unknown>): PresentedCredentials {
     authorization: pick(params, 'authorization', 'Authorization') ?? pick(headers, 'authorization', 'Authorization'),
     apiKey: pick(params, 'apiKey', 'x-api-key') ?? pick(headers, 'x-api-key', 'X-API-Key'),
   };
+}
+
+/**
+ * Everything about a viewer that a result may depend on: who, in which tenant, with which role,
+ * scopes and channel session. Not the credential itself: two sign-ins of one user share.
+ */
+function rightsOf(viewer: Viewer | null): unknown {
+  if (!viewer) return null;
+  const { credential } = viewer;
+  return [
+    viewer.tenantId,
+    viewer.userId,
+    viewer.role,
+    credential.kind,
+    credential.kind === 'apiKey' ? [...credential.scopes].sort() : null,
+    credential.kind === 'apiKey' ? credential.channelSessionId : null,
+  ];
 }
 
 /** What a connection counts against: its credential, or its address when anonymous. */

@@ -1,5 +1,6 @@
 import { builder } from '../../schema/builder.ts';
 import { actorTypeDescriptions, auditEventTypeDescriptions, type ActorType, type AuditEventMessage, type AuditEventType, fromMessage } from './messages.ts';
+import { LIVE_ONLY } from '../../schema/live-only.ts';
 
 const AuditEventTypeEnum = builder.enumType('AuditEventType', {
   description: 'What happened.',
@@ -59,6 +60,7 @@ builder.queryField('auditEvents', (t) =>
 
 builder.subscriptionField('auditEventCreated', (t) =>
   t.field({
+    extensions: LIVE_ONLY,
     type: AuditEventRef,
     description: "Every new audit event of the viewer's tenant, live. Admins only.",
     authScopes: { scope: 'audit:read' },

@@ -1,5 +1,6 @@
 import { builder } from '../../schema/builder.ts';
 import { ChannelContactRef, ChannelMessageRef } from './channel-types.ts';
+import { LIVE_ONLY } from '../../schema/live-only.ts';
 
 const ConversationStatusEnum = builder.enumType('ConversationStatus', {
   description: 'Whether a channel conversation is going on.',
@@ -88,6 +89,7 @@ builder.mutationField('closeConversation', (t) =>
 
 builder.subscriptionField('channelMessageReceived', (t) =>
   t.field({
+    extensions: LIVE_ONLY,
     type: ChannelMessageRef,
     description:
       "Messages contacts send to the team's sessions (WhatsApp, Instagram, Messenger, website), live, once stored; " +

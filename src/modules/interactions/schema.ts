@@ -1,6 +1,7 @@
 import { builder } from '../../schema/builder.ts';
 import { fromMessage, type InteractionMessage } from './messages.ts';
 import type { ServiceStatus } from './service.ts';
+import { LIVE_ONLY } from '../../schema/live-only.ts';
 
 /** Turning the service on and off changes what every caller of the tenant may do: an admin's decision. */
 const adminWrite = { $all: { admin: true, scope: 'interactions:write' } } as const;
@@ -88,6 +89,7 @@ builder.mutationFields((t) => ({
 
 builder.subscriptionField('interactionCreated', (t) =>
   t.field({
+    extensions: LIVE_ONLY,
     type: InteractionRef,
     description: "Every interaction registered in the viewer's tenant, live.",
     authScopes: { scope: 'interactions:read' },

@@ -3,6 +3,7 @@ import { LeadIntentEnum, LeadSourceEnum } from './lead-enums.ts';
 import { HOT_THRESHOLD, rules, WARM_THRESHOLD, type LeadSignal } from './classifier.ts';
 import { signalsOf } from './messages.ts';
 import { MAX_SEARCH_LENGTH, type LeadEvent } from './service.ts';
+import { LIVE_ONLY } from '../../schema/live-only.ts';
 
 const LeadIntentSourceEnum = builder.enumType('LeadIntentSource', {
   description: "Who decides a lead's intent.",
@@ -205,6 +206,7 @@ builder.mutationFields((t) => ({
 
 builder.subscriptionField('leadChanged', (t) =>
   t.field({
+    extensions: LIVE_ONLY,
     type: LeadEventRef,
     description: "Every lead of the viewer's tenant created, changed or deleted, live.",
     authScopes: { scope: 'leads:read' },

@@ -5,6 +5,7 @@ import { CreateWebhookEndpointPayload } from '../webhooks/endpoints-schema.ts';
 import { MAX_MESSAGE_CHARS } from './input.ts';
 import type { SessionJson } from './messages.ts';
 import { AutoReplyModeEnum, SessionRef } from './session-type.ts';
+import { LIVE_ONLY } from '../../schema/live-only.ts';
 
 /** Sessions are part of what the whole team works with: changing them is an admin's decision. */
 const adminWrite = { $all: { admin: true, scope: 'sessions:write' } } as const;
@@ -166,6 +167,7 @@ builder.mutationFields((t) => {
 
 builder.subscriptionField('sessionStatusChanged', (t) =>
   t.field({
+    extensions: LIVE_ONLY,
     type: SessionRef,
     description: `Sessions of the team as their status changes, live, as the change left them. ${SESSION_KEY_NOTE}`,
     authScopes: { scope: 'sessions:read' },
