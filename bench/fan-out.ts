@@ -11,6 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { cpuSeconds, startServer, withServer, type ServerChild } from './support/processes.ts';
 import { GC_NODE_ARGS, settledMemory } from './support/settled-memory.ts';
+import { request } from './support/stream-targets.ts';
 import { fixed, ratio, table } from './support/table.ts';
 import { forEachBackend, PRODUCTION_ENV, signUp, startApp } from './support/targets.ts';
 
@@ -154,7 +155,7 @@ function broadcastTarget(server: ServerChild): FanOutTarget {
 
 async function appTarget(name: string, server: ServerChild): Promise<FanOutTarget> {
   const { accessToken } = await signUp(server.origin);
-  const { createApiKey } = await graphql<{ createApiKey: { apiKey: { id: string } } }>(
+  const { createApiKey } = await request<{ createApiKey: { apiKey: { id: string } } }>(
     server.origin,
     accessToken,
     'mutation Create { createApiKey(input: { name: "fan-out" }) { apiKey { id } } }',
@@ -182,7 +183,7 @@ async function appTarget(name: string, server: ServerChild): Promise<FanOutTarge
         },
       ),
     async cause(index) {
-      await graphql(server.origin, accessToken, 'mutation Rename($id: ID!, $name: String!) { updateApiKey(id: $id, input: { name: $name }) { id } }', {
+      await request(server.origin, accessToken, 'mutation Rename($id: ID!, $name: String!) { updateApiKey(id: $id, input: { name: $name }) { id } }', {
         id: createApiKey.apiKey.id,
         name: `fan-${index}`,
       });
@@ -245,17 +246,6 @@ async function openSubscribers(
     throw error;
   }
   return { receivedAt, close };
-}
-
-async function graphql<Data>(origin: string, accessToken: string, query: string, variables: Record<string, unknown> = {}): Promise<Data> {
-  const response = await fetch(`${origin}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: Data | null; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(`GraphQL errors (HTTP ${response.status}): ${JSON.stringify(body.errors)}`);
-  return body.data;
 }
 
 export function fanOutTable(rows: FanOutRow[]): string {

@@ -56,7 +56,8 @@ export async function appTarget(name: string, server: ServerChild, upstream: Ups
   };
 }
 
-async function request<Data>(origin: string, accessToken: string, query: string, variables: Record<string, unknown>): Promise<Data> {
+/** A GraphQL request over HTTP as `accessToken`'s holder; throws on any error. */
+export async function request<Data>(origin: string, accessToken: string, query: string, variables: Record<string, unknown> = {}): Promise<Data> {
   const response = await fetch(`${origin}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${accessToken}` },
