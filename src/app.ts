@@ -57,6 +57,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
   let deliveryWorker: DeliveryWorker | undefined;
   let server: Server | undefined;
   let wsServer: WebSocketServer | undefined;
+  let webSockets: ReturnType<typeof serveGraphQLOverWebSocket> | undefined;
   let replies: Services['replyLifecycle'] | undefined;
   let revocations: Services['revocations'] | undefined;
   let mailer: Services['mailer'] | undefined;
@@ -140,7 +141,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
       }),
     );
     wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.maxBodyBytes });
-    serveGraphQLOverWebSocket(wsServer, {
+    webSockets = serveGraphQLOverWebSocket(wsServer, {
       yoga,
       services,
       logger,
@@ -168,6 +169,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
     shuttingDown = true;
     // Replies end (as FAILED) while streams drain, so that their followers get the last event.
     await Promise.all([closeHttp(server), closeWebSockets(wsServer), replies?.stop(), autoReplies?.stop()]);
+    await webSockets?.stopParkedSubscriptions();
     // A sendMessage that was still in flight may have started a reply meanwhile.
     await replies?.stop();
     await idleCloser?.stop();

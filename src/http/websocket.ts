@@ -3,7 +3,6 @@ import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
-import type { PresentedCredentials } from '../auth/credentials.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { AppError, serviceUnavailable } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -11,9 +10,11 @@ import type { Services } from '../services.ts';
 import { clientIp } from './context.ts';
 import { isBackingServiceOutage } from '../outage.ts';
 import { selectsOnlyLiveFields } from '../schema/live-only.ts';
+import { HandoverRelay, OperationHandovers } from './operation-handover.ts';
 import { credentialsOfOperation, delayUntil, untilCredentialEnds } from './operation-credentials.ts';
 import { SharedSubscriptions } from './shared-subscriptions.ts';
 import { boundUnsentBytes } from './slow-readers.ts';
+import { connectionKey, presentedIn, rightsOf } from './socket-identity.ts';
 import { variablesTooDeep } from './variables-depth.ts';
 import type { GraphQLServer } from './yoga.ts';
 
@@ -23,6 +24,8 @@ type ConnectionState = {
   stopWatching?: () => void;
   /** The key this connection counts against in the per-credential cap, once counted. */
   countedAs?: string;
+  /** Subscriptions another socket of the same client may take over, by handover key. */
+  handoverable?: Map<string, HandoverRelay>;
 };
 
 export type WebSocketLimits = {
@@ -46,7 +49,22 @@ type OperationPlan = {
   deliver: (resultJson: string) => void;
   /** The operation's own credential (`extensions.headers`), which ends its subscription when it ends. */
   operationViewer: Viewer | null;
+  /** Set when the subscription may be parked at the connection's credential expiry and taken over by the client's retry. */
+  handover: { key: string; handoverable: Map<string, HandoverRelay> } | null;
 };
+
+type Handover = NonNullable<OperationPlan['handover']>;
+
+function trackHandoverable({ key, handoverable }: Handover, relay: HandoverRelay): HandoverRelay {
+  handoverable.set(key, relay);
+  return relay;
+}
+
+function untrack({ key, handoverable }: Handover, relay: HandoverRelay): () => void {
+  return () => {
+    if (handoverable.get(key) === relay) handoverable.delete(key);
+  };
+}
 
 /** Close codes this server uses besides graphql-ws's own (`CloseCode`). */
 export const PolicyCloseCode = {
@@ -61,7 +79,8 @@ export const PolicyCloseCode = {
  * (`{ authorization: "Bearer ..." }` or `{ apiKey: "sk_..." }`); bad ones close the socket with
  * 4401. When the credential is revoked (key deactivated or deleted, session logged out) the
  * socket closes with 4401, for good; when it expires, with 4403, which clients retry with a fresh
- * one. An operation may bring its own, in `extensions.headers` as GraphiQL sends them
+ * one, and its subscriptions are parked meanwhile for the retry to take over (operation-handover.ts).
+ * An operation may bring its own, in `extensions.headers` as GraphiQL sends them
  * (operation-credentials.ts).
  * Every operation runs through Yoga's envelop, with the same plugins and context as HTTP.
  */
@@ -73,16 +92,28 @@ export function serveGraphQLOverWebSocket(
   const connectionsPer = new Map<string, number>();
   const watchRevocations = services.revocations.watch.bind(services.revocations);
   const shared = new SharedSubscriptions();
+  const handovers = new OperationHandovers();
   boundUnsentBytes(wsServer);
   const subscribe = async (plan: OperationPlan, args: ExecutionArgs) => {
+    const { handover } = plan;
+    const parked = handover && handovers.claim(handover.key);
+    if (parked) return trackHandoverable(handover, parked).attach(plan.deliver, untrack(handover, parked));
+    const relay = handover ? new HandoverRelay(plan.deliver) : null;
     const run = async () => plan.subscribe({ ...args, contextValue: await plan.contextFactory() });
     const results: AsyncIterable<ExecutionResult> | ExecutionResult = plan.shareKey
-      ? await shared.join(plan.shareKey, run, plan.deliver)
+      ? await shared.join(plan.shareKey, run, relay?.deliver ?? plan.deliver)
       : await run();
-    if (!plan.operationViewer || !(Symbol.asyncIterator in results)) return results;
-    return untilCredentialEnds(results, plan.operationViewer, watchRevocations);
+    if (!(Symbol.asyncIterator in results)) return results;
+    if (plan.operationViewer) return untilCredentialEnds(results, plan.operationViewer, watchRevocations);
+    if (!relay || !handover) return results;
+    return trackHandoverable(handover, relay).relay(results, untrack(handover, relay));
   };
-  return useServer<Record<string, unknown> | undefined, ConnectionState>(
+  const parkAndClose = (state: ConnectionState, socket: { close(code: number, reason: string): void }) => {
+    for (const [key, relay] of state.handoverable ?? []) handovers.park(key, relay);
+    state.handoverable?.clear();
+    socket.close(CloseCode.Forbidden, 'Credential expired: connect again with a fresh one');
+  };
+  useServer<Record<string, unknown> | undefined, ConnectionState>(
     {
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
@@ -102,10 +133,8 @@ export function serveGraphQLOverWebSocket(
           if (expiresAt) {
             // 4403, which graphql-ws clients retry: they reconnect with what `connectionParams` gives
             // them now, a refreshed token. 4401, which they do not retry, is for credentials that end for good.
-            ctx.extra.expiryTimer = setTimeout(
-              () => ctx.extra.socket.close(CloseCode.Forbidden, 'Credential expired: connect again with a fresh one'),
-              delayUntil(expiresAt),
-            );
+            ctx.extra.handoverable = new Map();
+            ctx.extra.expiryTimer = setTimeout(() => parkAndClose(ctx.extra, ctx.extra.socket), delayUntil(expiresAt));
           }
           if (viewer) {
             ctx.extra.stopWatching = services.revocations.watch(viewer, (effect) =>
@@ -185,6 +214,13 @@ export function serveGraphQLOverWebSocket(
           // The message graphql-ws would send, without its per-subscriber serialisation and promise chain.
           deliver: (resultJson) => ctx.extra.socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${resultJson}}`),
           operationViewer,
+          handover:
+            viewer && !operationViewer && ctx.extra.handoverable
+              ? {
+                  key: JSON.stringify([connectionKey(viewer, null), rightsOf(viewer), id, payload]),
+                  handoverable: ctx.extra.handoverable,
+                }
+              : null,
         };
         const args: ExecutionArgs = {
           schema,
@@ -203,42 +239,5 @@ export function serveGraphQLOverWebSocket(
     },
     wsServer,
   );
-}
-
-/**
- * Reads `{ authorization }` or `{ apiKey }`; also `{ headers: { Authorization } }`, which is what
- * GraphiQL and other tools that forward their HTTP headers put in `connection_init`.
- */
-function presentedIn(params: Record<string, unknown>): PresentedCredentials {
-  const text = (value: unknown) => (typeof value === 'string' ? value : null);
-  const headers = params.headers && typeof params.headers === 'object' ? (params.headers as Record<string, unknown>) : {};
-  const pick = (source: Record<string, unknown>, ...names: string[]) =>
-    names.map((name) => text(source[name])).find((value) => value !== null) ?? null;
-  return {
-    authorization: pick(params, 'authorization', 'Authorization') ?? pick(headers, 'authorization', 'Authorization'),
-    apiKey: pick(params, 'apiKey', 'x-api-key') ?? pick(headers, 'x-api-key', 'X-API-Key'),
-  };
-}
-
-/**
- * Everything about a viewer that a result may depend on: who, in which tenant, with which role,
- * scopes and channel session. Not the credential itself: two sign-ins of one user share.
- */
-function rightsOf(viewer: Viewer | null): unknown {
-  if (!viewer) return null;
-  const { credential } = viewer;
-  return [
-    viewer.tenantId,
-    viewer.userId,
-    viewer.role,
-    credential.kind,
-    credential.kind === 'apiKey' ? [...credential.scopes].sort() : null,
-    credential.kind === 'apiKey' ? credential.channelSessionId : null,
-  ];
-}
-
-/** What a connection counts against: its credential, or its address when anonymous. */
-function connectionKey(viewer: Viewer | null, ip: string | null): string {
-  if (!viewer) return `address:${ip ?? 'unknown'}`;
-  return viewer.credential.kind === 'apiKey' ? `key:${viewer.credential.apiKeyId}` : `session:${viewer.credential.sessionId}`;
+  return { stopParkedSubscriptions: () => handovers.stopAll() };
 }

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { print } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+import { decodeJwt, SignJWT, type JWTPayload } from 'jose';
+import WebSocket from 'ws';
+import { startAgentStandin, type AgentStandin } from './support/agent-standin.ts';
+import { startApp, type RunningApp } from './support/app.ts';
+import { collect } from './support/client.ts';
+import { assertContiguous, controlledChat, finalReply, send } from './support/conversations.ts';
+import { eventually, PASSWORD, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
+import { AuditEvents, Login, OnAuditEvent } from './support/operations.ts';
+import { backends } from './support/services.ts';
+import { OnMessageStream } from './support/stream-operations.ts';
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const FORBIDDEN = 4403;
+
+/**
+ * The README's client recipe: `connectionParams` answers a fresh token at each connect, and the
+ * client retries. The first token lives `firstLifetimeSeconds`, later ones a minute. `operationId`
+ * fixes the ids the client gives its operations, to play a client that reuses another's id.
+ */
+function refreshingClient(
+  app: RunningApp,
+  claims: JWTPayload,
+  { firstLifetimeSeconds = 2, operationId }: { firstLifetimeSeconds?: number; operationId?: string } = {},
+) {
+  const closes: number[] = [];
+  let connects = 0;
+  const client = createClient({
+    url: app.wsUrl,
+    webSocketImpl: WebSocket,
+    lazy: false,
+    retryAttempts: Infinity,
+    shouldRetry: () => true,
+    // Long enough that events are published while no socket is open.
+    retryWait: () => new Promise((resolve) => setTimeout(resolve, 400)),
+    onNonLazyError: () => {},
+    ...(operationId ? { generateID: () => operationId } : {}),
+    connectionParams: async () => {
+      const lifetime = connects++ === 0 ? firstLifetimeSeconds : 60;
+      const token = await new SignJWT({ ...claims, jti: randomUUID(), exp: nowSeconds() + lifetime })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(app.config.jwtSecret));
+      return { authorization: `Bearer ${token}` };
+    },
+    on: { closed: (event) => closes.push((event as { code: number }).code) },
+  });
+  return { client, closes, connects: () => connects };
+}
+
+for (const backend of backends()) {
+  describe(`subscriptions across a token expiry (${backend.name})`, { skip: backend.skip }, () => {
+    let app: RunningApp;
+    let standin: AgentStandin;
+    before(async () => {
+      [app, standin] = await Promise.all([startApp(await backend.env()), startAgentStandin()]);
+    });
+    after(async () => {
+      await app?.stop();
+      await standin?.close();
+    });
+
+    async function signedIn() {
+      const admin = await signUpTenant(app.client);
+      return { ...admin, claims: decodeJwt(admin.token) };
+    }
+
+    const signIns = async (token: string) => {
+      const { auditEvents } = await app.client.data(AuditEvents, { first: 500 }, { token });
+      return auditEvents.edges
+        .map((edge) => edge.node)
+        .filter((event) => event.type === 'LOGIN_SUCCEEDED')
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
+        .map((event) => event.id);
+    };
+
+    it('delivers every event published while the client reconnects, once each, in order', async () => {
+      const admin = await signedIn();
+      const { client, closes, connects } = refreshingClient(app, admin.claims);
+      try {
+        const subscription = collect(client, OnAuditEvent);
+        const received = () => subscription.events.map((event) => event.auditEventCreated).filter((event) => event.type === 'LOGIN_SUCCEEDED');
+        const login = () => app.client.data(Login, { input: { email: admin.email, password: PASSWORD } });
+        await triggerUntilReceived(login, () => (received().length > 0 ? true : undefined));
+
+        // Sign-ins every 50 ms, from before the token expires until well after the client came back.
+        const reconnected = eventually(() => (closes.includes(FORBIDDEN) && connects() >= 2 ? true : undefined), 10_000, 'the expiry and the reconnect');
+        let producing = true;
+        const producer = (async () => {
+          while (producing) {
+            await login();
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        })();
+        await reconnected;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        producing = false;
+        await producer;
+
+        const stored = await signIns(admin.token);
+        const firstHeard = stored.indexOf(received()[0]!.id);
+        const expected = stored.slice(firstHeard);
+        await eventually(() => (received().length >= expected.length ? true : undefined), 5000, 'every sign-in to arrive');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.ok(expected.length > 20, `sign-ins spanned the reconnect: ${expected.length}`);
+        assert.deepEqual(received().map((event) => event.id), expected, 'none missing, none repeated, in order');
+        assert.deepEqual(subscription.errors, []);
+        assert.equal(subscription.completed, false);
+      } finally {
+        await client.dispose();
+      }
+    });
+
+    it('carries a reply stream across the reconnect without gap or repeat, with the original subscribe message', async () => {
+      const admin = await signedIn();
+      const { chatId, agent } = await controlledChat(app, standin, admin.token);
+      const upstream = agent();
+      const { assistantMessage } = await send(app, admin.token, chatId, 'Count slowly');
+      await upstream.arrived;
+      const { client, closes, connects } = refreshingClient(app, admin.claims);
+      try {
+        // Unlike the resume recipe, afterSeq is never updated: the retry re-sends the first subscribe as it was.
+        const stream = collect(client, OnMessageStream, { messageId: assistantMessage.id });
+        const tokens = Array.from({ length: 40 }, (_, index) => `t${index} `);
+        const reconnected = eventually(() => (closes.includes(FORBIDDEN) && connects() >= 2 ? true : undefined), 10_000, 'the expiry and the reconnect');
+        let sent = 0;
+        const sending = (async () => {
+          while (sent < tokens.length) {
+            upstream.send(tokens[sent++]!);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        })();
+        await reconnected;
+        await sending;
+        upstream.end();
+        const reply = await finalReply(app, admin.token, chatId, assistantMessage.id);
+        await eventually(() => (stream.completed ? true : undefined), 5000, 'the stream to complete');
+
+        const events = stream.events.map((event) => event.messageStream);
+        assertContiguous(events.map((event) => event.seq), 1, reply.lastSeq!);
+        const deltas = events.filter((event) => event.type === 'TOKEN').map((event) => event.delta).join('');
+        assert.equal(reply.status, 'COMPLETED');
+        assert.equal(deltas, reply.content);
+        assert.equal(deltas, tokens.join(''));
+        assert.deepEqual(stream.errors, []);
+      } finally {
+        await client.dispose();
+      }
+    });
+
+    it('hands a parked subscription to nobody but its own session: another tenant reusing the operation id gets its own', async () => {
+      const [owner, intruder] = [await signedIn(), await signedIn()];
+      const operationId = randomUUID();
+      const ownerClient = refreshingClient(app, owner.claims, { operationId, firstLifetimeSeconds: 2 });
+      const intruderClient = refreshingClient(app, intruder.claims, { operationId, firstLifetimeSeconds: 60 });
+      const clients: Client[] = [ownerClient.client];
+      try {
+        const ownerSubscription = collect(ownerClient.client, OnAuditEvent);
+        await triggerUntilReceived(
+          () => app.client.data(Login, { input: { email: owner.email, password: PASSWORD } }),
+          () => (ownerSubscription.events.length > 0 ? true : undefined),
+        );
+        // Once the owner's socket closed, its subscription waits parked; the intruder then subscribes with the same id and payload.
+        await eventually(() => (ownerClient.closes.includes(FORBIDDEN) ? true : undefined), 6000, 'the owner token to expire');
+        await ownerClient.client.dispose();
+        await app.client.data(Login, { input: { email: owner.email, password: PASSWORD } });
+        clients.push(intruderClient.client);
+        const intruderSubscription = intruderClient.client.subscribe<{ auditEventCreated: { actor: { id: string } | null; type: string } }>(
+          { query: print(OnAuditEvent) },
+          { next: (result) => intruderEvents.push(result.data!.auditEventCreated), error: () => {}, complete: () => {} },
+        );
+        const intruderEvents: { actor: { id: string } | null; type: string }[] = [];
+        await triggerUntilReceived(
+          () => app.client.data(Login, { input: { email: intruder.email, password: PASSWORD } }),
+          () => (intruderEvents.length > 0 ? true : undefined),
+        );
+        intruderSubscription();
+        const intruderId = String(intruder.claims.sub);
+        assert.ok(intruderEvents.every((event) => event.actor?.id === intruderId), JSON.stringify(intruderEvents));
+      } finally {
+        await Promise.all(clients.map((client) => client.dispose()));
+      }
+    });
+  });
+}
