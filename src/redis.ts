@@ -10,9 +10,20 @@ export type RedisConnections = {
   close(): Promise<void>;
 };
 
+/**
+ * The longest wait between two attempts to reconnect: every instance is back within about this
+ * long of Redis, which pub/sub counts on (pubsub/redis-connectivity.ts). ioredis's own default grows to 2 s.
+ */
+const MAX_RECONNECT_DELAY_MS = 500;
+
 export async function connectRedis(url: string, logger: Logger): Promise<RedisConnections> {
   const open = (role: string) => {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, connectionName: `convo-graph:${role}` });
+    const client = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 3,
+      retryStrategy: (attempt) => Math.min(attempt * 50, MAX_RECONNECT_DELAY_MS),
+      connectionName: `convo-graph:${role}`,
+    });
     client.on('error', (error) => logger.error({ err: error, role }, 'redis connection error'));
     return client;
   };

@@ -1,12 +1,15 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
-import { isWebhookEventType, type EventType } from './catalogue.ts';
-import { webhookBody, type DomainEventMessage } from './messages.ts';
+import { isWebhookEventType } from './catalogue.ts';
+import { webhookBody } from './messages.ts';
+import { PublicationBacklog } from './publication-backlog.ts';
+import { messageOf, publishInOrder, type OutboxRow } from './publication.ts';
 import { endpointWants } from './routing.ts';
 import { Wakeable } from './wakeable.ts';
 
-type OutboxRow = { id: string; tenantId: string; type: EventType; data: Record<string, unknown>; createdAt: Date };
+/** A claimed row, and whether events dispatched earlier still wait to be published. */
+type ClaimedRow = OutboxRow & { behindBacklog: boolean };
 
 export type DispatcherOptions = {
   prisma: PrismaClient;
@@ -22,42 +25,76 @@ export type DispatcherOptions = {
 };
 
 /**
- * Turns outbox rows into pub/sub messages and webhook deliveries. Rows are claimed with
- * `FOR UPDATE SKIP LOCKED`, so instances share the work; the row is marked dispatched in the
- * same transaction that schedules its deliveries, after publishing. A crash before the commit
- * means the batch is dispatched again: subscribers may see an event twice (at-least-once), and
- * deliveries are unique per endpoint and event, so none is scheduled twice.
+ * Turns outbox rows into webhook deliveries and pub/sub messages. Rows are claimed with
+ * `FOR UPDATE SKIP LOCKED`, so instances share the work; a row is marked dispatched in the same
+ * transaction that schedules its deliveries, and published in it too when pub/sub takes it. When
+ * pub/sub cannot (Redis is down, or this instance's subscriber is not back yet), deliveries go on
+ * and the row joins the publication backlog, published in order once pub/sub works again; newer
+ * rows join it too until it is empty. A crash before the commit means the batch is dispatched
+ * again: subscribers may see an event twice (at-least-once), and deliveries are unique per
+ * endpoint and event, so none is scheduled twice.
  */
 export class Dispatcher extends Wakeable {
   private readonly batchSize: number;
   private readonly retentionMs: number;
+  private readonly backlog: PublicationBacklog;
+  /** Checked at start-up, after pub/sub comes back, and whenever a batch met or made a backlog. */
+  private backlogMayExist = true;
+  private stopFollowingPubSub: (() => void) | undefined;
   private lastCleanupAt = 0;
 
   constructor(private readonly options: DispatcherOptions) {
     super(options.pollIntervalMs ?? 1000, options.logger.child({ component: 'dispatcher' }));
     this.batchSize = options.batchSize ?? 200;
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
+    this.backlog = new PublicationBacklog({ prisma: options.prisma, pubsub: options.pubsub, logger: this.logger, batchSize: this.batchSize });
   }
 
-  /** Dispatches one batch; true when there may be more waiting. */
+  override start(): void {
+    this.stopFollowingPubSub ??= this.options.pubsub.onConnectionChange((connected) => {
+      if (!connected) return;
+      this.backlogMayExist = true;
+      this.wake();
+    });
+    super.start();
+  }
+
+  override async stop(): Promise<void> {
+    this.stopFollowingPubSub?.();
+    this.stopFollowingPubSub = undefined;
+    await super.stop();
+  }
+
+  /** Publishes some of the backlog and dispatches one batch; true when there may be more waiting. */
   protected async work(): Promise<boolean> {
-    const { dispatched, scheduled } = await this.dispatchBatch();
+    const backlogLeft = await this.publishBacklog();
+    const { dispatched, scheduled, backlogged } = await this.dispatchBatch();
+    if (backlogged) this.backlogMayExist = true;
     if (scheduled > 0) this.options.onDeliveriesScheduled?.();
     await this.cleanUpNowAndThen();
-    return dispatched === this.batchSize;
+    return dispatched === this.batchSize || backlogLeft;
+  }
+
+  private async publishBacklog(): Promise<boolean> {
+    if (!this.backlogMayExist || !this.options.pubsub.isConnected()) return false;
+    const progress = await this.backlog.publishNext();
+    this.backlogMayExist = progress !== 'empty';
+    return progress === 'more';
   }
 
   private dispatchBatch() {
     const { prisma, pubsub } = this.options;
     return prisma.$transaction(async (tx) => {
-      const events = await tx.$queryRaw<OutboxRow[]>`
-        SELECT id, tenant_id AS "tenantId", type, data, created_at AS "createdAt"
+      // The backlog check rides along with the claim: no extra round trip per batch.
+      const events = await tx.$queryRaw<ClaimedRow[]>`
+        SELECT id, tenant_id AS "tenantId", type, data, created_at AS "createdAt",
+               EXISTS (SELECT 1 FROM outbox_events WHERE published_at IS NULL AND dispatched_at IS NOT NULL) AS "behindBacklog"
           FROM outbox_events
          WHERE dispatched_at IS NULL
          ORDER BY id
          LIMIT ${this.batchSize}
            FOR UPDATE SKIP LOCKED`;
-      if (events.length === 0) return { dispatched: 0, scheduled: 0 };
+      if (events.length === 0) return { dispatched: 0, scheduled: 0, backlogged: false };
 
       const forWebhooks = events.filter((event) => isWebhookEventType(event.type));
       const endpoints = forWebhooks.length
@@ -81,9 +118,20 @@ export class Dispatcher extends Wakeable {
         ? await tx.webhookDelivery.createMany({ data: deliveries, skipDuplicates: true })
         : { count: 0 };
 
-      for (const event of events) await pubsub.publish('domainEvent', event.tenantId, messageOf(event), event.type);
-      await tx.outboxEvent.updateMany({ where: { id: { in: events.map((event) => event.id) } }, data: { dispatchedAt: new Date() } });
-      return { dispatched: events.length, scheduled };
+      // Publishing ahead of the backlog would reorder events; publishing while this instance's
+      // subscriber is away would lose them for its subscribers.
+      const publishable = events[0]!.behindBacklog || !pubsub.isConnected() ? [] : events;
+      const { published, failure } = await publishInOrder(pubsub, publishable);
+      if (failure) this.logger.warn({ err: failure }, 'pub/sub is unavailable: events wait to be published');
+      const ids = events.map((event) => event.id);
+      const now = new Date();
+      if (published === events.length) {
+        await tx.outboxEvent.updateMany({ where: { id: { in: ids } }, data: { dispatchedAt: now, publishedAt: now } });
+      } else {
+        await tx.outboxEvent.updateMany({ where: { id: { in: ids } }, data: { dispatchedAt: now } });
+        if (published > 0) await tx.outboxEvent.updateMany({ where: { id: { in: ids.slice(0, published) } }, data: { publishedAt: now } });
+      }
+      return { dispatched: events.length, scheduled, backlogged: published < events.length };
     });
   }
 
@@ -94,8 +142,4 @@ export class Dispatcher extends Wakeable {
       where: { dispatchedAt: { lt: new Date(Date.now() - this.retentionMs) } },
     });
   }
-}
-
-function messageOf(event: OutboxRow): DomainEventMessage {
-  return { id: event.id, type: event.type, timestamp: new Date(event.createdAt).toISOString(), data: event.data };
 }

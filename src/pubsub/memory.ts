@@ -25,6 +25,8 @@ export function createMemoryPubSub(): PubSub {
         if (handlers.size === 0) listeners.delete(topic);
       };
     },
+    isConnected: () => true,
+    onConnectionChange: () => () => {},
     async close() {
       listeners.clear();
     },

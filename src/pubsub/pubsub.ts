@@ -43,6 +43,13 @@ export interface PubSub {
     key: string | undefined,
     handler: (payload: PubSubEvents[E]) => void,
   ): Promise<Unlisten>;
+  /**
+   * Whether what is published now reaches this instance's subscribers: false while Redis is
+   * unreachable and until this instance's channels are subscribed again. Always true in memory.
+   */
+  isConnected(): boolean;
+  /** Calls `listener` whenever `isConnected()` changes; answers a function that stops it. */
+  onConnectionChange(listener: (connected: boolean) => void): () => void;
   close(): Promise<void>;
 }
 

@@ -1,13 +1,16 @@
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
 import { topicOf, type PubSub } from './pubsub.ts';
+import { followConnectivity } from './redis-connectivity.ts';
 
 /**
  * Pub/sub shared by every instance through Redis. Subscribing puts a connection in
  * subscriber mode, so publishing needs a connection of its own.
  */
 export function createRedisPubSub(connections: { publisher: Redis; subscriber: Redis }): PubSub {
-  const inner = new RedisPubSub(connections);
+  handleFailedUnsubscribes(connections.subscriber);
+  const inner = new OutageSafeRedisPubSub(connections);
+  const connectivity = followConnectivity(connections);
   return {
     async publish(event, tenantId, payload, key) {
       await inner.publish(topicOf(event, tenantId, key), payload);
@@ -20,8 +23,42 @@ export function createRedisPubSub(connections: { publisher: Redis; subscriber: R
       const id = await inner.subscribe(topicOf(event, tenantId, key), handler as (payload: unknown) => void);
       return async () => inner.unsubscribe(id);
     },
+    isConnected: () => connectivity.isConnected(),
+    onConnectionChange: (listener) => connectivity.onChange(listener),
     async close() {
+      connectivity.stop();
       await inner.close();
     },
   };
+}
+
+/**
+ * While a SUBSCRIBE is in flight, RedisPubSub keeps a promise of it for the callers that subscribe
+ * to the same channel meanwhile, and leaves it unhandled when none did. While Redis is down it
+ * rejects, and an unhandled rejection would end the process; the caller still gets the failure.
+ */
+class OutageSafeRedisPubSub extends RedisPubSub {
+  override subscribe<T>(trigger: string, onMessage: (message: T) => void, options?: unknown): Promise<number> {
+    const subscribed = super.subscribe(trigger, onMessage, options);
+    const inFlight = (this as unknown as { subsPendingRefsMap: Map<string, { pending: Promise<unknown> }> }).subsPendingRefsMap;
+    inFlight.get(trigger)?.pending.catch(() => {});
+    return subscribed;
+  }
+}
+
+/**
+ * RedisPubSub drops the promises of the UNSUBSCRIBEs it sends. While Redis is down they reject,
+ * and an unhandled rejection would end the process. The channel then stays subscribed on this
+ * connection (ioredis subscribes it again on reconnect), and RedisPubSub ignores its messages.
+ */
+function handleFailedUnsubscribes(subscriber: Redis) {
+  for (const command of ['unsubscribe', 'punsubscribe'] as const) {
+    const send = subscriber[command].bind(subscriber) as (...channels: string[]) => Promise<unknown>;
+    const sendHandled = (...channels: string[]) => {
+      const sent = send(...channels);
+      sent.catch(() => {});
+      return sent;
+    };
+    Object.assign(subscriber, { [command]: sendHandled });
+  }
 }

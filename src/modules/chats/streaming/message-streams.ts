@@ -1,10 +1,17 @@
+import { AppError } from '../../../errors.ts';
 import type { PubSub } from '../../../pubsub/pubsub.ts';
 import { AsyncQueue } from '../../../pubsub/queue.ts';
 import { isTerminal, type StreamEventMessage } from './stream-event.ts';
-import type { StreamLog, UnsequencedEvent } from './stream-log.ts';
+import type { AppendOutcome, StreamLog, UnsequencedEvent } from './stream-log.ts';
 
 /** How often a follower that hears nothing asks the database whether its reply ended unheard. */
 const FINAL_RECHECK_MS = 30_000;
+
+/** Why a follower ends when this instance stops hearing live events (Redis went away). */
+const interrupted = () =>
+  new AppError('SERVICE_UNAVAILABLE', 'The live stream was interrupted; subscribe again with afterSeq set to the last seq you received', {
+    retryAfterSeconds: 1,
+  });
 
 /**
  * Publishes reply streams and follows them from any seq. Every event is numbered and logged
@@ -18,16 +25,16 @@ export class MessageStreams {
     private readonly log: StreamLog,
   ) {}
 
-  /** Logs and publishes an event; null (nothing published) once the stream's end was claimed. */
-  async publish(tenantId: string, event: UnsequencedEvent): Promise<number | null> {
-    const seq = await this.log.append(tenantId, event);
-    if (seq !== null) await this.pubsub.publish('messageStream', tenantId, { ...event, seq }, event.messageId);
-    return seq;
+  /** Logs an event as number `seq` and publishes it; nothing is published unless it was logged. */
+  async publish(tenantId: string, event: UnsequencedEvent, seq: number): Promise<AppendOutcome> {
+    const outcome = await this.log.append(tenantId, event, seq);
+    if (outcome === 'appended') await this.pubsub.publish('messageStream', tenantId, { ...event, seq }, event.messageId);
+    return outcome;
   }
 
-  /** Claims the right to end the stream: the seq its last event gets, or null when another claimed it. */
-  claimEnd(tenantId: string, messageId: string): Promise<number | null> {
-    return this.log.claimEnd(tenantId, messageId);
+  /** Claims the right to end the stream: the seq its last event gets (at least `atLeast`), or null when another claimed it. */
+  claimEnd(tenantId: string, messageId: string, atLeast: number): Promise<number | null> {
+    return this.log.claimEnd(tenantId, messageId, atLeast);
   }
 
   /** Logs and publishes the last event, once the end was claimed. */
@@ -45,7 +52,8 @@ export class MessageStreams {
    * The events after `afterSeq`, replayed then live, ending with the last event. `finalEvent`
    * answers the last event of a reply already finished (from the database), or null while it
    * still streams; it is asked after the replay, and now and then while nothing is heard, so
-   * that a follower ends even if the last event was never published.
+   * that a follower ends even if the last event was never published. When this instance stops
+   * hearing live events, the follower ends with SERVICE_UNAVAILABLE, to be resumed with `afterSeq`.
    */
   async follow(
     tenantId: string,
@@ -61,12 +69,14 @@ export class MessageStreams {
 
     const queue = new AsyncQueue<StreamEventMessage>(async () => {
       clearInterval(recheck);
+      stopWatching();
       await unlisten();
     });
     const deliver = (event: StreamEventMessage) => {
       if (finished) return;
-      if (event.seq > lastSeq) {
-        lastSeq = event.seq;
+      // A last event numbered below what was delivered comes from a log that Redis lost; it still ends the stream.
+      if (event.seq > lastSeq || (isTerminal(event) && event.seq < lastSeq)) {
+        lastSeq = Math.max(lastSeq, event.seq);
         queue.push(event);
       }
       if (isTerminal(event)) {
@@ -91,6 +101,9 @@ export class MessageStreams {
     const unlisten = await this.pubsub.listen('messageStream', tenantId, messageId, (event) =>
       live ? onLive(event) : early.push(event),
     );
+    const stopWatching = this.pubsub.onConnectionChange((connected) => {
+      if (!connected) queue.fail(interrupted());
+    });
     const recheck = setInterval(() => later(checkFinal), FINAL_RECHECK_MS);
     recheck.unref();
     try {

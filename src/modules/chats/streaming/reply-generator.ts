@@ -21,7 +21,9 @@ const SHUTDOWN_REASON = 'The server stopped while the agent was answering; send 
 /**
  * Runs assistant replies on this instance: calls the agent, streams every piece, then ends the
  * reply. A reply runs to its end whoever listens; only `cancel` (from any instance), an end
- * forced elsewhere (the log then refuses its events) or shutdown stops it early.
+ * forced elsewhere (the log then refuses its events) or shutdown stops it early. When its stream
+ * cannot be logged (Redis down, or restarted and its log lost), the reply stops streaming but
+ * goes on: its last event and its row carry everything the agent said.
  */
 export class ReplyGenerator {
   private readonly running = new Map<string, AbortController>();
@@ -70,13 +72,22 @@ export class ReplyGenerator {
         return async () => {};
       });
     let published = Promise.resolve();
+    let nextSeq = 1;
+    let streaming = true;
+    const stopStreaming = (reason: unknown) => {
+      streaming = false;
+      logger.warn({ err: reason, messageId }, 'the reply stopped streaming: its stream log failed; it goes on and ends with its whole content');
+    };
     const emit = (event: Omit<StreamEventMessage, 'messageId' | 'seq'>) => {
       published = published
         .then(async () => {
-          if (controller.signal.aborted) return;
-          if ((await streams.publish(tenantId, { ...event, messageId })) === null) controller.abort(ENDED_ELSEWHERE);
+          if (controller.signal.aborted || !streaming) return;
+          const outcome = await streams.publish(tenantId, { ...event, messageId }, nextSeq);
+          if (outcome === 'appended') nextSeq++;
+          else if (outcome === 'ended') controller.abort(ENDED_ELSEWHERE);
+          else stopStreaming('the stream log lost its earlier events');
         })
-        .catch((error: unknown) => logger.error({ err: error, messageId }, 'could not publish a stream event'));
+        .catch(stopStreaming);
     };
     try {
       emit({ type: 'STATUS', status: 'STREAMING' });
@@ -88,7 +99,7 @@ export class ReplyGenerator {
       );
       await published;
       if (controller.signal.reason === ENDED_ELSEWHERE) return;
-      await endings.finish(tenantId, messageId, finalStateOf(outcome, controller.signal.reason));
+      await endings.finish(tenantId, messageId, finalStateOf(outcome, controller.signal.reason), nextSeq);
     } finally {
       this.running.delete(messageId);
       await unlisten().catch(() => {});
