@@ -56,6 +56,33 @@ describe('SharedSubscriptions', () => {
     assert.equal(shared.size, 0);
   });
 
+  it('gives a stream member the results past its own position, those already produced first, by the position each carries', async () => {
+    const shared = new SharedSubscriptions();
+    let starts = 0;
+    const source = new AsyncQueue<ExecutionResult>();
+    const start = async () => {
+      starts++;
+      return source;
+    };
+    const event = (seq: number): ExecutionResult => ({ data: { stream: { seq } } });
+    const from = (after: number) => ({ after, path: ['stream', 'seq'] as const });
+    const [fromStart, resumed, ahead] = [member(), member(), member()];
+    await shared.join('stream', start, fromStart.deliver, from(0));
+    // A stream whose early events are gone: it goes from 1 straight to 5.
+    for (const seq of [1, 5]) source.push(event(seq));
+    await delay(0);
+    await shared.join('stream', start, resumed.deliver, from(3));
+    await shared.join('stream', start, ahead.deliver, from(5));
+    source.push(event(6));
+    source.push({ errors: [{ message: 'no position' }] } as unknown as ExecutionResult);
+    await delay(0);
+    const seqs = (delivered: unknown[]) => delivered.map((result) => (result as { data?: { stream: { seq: number } } }).data?.stream.seq ?? 'error');
+    assert.equal(starts, 1);
+    assert.deepEqual(seqs(fromStart.delivered), [1, 5, 6, 'error']);
+    assert.deepEqual(seqs(resumed.delivered), [5, 6, 'error'], 'what was produced before it joined, past its position, then live');
+    assert.deepEqual(seqs(ahead.delivered), [6, 'error']);
+  });
+
   it('gives every member a refusal as it is, and starts again for the next member', async () => {
     const shared = new SharedSubscriptions();
     const refusal: ExecutionResult = { errors: [] };

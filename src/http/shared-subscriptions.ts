@@ -10,7 +10,7 @@ export type Deliver = (resultJson: string) => void;
  * A member's side: `deliver` gets every result; `ended` is what the transport holds as the
  * subscription's stream, which yields nothing itself and ends or fails with the execution.
  */
-type Member = { deliver: Deliver; ended: AsyncQueue<ExecutionResult> };
+type Member = { deliver: Deliver; ended: AsyncQueue<ExecutionResult>; after: number };
 
 type Group = {
   members: Set<Member>;
@@ -18,7 +18,20 @@ type Group = {
   source?: AsyncIterator<ExecutionResult>;
   /** What `start` gave when it was not a stream (a refusal): every member gets it as it is. */
   started: Promise<ExecutionResult | null>;
+  /** For a resumable stream: where results carry their position, and every result so far, serialised. */
+  stream: { path: StreamPath; history: { position: number; json: string }[] } | null;
 };
+
+/** Where a result carries its position: `result.data[field][position]`. */
+type StreamPath = readonly [field: string, position: string];
+
+/**
+ * Where a member starts: `live` for an execution of live-only fields, where a member hears what
+ * happens from when it joins; `{ after, path }` for a resumable stream, whose shared execution
+ * runs from its start, where a member gets the results whose position is past `after`, those
+ * already produced first. A result without a position (an error) goes to every member.
+ */
+export type JoinFrom = 'live' | { after: number; path: StreamPath };
 
 /**
  * Subscribers that would each run the same execution share one: the first to join starts it,
@@ -26,9 +39,9 @@ type Group = {
  * executes an event's selection once for all of them, and the result is serialised once.
  *
  * Only for subscriptions whose subscribers hear events as they happen, with nothing replayed on
- * subscribing, and only when the key covers everything the results depend on (the document,
- * its variables and the subscriber's rights): a member gets exactly what its own execution
- * would have given it.
+ * subscribing, or for resumable streams (schema/live-only.ts), and only when the key covers
+ * everything the results depend on (the document, its variables but the position, and the
+ * subscriber's rights): a member gets exactly what its own execution would have given it.
  */
 export class SharedSubscriptions {
   private readonly groups = new Map<string, Group>();
@@ -38,9 +51,11 @@ export class SharedSubscriptions {
    * `start` gave it, or the stream the transport holds for the subscription: results reach the
    * member through `deliver`, and the stream ends when the execution does.
    */
-  async join(key: string, start: () => Promise<Started>, deliver: Deliver): Promise<Started> {
-    const group = this.groups.get(key) ?? this.startGroup(key, start);
-    const member: Member = { deliver, ended: new AsyncQueue(() => this.leave(key, group, member)) };
+  async join(key: string, start: () => Promise<Started>, deliver: Deliver, from: JoinFrom = 'live'): Promise<Started> {
+    const group = this.groups.get(key) ?? this.startGroup(key, start, from === 'live' ? null : from.path);
+    const after = from === 'live' ? -Infinity : from.after;
+    const member: Member = { deliver, after, ended: new AsyncQueue(() => this.leave(key, group, member)) };
+    for (const { position, json } of group.stream?.history ?? []) if (position > after) deliver(json);
     group.members.add(member);
     const refusal = await group.started;
     if (refusal) {
@@ -55,8 +70,8 @@ export class SharedSubscriptions {
     return this.groups.size;
   }
 
-  private startGroup(key: string, start: () => Promise<Started>): Group {
-    const group: Group = { members: new Set(), started: Promise.resolve(null) };
+  private startGroup(key: string, start: () => Promise<Started>, path: StreamPath | null): Group {
+    const group: Group = { members: new Set(), started: Promise.resolve(null), stream: path && { path, history: [] } };
     this.groups.set(key, group);
     group.started = start().then(
       (result) => {
@@ -80,9 +95,12 @@ export class SharedSubscriptions {
 
   private async pump(key: string, group: Group, source: AsyncIterator<ExecutionResult>) {
     try {
+      const { stream } = group;
       for (let next = await source.next(); !next.done; next = await source.next()) {
         const json = JSON.stringify(next.value);
-        for (const member of group.members) member.deliver(json);
+        const position = stream ? positionOf(next.value, stream.path) : Infinity;
+        stream?.history.push({ position, json });
+        for (const member of group.members) if (position > member.after) member.deliver(json);
       }
       this.forget(key, group);
       for (const member of group.members) member.ended.end();
@@ -105,4 +123,9 @@ export class SharedSubscriptions {
   private forget(key: string, group: Group) {
     if (this.groups.get(key) === group) this.groups.delete(key);
   }
+}
+
+function positionOf(result: ExecutionResult, [field, position]: StreamPath): number {
+  const value = (result.data?.[field] as Record<string, unknown> | null | undefined)?.[position];
+  return typeof value === 'number' ? value : Infinity;
 }

@@ -9,10 +9,10 @@ import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { clientIp } from './context.ts';
 import { isBackingServiceOutage } from '../outage.ts';
-import { selectsOnlyLiveFields } from '../schema/live-only.ts';
 import { HandoverRelay, OperationHandovers } from './operation-handover.ts';
 import { credentialsOfOperation, delayUntil, untilCredentialEnds } from './operation-credentials.ts';
 import { SharedSubscriptions } from './shared-subscriptions.ts';
+import { sharingOf, type Sharing } from './sharing.ts';
 import { boundUnsentBytes } from './slow-readers.ts';
 import { connectionKey, presentedIn, rightsOf } from './socket-identity.ts';
 import { variablesTooDeep } from './variables-depth.ts';
@@ -43,8 +43,8 @@ type OperationPlan = {
   execute: Enveloped['execute'];
   subscribe: Enveloped['subscribe'];
   contextFactory: Enveloped['contextFactory'];
-  /** Set when subscribers with the same key may share one execution. */
-  shareKey: string | null;
+  /** Set when subscribers may share one execution. */
+  sharing: Sharing | null;
   /** Sends a shared execution's result, serialised once for every member, as this operation's `next`. */
   deliver: (resultJson: string) => void;
   /** The operation's own credential (`extensions.headers`), which ends its subscription when it ends. */
@@ -99,10 +99,12 @@ export function serveGraphQLOverWebSocket(
     const parked = handover && handovers.claim(handover.key);
     if (parked) return trackHandoverable(handover, parked).attach(plan.deliver, untrack(handover, parked));
     const relay = handover ? new HandoverRelay(plan.deliver) : null;
-    const run = async () => plan.subscribe({ ...args, contextValue: await plan.contextFactory() });
-    const results: AsyncIterable<ExecutionResult> | ExecutionResult = plan.shareKey
-      ? await shared.join(plan.shareKey, run, relay?.deliver ?? plan.deliver)
-      : await run();
+    const run = async (variableValues: ExecutionArgs['variableValues']) =>
+      plan.subscribe({ ...args, variableValues, contextValue: await plan.contextFactory() });
+    const { sharing } = plan;
+    const results: AsyncIterable<ExecutionResult> | ExecutionResult = sharing
+      ? await shared.join(sharing.key, () => run(sharing.variables), relay?.deliver ?? plan.deliver, sharing.from)
+      : await run(args.variableValues);
     if (!(Symbol.asyncIterator in results)) return results;
     if (plan.operationViewer) return untilCredentialEnds(results, plan.operationViewer, watchRevocations);
     if (!relay || !handover) return results;
@@ -205,12 +207,11 @@ export function serveGraphQLOverWebSocket(
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
-        const shareable = selectsOnlyLiveFields(schema, document, payload.operationName);
         const plan: OperationPlan = {
           execute,
           subscribe: subscribeEnveloped,
           contextFactory,
-          shareKey: shareable ? JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null, rightsOf(viewer)]) : null,
+          sharing: sharingOf(schema, document, payload, rightsOf(viewer)),
           // The message graphql-ws would send, without its per-subscriber serialisation and promise chain.
           deliver: (resultJson) => ctx.extra.socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${resultJson}}`),
           operationViewer,

@@ -1,5 +1,6 @@
 import type { Message } from '../../generated/prisma/client.ts';
 import { builder } from '../../schema/builder.ts';
+import { resumableFrom } from '../../schema/live-only.ts';
 import { fromMessageJson } from './message-json.ts';
 import { MessageRef, MessageStatusEnum } from './message-type.ts';
 import type { ChatEvent } from './conversation-service.ts';
@@ -141,6 +142,7 @@ builder.subscriptionFields((t) => ({
       messageId: t.arg.id({ required: true, description: 'The assistant reply (`sendMessage` → `assistantMessage.id`).' }),
       afterSeq: t.arg.int({ description: 'The last `seq` you saw; omit (or 0) to get the stream from its start.' }),
     },
+    extensions: resumableFrom('afterSeq', 'seq'),
     subscribe: (_root, { messageId, afterSeq }, { services, viewer }) =>
       services.conversations.followMessage(viewer!, String(messageId), afterSeq),
     resolve: (event) => event,
