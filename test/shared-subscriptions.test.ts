@@ -83,6 +83,22 @@ describe('SharedSubscriptions', () => {
     assert.deepEqual(seqs(ahead.delivered), [6, 'error']);
   });
 
+  it('gives the last event of a stream to a member that resumed past it, and to nobody twice', async () => {
+    const shared = new SharedSubscriptions();
+    const source = new AsyncQueue<ExecutionResult>();
+    const start = async () => source;
+    const from = (after: number) => ({ after, path: ['stream', 'seq'] as const });
+    const [beyond, caughtUp] = [member(), member()];
+    await shared.join('stream', start, beyond.deliver, from(40));
+    await shared.join('stream', start, caughtUp.deliver, from(35));
+    // The log is gone: the stream is its last event alone, numbered below where one member resumed.
+    source.push({ data: { stream: { seq: 35, type: 'DONE' } } });
+    source.end();
+    await delay(0);
+    assert.deepEqual(beyond.delivered, [{ data: { stream: { seq: 35, type: 'DONE' } } }]);
+    assert.deepEqual(caughtUp.delivered, [], 'a member that saw the last event does not get it again');
+  });
+
   it('gives every member a refusal as it is, and starts again for the next member', async () => {
     const shared = new SharedSubscriptions();
     const refusal: ExecutionResult = { errors: [] };

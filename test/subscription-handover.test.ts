@@ -11,6 +11,8 @@ import { collect } from './support/client.ts';
 import { assertContiguous, controlledChat, finalReply, send } from './support/conversations.ts';
 import { eventually, PASSWORD, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
 import { AuditEvents, Login, OnAuditEvent } from './support/operations.ts';
+import { HandoverRelay, OperationHandovers } from '../src/http/operation-handover.ts';
+import { AsyncQueue } from '../src/pubsub/queue.ts';
 import { backends } from './support/services.ts';
 import { OnMessageStream } from './support/stream-operations.ts';
 
@@ -57,6 +59,46 @@ function refreshingClient(
   });
   return { client, closes, connects: () => connects, isOpen: () => open };
 }
+
+describe('HandoverRelay', () => {
+  const result = (n: number) => ({ data: { n } });
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('keeps a taken-over subscription when the socket it left is torn down late, and holds what came meanwhile', async () => {
+    let stopped = false;
+    const source = new AsyncQueue<{ data: { n: number } }>(() => void (stopped = true));
+    const handovers = new OperationHandovers();
+    const relay = new HandoverRelay(() => {});
+    const oldSocket = relay.relay(source, () => {});
+    source.push(result(1));
+    assert.deepEqual((await oldSocket.next()).value, result(1));
+    const pendingOnOldSocket = oldSocket.next();
+    handovers.park('key', relay);
+    source.push(result(2));
+    source.push(result(3));
+    await settle();
+    const newSocket = handovers.claim('key')!.attach(() => {}, () => {});
+    await oldSocket.return!();
+    assert.deepEqual(await pendingOnOldSocket, { value: undefined, done: true }, 'the old socket gets nothing more');
+    assert.equal(stopped, false, 'the late teardown of the old socket does not stop it');
+    assert.deepEqual((await newSocket.next()).value, result(2));
+    assert.deepEqual((await newSocket.next()).value, result(3));
+    await newSocket.return!();
+    assert.equal(stopped, true, 'the new socket stops it for good');
+  });
+
+  it('lets nobody take over a parked subscription that held more than it may', async () => {
+    const source = new AsyncQueue<{ data: { n: number } }>();
+    const handovers = new OperationHandovers();
+    const relay = new HandoverRelay(() => {});
+    relay.relay(source, () => {});
+    handovers.park('key', relay);
+    for (let n = 0; n <= 1_000; n++) source.push(result(n));
+    await settle();
+    for (let round = 0; round < 5 && relay.claimable; round++) await settle();
+    assert.equal(handovers.claim('key'), null, 'the client starts afresh instead of getting a cut stream');
+  });
+});
 
 for (const backend of backends()) {
   describe(`subscriptions across a token expiry (${backend.name})`, { skip: backend.skip }, () => {

@@ -9,17 +9,26 @@ const MAX_PARKED_RESULTS = 1_000;
 type Pulled = { result: IteratorResult<ExecutionResult> } | { error: unknown };
 type Consumer = { resolve: (result: IteratorResult<ExecutionResult>) => void; reject: (error: unknown) => void };
 
+/** What one socket's transport holds as the subscription's stream. */
+type SocketHandle = AsyncIterableIterator<ExecutionResult>;
+
 /**
  * A subscription that can change sockets. Between the transport and the execution's stream it
  * passes results through; once parked, it keeps the execution running and holds what the
  * execution produces (results, and what a shared execution delivers directly), until a new
- * socket attaches and gets them first, in order, or the wait runs out.
+ * socket attaches and gets them first, in order, or the wait runs out. Each socket gets a
+ * handle of its own: the socket that was left can no longer take results, nor stop the
+ * subscription when its transport tears it down late.
  */
-export class HandoverRelay implements AsyncIterableIterator<ExecutionResult> {
+export class HandoverRelay {
   private source: AsyncIterator<ExecutionResult> | null = null;
   private target: Deliver;
   private parked = false;
+  /** Which socket's handle is the current one; parking makes every handle so far out of date. */
+  private socket = 0;
   private finished = false;
+  /** Stopped before its stream ended (dropped, expired, or over its cap): nobody may take it over. */
+  private abandoned = false;
   private pulling = false;
   private consumer: Consumer | null = null;
   /** Consumers of the socket that was left: they get `done` once that socket's operations are stopped. */
@@ -40,43 +49,60 @@ export class HandoverRelay implements AsyncIterableIterator<ExecutionResult> {
   };
 
   /** Starts relaying the execution's stream; `onFinish` runs once it ends or is stopped for good. */
-  relay(source: AsyncIterable<ExecutionResult>, onFinish: () => void): this {
+  relay(source: AsyncIterable<ExecutionResult>, onFinish: () => void): SocketHandle {
     this.source = source[Symbol.asyncIterator]();
     this.onFinish = onFinish;
-    return this;
+    return this.handle();
+  }
+
+  /** Whether a returning client may take it over. */
+  get claimable(): boolean {
+    return !this.abandoned;
   }
 
   /** Detaches from the current socket: from now on results are held, and the execution keeps running. */
   park(): void {
     if (this.finished) return;
     this.parked = true;
+    this.socket++;
     if (this.consumer) this.leftBehind.push(this.consumer);
     this.consumer = null;
     this.pull();
   }
 
   /** Attaches to a new socket: what was held is delivered first. `onFinish` replaces the one given before. */
-  attach(deliver: Deliver, onFinish: () => void): this {
+  attach(deliver: Deliver, onFinish: () => void): SocketHandle {
     this.parked = false;
     this.target = deliver;
     this.onFinish = onFinish;
     for (const resultJson of this.heldDeliveries.splice(0)) deliver(resultJson);
-    return this;
+    return this.handle();
   }
 
   /** Stops the execution for good. */
   async stop(): Promise<void> {
     if (this.finished) return;
+    this.abandoned = true;
     this.finish();
     this.held.length = 0;
     this.heldDeliveries.length = 0;
     this.consumer?.resolve({ value: undefined, done: true });
     this.consumer = null;
-    await this.source?.return?.();
+    await this.source?.return?.()?.catch(() => {});
   }
 
-  next(): Promise<IteratorResult<ExecutionResult>> {
-    if (this.parked) return new Promise((resolve, reject) => this.leftBehind.push({ resolve, reject }));
+  private handle(): SocketHandle {
+    const socket = this.socket;
+    const handle: SocketHandle = {
+      next: () => this.nextFor(socket),
+      return: () => this.returnFor(socket),
+      [Symbol.asyncIterator]: () => handle,
+    };
+    return handle;
+  }
+
+  private nextFor(socket: number): Promise<IteratorResult<ExecutionResult>> {
+    if (socket !== this.socket) return new Promise((resolve, reject) => this.leftBehind.push({ resolve, reject }));
     const held = this.held.shift();
     if (held) return 'error' in held ? Promise.reject(held.error) : Promise.resolve(held.result);
     if (this.finished) return Promise.resolve({ value: undefined, done: true });
@@ -86,15 +112,11 @@ export class HandoverRelay implements AsyncIterableIterator<ExecutionResult> {
     });
   }
 
-  /** The transport stops the operation: for good, unless it is parked for another socket. */
-  async return(): Promise<IteratorResult<ExecutionResult>> {
+  /** A socket's transport stops the operation: for good, unless that socket was left for another. */
+  private async returnFor(socket: number): Promise<IteratorResult<ExecutionResult>> {
     for (const consumer of this.leftBehind.splice(0)) consumer.resolve({ value: undefined, done: true });
-    if (!this.parked) await this.stop();
+    if (socket === this.socket) await this.stop();
     return { value: undefined, done: true };
-  }
-
-  [Symbol.asyncIterator]() {
-    return this;
   }
 
   private pull(): void {
@@ -140,10 +162,11 @@ export class OperationHandovers {
   private readonly parked = new Map<string, { relay: HandoverRelay; timer: NodeJS.Timeout }>();
 
   park(key: string, relay: HandoverRelay): void {
-    this.parked.get(key)?.relay.stop();
+    const earlier = this.claim(key);
+    void earlier?.stop();
     relay.park();
     const timer = setTimeout(() => {
-      this.parked.delete(key);
+      if (this.parked.get(key)?.relay === relay) this.parked.delete(key);
       void relay.stop();
     }, HANDOVER_WAIT_MS);
     timer.unref();
@@ -156,7 +179,7 @@ export class OperationHandovers {
     if (!entry) return null;
     this.parked.delete(key);
     clearTimeout(entry.timer);
-    return entry.relay;
+    return entry.relay.claimable ? entry.relay : null;
   }
 
   /** Parked subscriptions waiting for their client. */

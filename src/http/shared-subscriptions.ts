@@ -103,6 +103,11 @@ export class SharedSubscriptions {
         for (const member of group.members) if (position > member.after) member.deliver(json);
       }
       this.forget(key, group);
+      // A stream may end on a position below where a member resumed (its log was lost and the
+      // last event was read from the database): that member still gets the last event, as its own
+      // execution would give it.
+      const last = stream?.history.at(-1);
+      if (last) for (const member of group.members) if (member.after > last.position) member.deliver(last.json);
       for (const member of group.members) member.ended.end();
     } catch (error) {
       this.forget(key, group);
