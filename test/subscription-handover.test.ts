@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { print } from 'graphql';
-import { createClient, type Client } from 'graphql-ws';
-import { decodeJwt, SignJWT, type JWTPayload } from 'jose';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
+import { decodeJwt, type JWTPayload } from 'jose';
 import { startAgentStandin, type AgentStandin } from './support/agent-standin.ts';
 import { startApp, type RunningApp } from './support/app.ts';
 import { collect } from './support/client.ts';
@@ -13,52 +12,18 @@ import { eventually, PASSWORD, signUpTenant, triggerUntilReceived } from './supp
 import { AuditEvents, Login, OnAuditEvent } from './support/operations.ts';
 import { HandoverRelay, OperationHandovers } from '../src/http/operation-handover.ts';
 import { AsyncQueue } from '../src/pubsub/queue.ts';
+import { refreshingClient } from './support/refreshing-client.ts';
 import { backends } from './support/services.ts';
 import { OnMessageStream } from './support/stream-operations.ts';
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 const FORBIDDEN = 4403;
 
 /**
- * The README's client recipe: `connectionParams` answers a fresh token at each connect, and the
- * client retries. The first token lives `firstLifetimeSeconds`, later ones a minute. `operationId`
- * fixes the ids the client gives its operations, to play a client that reuses another's id.
+ * The README's client recipe. The first token lives `firstLifetimeSeconds`, later ones a minute;
+ * the retry waits long enough that events are published while no socket is open.
  */
-function refreshingClient(
-  app: RunningApp,
-  claims: JWTPayload,
-  { firstLifetimeSeconds = 2, operationId }: { firstLifetimeSeconds?: number; operationId?: string } = {},
-) {
-  const closes: number[] = [];
-  let connects = 0;
-  let open = false;
-  const client = createClient({
-    url: app.wsUrl,
-    webSocketImpl: WebSocket,
-    lazy: false,
-    retryAttempts: Infinity,
-    shouldRetry: () => true,
-    // Long enough that events are published while no socket is open.
-    retryWait: () => new Promise((resolve) => setTimeout(resolve, 400)),
-    onNonLazyError: () => {},
-    ...(operationId ? { generateID: () => operationId } : {}),
-    connectionParams: async () => {
-      const lifetime = connects++ === 0 ? firstLifetimeSeconds : 60;
-      const token = await new SignJWT({ ...claims, jti: randomUUID(), exp: nowSeconds() + lifetime })
-        .setProtectedHeader({ alg: 'HS256' })
-        .sign(new TextEncoder().encode(app.config.jwtSecret));
-      return { authorization: `Bearer ${token}` };
-    },
-    on: {
-      connected: () => (open = true),
-      closed: (event) => {
-        open = false;
-        closes.push((event as { code: number }).code);
-      },
-    },
-  });
-  return { client, closes, connects: () => connects, isOpen: () => open };
-}
+const expiringClient = (app: RunningApp, claims: JWTPayload, { firstLifetimeSeconds = 2, operationId }: { firstLifetimeSeconds?: number; operationId?: string } = {}) =>
+  refreshingClient(app, claims, { lifetimeSeconds: (connect) => (connect === 0 ? firstLifetimeSeconds : 60), retryWaitMs: 400, operationId });
 
 describe('HandoverRelay', () => {
   const result = (n: number) => ({ data: { n } });
@@ -128,7 +93,7 @@ for (const backend of backends()) {
 
     it('delivers every event published while the client reconnects, once each, in order', async () => {
       const admin = await signedIn();
-      const { client, closes, connects, isOpen } = refreshingClient(app, admin.claims);
+      const { client, closes, connects, isOpen } = expiringClient(app, admin.claims);
       try {
         const subscription = collect(client, OnAuditEvent);
         const received = () => subscription.events.map((event) => event.auditEventCreated).filter((event) => event.type === 'LOGIN_SUCCEEDED');
@@ -172,7 +137,7 @@ for (const backend of backends()) {
       const upstream = agent();
       const { assistantMessage } = await send(app, admin.token, chatId, 'Count slowly');
       await upstream.arrived;
-      const { client, closes, connects } = refreshingClient(app, admin.claims);
+      const { client, closes, connects } = expiringClient(app, admin.claims);
       try {
         // Unlike the resume recipe, afterSeq is never updated: the retry re-sends the first subscribe as it was.
         const stream = collect(client, OnMessageStream, { messageId: assistantMessage.id });
@@ -206,8 +171,8 @@ for (const backend of backends()) {
     it('hands a parked subscription to nobody but its own session: another tenant reusing the operation id gets its own', async () => {
       const [owner, intruder] = [await signedIn(), await signedIn()];
       const operationId = randomUUID();
-      const ownerClient = refreshingClient(app, owner.claims, { operationId, firstLifetimeSeconds: 2 });
-      const intruderClient = refreshingClient(app, intruder.claims, { operationId, firstLifetimeSeconds: 60 });
+      const ownerClient = expiringClient(app, owner.claims, { operationId, firstLifetimeSeconds: 2 });
+      const intruderClient = expiringClient(app, intruder.claims, { operationId, firstLifetimeSeconds: 60 });
       const clients: Client[] = [ownerClient.client];
       try {
         const ownerSubscription = collect(ownerClient.client, OnAuditEvent);

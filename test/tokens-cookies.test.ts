@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
 import { startApp, type RunningApp } from './support/app.ts';
 import { collect, errorCode, wsClient, type GraphQLResult } from './support/client.ts';
 import { PASSWORD, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
 import { Login, Logout, Me, OnAuditEvent, Refresh } from './support/operations.ts';
+import { nowSeconds, refreshingClient } from './support/refreshing-client.ts';
 import { backends } from './support/services.ts';
 
 type Cookie = { value: string; attributes: string[] };
@@ -25,8 +24,6 @@ function setCookies(result: GraphQLResult<unknown>): Record<string, Cookie> {
 
 const cookieHeader = (cookies: Record<string, Cookie>, ...names: string[]) =>
   names.map((name) => `${name}=${encodeURIComponent(cookies[name]!.value)}`).join('; ');
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** Signs claims the way the app does, with any secret, algorithm and overrides. */
 function forge(secret: string, claims: JWTPayload, alg = 'HS256') {
@@ -256,24 +253,8 @@ for (const backend of allBackends) {
 
     it('keeps a subscription of the stock graphql-ws client across token expiries when connectionParams refreshes the token', async () => {
       const { claims, email } = await realClaims();
-      const issued: string[] = [];
-      const closes: number[] = [];
       // The README's recipe: connectionParams as an async function that answers a fresh token, and retries.
-      const client = createClient({
-        url: app.wsUrl,
-        webSocketImpl: WebSocket,
-        lazy: false,
-        retryAttempts: Infinity,
-        shouldRetry: () => true,
-        retryWait: () => new Promise((resolve) => setTimeout(resolve, 100)),
-        onNonLazyError: () => {},
-        connectionParams: async () => {
-          const token = await forge(app.config.jwtSecret, { ...claims, jti: randomUUID(), exp: nowSeconds() + 2 });
-          issued.push(token);
-          return { authorization: `Bearer ${token}` };
-        },
-        on: { closed: (event) => closes.push((event as { code: number }).code) },
-      });
+      const { client, closes, issued } = refreshingClient(app, claims, { lifetimeSeconds: () => 2, retryWaitMs: 100 });
       try {
         const subscription = collect(client, OnAuditEvent);
         const signIns = () => subscription.events.filter((event) => event.auditEventCreated.type === 'LOGIN_SUCCEEDED').length;
