@@ -131,6 +131,27 @@ describe('the embedded database', () => {
       assert.deepEqual(rows, [{ doubled: 42 }], 'the connection works on after the refusal');
       await Promise.all([...clients, other].map((client) => client.end()));
     });
+
+    it("vacuums and analyzes a table past autovacuum's thresholds, which PGlite alone never does", async () => {
+      const client = await connect();
+      await client.query('CREATE TABLE churn (id int PRIMARY KEY, state text)');
+      await client.query("INSERT INTO churn SELECT i, 'new' FROM generate_series(1, 2000) i");
+      await client.query("UPDATE churn SET state = 'done'");
+      const statistics = () =>
+        client.query<{ dead: string; vacuumed: boolean; analyzed: boolean; planned: string }>(
+          `SELECT n_dead_tup AS dead, last_vacuum IS NOT NULL AS vacuumed, last_analyze IS NOT NULL AS analyzed,
+                  (SELECT reltuples::text FROM pg_class WHERE relname = 'churn') AS planned
+             FROM pg_stat_user_tables WHERE relname = 'churn'`,
+        );
+      assert.equal((await statistics()).rows[0]!.vacuumed, false);
+      const after = await eventually(async () => {
+        const [row] = (await statistics()).rows;
+        return row?.vacuumed && row.analyzed ? row : undefined;
+      }, 15_000, 'the table to be vacuumed and analyzed');
+      assert.equal(after.dead, '0', 'the dead rows of the update are gone');
+      assert.equal(after.planned, '2000', 'the planner knows how many rows the table holds');
+      await client.end();
+    });
   });
 
   it('opens a DATA_DIR in one process at a time, naming the process that holds it', async () => {

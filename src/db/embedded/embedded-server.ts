@@ -87,7 +87,7 @@ function databaseThread(logger: Logger): Host {
     nextId: 1,
     open: 0,
     onReply: (reply) => {
-      if (reply.type === 'error') return logger.error({ detail: reply.message }, 'embedded database connection failed');
+      if (reply.type === 'error') return logger.error({ detail: reply.message }, 'embedded database thread reported an error');
       thread.pending.get(reply.id)?.resolve(reply);
       thread.pending.delete(reply.id);
     },

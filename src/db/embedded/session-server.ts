@@ -34,8 +34,8 @@ const IDLE_IN_TRANSACTION_MS = 60_000;
 export class SessionServer {
   private readonly server: Server;
   private readonly connections = new Set<WireConnection>();
-  private owner: WireConnection | null = null;
-  private readonly waiting: { connection: WireConnection; grant: (granted: boolean) => void }[] = [];
+  private owner: SessionHolder | null = null;
+  private readonly waiting: { holder: SessionHolder; grant: (granted: boolean) => void }[] = [];
   /** The session's named prepared statements: name → the Parse message that prepared it. */
   readonly preparedStatements = new Map<string, Buffer>();
 
@@ -61,25 +61,39 @@ export class SessionServer {
     while (this.owner) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
-  /** Resolves true when `connection` owns the session, false if it went away while waiting. */
-  acquire(connection: WireConnection): Promise<boolean> {
-    if (this.owner === null || this.owner === connection) {
-      this.owner = connection;
+  /** Resolves true when `holder` owns the session, false if it went away while waiting. */
+  acquire(holder: SessionHolder): Promise<boolean> {
+    if (this.owner === null || this.owner === holder) {
+      this.owner = holder;
       return Promise.resolve(true);
     }
-    return new Promise((grant) => this.waiting.push({ connection, grant }));
+    return new Promise((grant) => this.waiting.push({ holder, grant }));
   }
 
-  release(connection: WireConnection): void {
-    if (this.owner !== connection) return;
+  release(holder: SessionHolder): void {
+    if (this.owner !== holder) return;
     const next = this.waiting.shift();
-    this.owner = next?.connection ?? null;
+    this.owner = next?.holder ?? null;
     next?.grant(true);
+  }
+
+  /**
+   * Runs `task` on the session between two connections' turns, never inside their transactions.
+   * The task uses PGlite's own `query` and `exec`, which take its lock themselves.
+   */
+  async betweenTurns<T>(task: (pglite: PGlite) => Promise<T>): Promise<T> {
+    const holder = {};
+    await this.acquire(holder);
+    try {
+      return await task(this.pglite);
+    } finally {
+      this.release(holder);
+    }
   }
 
   forget(connection: WireConnection): void {
     this.connections.delete(connection);
-    const index = this.waiting.findIndex((waiter) => waiter.connection === connection);
+    const index = this.waiting.findIndex((waiter) => waiter.holder === connection);
     if (index >= 0) this.waiting.splice(index, 1)[0]!.grant(false);
   }
 
@@ -87,6 +101,9 @@ export class SessionServer {
     this.onError(error);
   }
 }
+
+/** A connection, or a task of the server's own that takes a turn between connections. */
+type SessionHolder = object;
 
 class WireConnection {
   private buffer: Buffer = Buffer.alloc(0);

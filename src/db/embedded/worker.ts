@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { Autovacuum } from './autovacuum.ts';
 import { initDbStartParams, startParams } from './pglite-settings.ts';
 import { SessionServer } from './session-server.ts';
 
@@ -18,16 +19,19 @@ export type HostReply =
 
 const port = parentPort!;
 const send = (reply: HostReply) => port.postMessage(reply);
-const open = new Map<number, { pglite: PGlite; server: SessionServer }>();
+const open = new Map<number, { pglite: PGlite; server: SessionServer; autovacuum: Autovacuum }>();
+const reportError = (error: unknown) => send({ type: 'error', message: String((error as Error)?.stack ?? error) });
 
 port.on('message', async (request: HostRequest) => {
   if (request.type === 'open') {
     try {
       const started = performance.now();
       const pglite = await PGlite.create({ dataDir: request.directory, startParams, initDbStartParams });
-      const server = new SessionServer(pglite, (error) => send({ type: 'error', message: String((error as Error)?.stack ?? error) }));
+      const server = new SessionServer(pglite, reportError);
       await server.listen(request.socketPath);
-      open.set(request.id, { pglite, server });
+      const autovacuum = new Autovacuum(server, reportError);
+      autovacuum.start();
+      open.set(request.id, { pglite, server, autovacuum });
       send({ type: 'opened', id: request.id, openMs: Math.round(performance.now() - started) });
     } catch (error) {
       send({ type: 'failed', id: request.id, message: error instanceof Error ? error.message : String(error), code: (error as NodeJS.ErrnoException)?.code });
@@ -35,6 +39,7 @@ port.on('message', async (request: HostRequest) => {
   } else {
     const database = open.get(request.id);
     open.delete(request.id);
+    await database?.autovacuum.stop();
     await database?.server.close();
     await database?.pglite.close();
     send({ type: 'closed', id: request.id });
