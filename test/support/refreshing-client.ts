@@ -11,6 +11,8 @@ export type RefreshingClientOptions = {
   /** How long the token of the nth connect (from 0) lives, in seconds. */
   lifetimeSeconds: (connect: number) => number;
   retryWaitMs: number;
+  /** Holds each reconnect after its wait until this resolves, for a test that needs something to happen meanwhile. */
+  beforeReconnect?: () => Promise<unknown>;
   /** Fixes the ids the client gives its operations, to play a client that reuses another's id. */
   operationId?: string;
 };
@@ -19,7 +21,7 @@ export type RefreshingClientOptions = {
  * The stock graphql-ws client with `connectionParams` as an async function that answers a token
  * freshly signed with the app's secret and `claims` at each connect, and retries without end.
  */
-export function refreshingClient(app: RunningApp, claims: JWTPayload, { lifetimeSeconds, retryWaitMs, operationId }: RefreshingClientOptions) {
+export function refreshingClient(app: RunningApp, claims: JWTPayload, { lifetimeSeconds, retryWaitMs, beforeReconnect, operationId }: RefreshingClientOptions) {
   const closes: number[] = [];
   const issued: string[] = [];
   let open = false;
@@ -29,7 +31,10 @@ export function refreshingClient(app: RunningApp, claims: JWTPayload, { lifetime
     lazy: false,
     retryAttempts: Infinity,
     shouldRetry: () => true,
-    retryWait: () => new Promise((resolve) => setTimeout(resolve, retryWaitMs)),
+    retryWait: async () => {
+      await new Promise((resolve) => setTimeout(resolve, retryWaitMs));
+      await beforeReconnect?.();
+    },
     onNonLazyError: () => {},
     ...(operationId ? { generateID: () => operationId } : {}),
     connectionParams: async () => {
