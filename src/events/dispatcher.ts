@@ -1,4 +1,5 @@
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import { uuid7 } from '../db/uuid7.ts';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import { isWebhookEventType } from './catalogue.ts';
@@ -98,39 +99,30 @@ export class Dispatcher extends Wakeable {
 
       const forWebhooks = events.filter((event) => isWebhookEventType(event.type));
       const endpoints = forWebhooks.length
-        ? await tx.webhookEndpoint.findMany({
-            where: { isActive: true, tenantId: { in: [...new Set(forWebhooks.map((event) => event.tenantId))] } },
-            select: { id: true, tenantId: true, events: true, sessionId: true },
-          })
+        ? await tx.$queryRaw<RoutedEndpoint[]>`
+            SELECT id, tenant_id AS "tenantId", events, session_id AS "sessionId"
+              FROM webhook_endpoints
+             WHERE is_active AND tenant_id = ANY(${[...new Set(forWebhooks.map((event) => event.tenantId))]}::text[])`
         : [];
       const deliveries = forWebhooks.flatMap((event) =>
         endpoints
           .filter((endpoint) => endpoint.tenantId === event.tenantId && endpointWants(endpoint, event))
           .map((endpoint) => ({
+            id: uuid7(),
             tenantId: event.tenantId,
             endpointId: endpoint.id,
             eventId: event.id,
             eventType: event.type,
-            payload: webhookBody(messageOf(event)) as object,
+            payload: webhookBody(messageOf(event)),
           })),
       );
-      const { count: scheduled } = deliveries.length
-        ? await tx.webhookDelivery.createMany({ data: deliveries, skipDuplicates: true })
-        : { count: 0 };
 
       // Publishing ahead of the backlog would reorder events; publishing while this instance's
       // subscriber is away would lose them for its subscribers.
       const publishable = events[0]!.behindBacklog || !pubsub.isConnected() ? [] : events;
       const { published, failure } = await publishInOrder(pubsub, publishable);
       if (failure) this.logger.warn({ err: failure }, 'pub/sub is unavailable: events wait to be published');
-      const ids = events.map((event) => event.id);
-      const now = new Date();
-      if (published === events.length) {
-        await tx.outboxEvent.updateMany({ where: { id: { in: ids } }, data: { dispatchedAt: now, publishedAt: now } });
-      } else {
-        await tx.outboxEvent.updateMany({ where: { id: { in: ids } }, data: { dispatchedAt: now } });
-        if (published > 0) await tx.outboxEvent.updateMany({ where: { id: { in: ids.slice(0, published) } }, data: { publishedAt: now } });
-      }
+      const scheduled = await scheduleAndMark(tx, deliveries, events.map((event) => event.id), published);
       return { dispatched: events.length, scheduled, backlogged: published < events.length };
     });
   }
@@ -142,4 +134,35 @@ export class Dispatcher extends Wakeable {
       where: { dispatchedAt: { lt: new Date(Date.now() - this.retentionMs) } },
     });
   }
+}
+
+type RoutedEndpoint = { id: string; tenantId: string; events: string[]; sessionId: string | null };
+
+/**
+ * Schedules the deliveries and marks the batch dispatched, and its first `published` events
+ * published, in one statement: on the embedded database every round trip of a transaction holds
+ * up all other connections, and Prisma's createMany spends about a millisecond per row.
+ */
+async function scheduleAndMark(
+  tx: Prisma.TransactionClient,
+  deliveries: { id: string; tenantId: string; endpointId: string; eventId: string; eventType: string; payload: unknown }[],
+  ids: string[],
+  published: number,
+): Promise<number> {
+  const now = Prisma.sql`${new Date()}::timestamp(3)`;
+  const [row] = await tx.$queryRaw<{ scheduled: number }[]>`
+    WITH scheduled AS (
+      INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type, payload, status, attempt_count, next_attempt_at, created_at, updated_at)
+      SELECT d.id, d."tenantId", d."endpointId", d."eventId", d."eventType", d.payload, 'PENDING', 0, ${now}, ${now}, ${now}
+        FROM jsonb_to_recordset(${JSON.stringify(deliveries)}::jsonb)
+             AS d(id text, "tenantId" text, "endpointId" text, "eventId" text, "eventType" text, payload jsonb)
+      ON CONFLICT (endpoint_id, event_id) DO NOTHING
+      RETURNING 1
+    ), marked AS (
+      UPDATE outbox_events
+         SET dispatched_at = ${now}, published_at = CASE WHEN id = ANY(${ids.slice(0, published)}::text[]) THEN ${now} END
+       WHERE id = ANY(${ids}::text[])
+    )
+    SELECT count(*)::int AS scheduled FROM scheduled`;
+  return row?.scheduled ?? 0;
 }
