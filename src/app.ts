@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { GRAPHQL_PATH } from './auth/cookies.ts';
 import { createMemoryCounter, createResilientCounter } from './auth/rate-limiter.ts';
 import type { Config } from './config.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
@@ -9,7 +10,6 @@ import type { OpenedEmbedded } from './db/embedded/open.ts';
 import { migrate } from './db/migrate.ts';
 import { Dispatcher } from './events/dispatcher.ts';
 import { Outbox } from './events/outbox.ts';
-import { GRAPHQL_PATH } from './http/cookies.ts';
 import { isDemoAgentUrl } from './http/demo-agent.ts';
 import { createChannelWebhookHandler } from './http/channel-webhooks.ts';
 import { createGraphiQLAssets } from './http/graphiql.ts';

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { createCookieJar } from '../auth/cookies.ts';
 import type { PresentedCredentials } from '../auth/credentials.ts';
 import { CSRF_HEADER } from '../auth/csrf.ts';
 import type { Viewer } from '../auth/viewer.ts';
@@ -8,7 +9,6 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { Context } from '../schema/context.ts';
 import type { Services } from '../services.ts';
-import { createCookieJar } from './cookies.ts';
 
 /** What the HTTP server or the WebSocket server knows about a request before GraphQL runs. */
 export type TransportContext = {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GRAPHQL_PATH } from '../auth/cookies.ts';
 import type { Logger } from '../logger.ts';
 import { AVATAR_PATH_PREFIX, MAX_AVATAR_BYTES } from '../modules/agents/avatar.ts';
 import type { AgentsService } from '../modules/agents/service.ts';
 import { matchChannelWebhook, type ChannelWebhookRoute } from './channel-webhooks.ts';
 import { clientIp, REQUEST_ID_HEADER, requestIdOf } from './context.ts';
-import { GRAPHQL_PATH } from './cookies.ts';
 import { DEMO_AGENT_PATH, serveDemoAgent } from './demo-agent.ts';
 import { GRAPHIQL_ASSETS_PATH } from './graphiql.ts';
 import { serveVerifyEmail, VERIFY_EMAIL_PATH } from './verify-email.ts';

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import type { CookieJar } from './cookies.ts';
+import type { CookieJar } from '../auth/cookies.ts';
 
 /** Carries the Set-Cookie lines resolvers asked for onto the HTTP response. */
 export function useResponseCookies(): Plugin<{ cookies: CookieJar }> {

@@ -1,9 +1,9 @@
+import type { CookieJar } from '../auth/cookies.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { AppError } from '../errors.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
-import type { CookieJar } from '../http/cookies.ts';
 
 /** Everything a resolver may use. Built once per HTTP request or WebSocket operation. */
 export type Context = {

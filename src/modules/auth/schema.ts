@@ -1,6 +1,6 @@
+import { clearSessionCookies, setSessionCookies } from '../../auth/cookies.ts';
 import { REFRESH_COOKIE } from '../../auth/credentials.ts';
 import { CSRF_COOKIE, CSRF_HEADER, type CsrfProof } from '../../auth/csrf.ts';
-import { clearSessionCookies, setSessionCookies } from '../../http/cookies.ts';
 import { builder } from '../../schema/builder.ts';
 import type { Context } from '../../schema/context.ts';
 import { UserRef } from '../users/schema.ts';

@@ -1,5 +1,5 @@
-import { ACCESS_COOKIE, REFRESH_COOKIE } from '../auth/credentials.ts';
-import { CSRF_COOKIE } from '../auth/csrf.ts';
+import { ACCESS_COOKIE, REFRESH_COOKIE } from './credentials.ts';
+import { CSRF_COOKIE } from './csrf.ts';
 
 /** Cookies read from a request, and the Set-Cookie lines to add to its response. */
 export type CookieJar = {
