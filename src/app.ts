@@ -10,6 +10,7 @@ import type { OpenedEmbedded } from './db/embedded/open.ts';
 import { migrate } from './db/migrate.ts';
 import { Dispatcher } from './events/dispatcher.ts';
 import { Outbox } from './events/outbox.ts';
+import { isWebhookEventType, type AppEvents } from './modules/events.ts';
 import { isDemoAgentUrl } from './http/demo-agent.ts';
 import { createChannelWebhookHandler } from './http/channel-webhooks.ts';
 import { createGraphiQLAssets } from './http/graphiql.ts';
@@ -88,9 +89,9 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
 
     const limits = redis ? createResilientCounter(redis.commands, logger.child({ component: 'rate-limits' })) : createMemoryCounter();
     const wakeDeliveryWorker = () => deliveryWorker?.wake();
-    dispatcher = new Dispatcher({ prisma: database.prisma, pubsub, logger, onDeliveriesScheduled: wakeDeliveryWorker });
+    dispatcher = new Dispatcher({ prisma: database.prisma, pubsub, logger, isWebhookEvent: isWebhookEventType, onDeliveriesScheduled: wakeDeliveryWorker });
     const events = dispatcher;
-    const outbox = new Outbox(database.prisma, () => events.wake());
+    const outbox = new Outbox<AppEvents>(database.prisma, () => events.wake());
     const services = createServices({
       config,
       prisma: database.prisma,

@@ -6,7 +6,7 @@ import { Revocations } from './auth/revocations.ts';
 import { RevokedSessions } from './auth/revoked-sessions.ts';
 import type { Config } from './config.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
-import type { Outbox } from './events/outbox.ts';
+import type { Outbox } from './modules/events.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeysService } from './modules/api-keys/service.ts';
 import { AgentsService } from './modules/agents/service.ts';

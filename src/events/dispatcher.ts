@@ -2,7 +2,6 @@ import { uuid7 } from '../db/uuid7.ts';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
-import { isWebhookEventType } from './catalogue.ts';
 import { webhookBody } from './messages.ts';
 import { PublicationBacklog } from './publication-backlog.ts';
 import { messageOf, publishInOrder, type OutboxRow } from './publication.ts';
@@ -16,6 +15,8 @@ export type DispatcherOptions = {
   prisma: PrismaClient;
   pubsub: PubSub;
   logger: Logger;
+  /** Whether webhook endpoints may subscribe to events of this type. */
+  isWebhookEvent: (type: string) => boolean;
   /** Called after a batch that scheduled webhook deliveries has committed. */
   onDeliveriesScheduled?: () => void;
   /** How often to look for events other instances (or a crash) left behind. */
@@ -97,7 +98,7 @@ export class Dispatcher extends Wakeable {
            FOR UPDATE SKIP LOCKED`;
       if (events.length === 0) return { dispatched: 0, scheduled: 0, backlogged: false };
 
-      const forWebhooks = events.filter((event) => isWebhookEventType(event.type));
+      const forWebhooks = events.filter((event) => this.options.isWebhookEvent(event.type));
       const endpoints = forWebhooks.length
         ? await tx.$queryRaw<RoutedEndpoint[]>`
             SELECT id, tenant_id AS "tenantId", events, session_id AS "sessionId"

@@ -1,12 +1,13 @@
-import type { EventType } from './catalogue.ts';
-
-/** A dispatched event as subscribers receive it, and as webhook bodies carry it (`id` aside). */
-export type DomainEventMessage = {
+/**
+ * A dispatched event as subscribers receive it, and as webhook bodies carry it (`id` aside).
+ * Typed by `Type` and its payload where a module subscribes to one event type.
+ */
+export type DomainEventMessage<Type extends string = string, Data extends object = Record<string, unknown>> = {
   id: string;
-  type: EventType;
+  type: Type;
   /** ISO 8601, when the change was committed. */
   timestamp: string;
-  data: Record<string, unknown>;
+  data: Data;
 };
 
 /** The body of a webhook request, per the API contract. */

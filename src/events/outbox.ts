@@ -1,17 +1,16 @@
 import { uuid7 } from '../db/uuid7.ts';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
-import type { EventType } from './catalogue.ts';
+import type { DomainEvent, EventMap } from './catalogue.ts';
 
-export type Emit = (tenantId: string, type: EventType, data: Prisma.InputJsonObject) => Promise<void>;
-
-export type DomainEvent = { tenantId: string; type: EventType; data: Prisma.InputJsonObject };
+/** Emits one event of `Events`, its payload checked against its type. */
+export type Emit<Events extends EventMap> = <Type extends keyof Events & string>(tenantId: string, type: Type, data: Events[Type]) => Promise<void>;
 
 /** A transaction in which state changes and the events describing them commit together. */
-export type UnitOfWork = {
+export type UnitOfWork<Events extends EventMap> = {
   tx: Prisma.TransactionClient;
-  emit: Emit;
+  emit: Emit<Events>;
   /** Emits many events with one statement. */
-  emitAll: (events: DomainEvent[]) => Promise<void>;
+  emitAll: (events: DomainEvent<Events>[]) => Promise<void>;
   /**
    * Runs `effect` once the transaction has committed, never if it rolls back: for what the
    * database cannot take back, such as sending an email. `effect` must not throw.
@@ -24,13 +23,13 @@ export type UnitOfWork = {
  * `transaction`; after the commit the dispatcher is woken, and other instances find the events
  * on their next poll, so nothing depends on this process living past the commit.
  */
-export class Outbox {
+export class Outbox<Events extends EventMap> {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly onCommitted: () => void,
   ) {}
 
-  async transaction<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (unit: UnitOfWork<Events>) => Promise<T>): Promise<T> {
     let emitted = false;
     const effects: (() => void)[] = [];
     const result = await this.prisma.$transaction(async (tx) =>
@@ -38,7 +37,7 @@ export class Outbox {
         tx,
         emit: async (tenantId, type, data) => {
           emitted = true;
-          await tx.outboxEvent.create({ data: { tenantId, type, data } });
+          await tx.outboxEvent.create({ data: { tenantId, type, data: data as Prisma.InputJsonObject } });
         },
         emitAll: async (events) => {
           if (events.length === 0) return;
@@ -65,7 +64,7 @@ export class Outbox {
     this.onCommitted();
   }
 
-  emit(tenantId: string, type: EventType, data: Prisma.InputJsonObject): Promise<void> {
+  emit<Type extends keyof Events & string>(tenantId: string, type: Type, data: Events[Type]): Promise<void> {
     return this.transaction(({ emit }) => emit(tenantId, type, data));
   }
 }

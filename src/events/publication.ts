@@ -1,9 +1,8 @@
 import type { PubSub } from '../pubsub/pubsub.ts';
-import type { EventType } from './catalogue.ts';
 import type { DomainEventMessage } from './messages.ts';
 
 /** An outbox row as the dispatcher and the publication backlog read it. */
-export type OutboxRow = { id: string; tenantId: string; type: EventType; data: Record<string, unknown>; createdAt: Date };
+export type OutboxRow = { id: string; tenantId: string; type: string; data: Record<string, unknown>; createdAt: Date };
 
 export function messageOf(event: OutboxRow): DomainEventMessage {
   return { id: event.id, type: event.type, timestamp: new Date(event.createdAt).toISOString(), data: event.data };

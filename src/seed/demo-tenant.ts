@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { createDatabase } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { Outbox } from '../events/outbox.ts';
+import type { AppEvents } from '../modules/events.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { DEMO_AGENT_PATH } from '../http/demo-agent.ts';
 import type { Logger } from '../logger.ts';
@@ -88,7 +89,7 @@ async function serverAnswers(port: number): Promise<boolean> {
 
 async function seedInto(prisma: PrismaClient, config: Config, port: number, password: string, logger: Logger): Promise<DemoSeed> {
   // Nothing wakes a dispatcher here: the server publishes these events when it next polls the outbox.
-  const outbox = new Outbox(prisma, () => {});
+  const outbox = new Outbox<AppEvents>(prisma, () => {});
   const audit = new AuditService(prisma, outbox);
   // The demo admin's address is not a real mailbox: no verification email goes out, whatever SMTP_URL says.
   const noMail = new Mailer({ from: config.mail.from }, logger);
@@ -140,7 +141,7 @@ async function seedInto(prisma: PrismaClient, config: Config, port: number, pass
 }
 
 /** The demo tenant and its admin, as the last seed left them, or created now as sign-up would. */
-async function findOrCreateAdmin(prisma: PrismaClient, outbox: Outbox, audit: AuditService, users: UsersService, password: string) {
+async function findOrCreateAdmin(prisma: PrismaClient, outbox: Outbox<AppEvents>, audit: AuditService, users: UsersService, password: string) {
   const existing = await prisma.tenant.findUnique({ where: { slug: DEMO.tenantSlug } });
   if (existing) {
     const admin = await prisma.user.findFirst({ where: { tenantId: existing.id, email: DEMO.email } });

@@ -10,7 +10,7 @@ export type AgentWithAvatarHash = Agent & { avatar: { sha256: string } | null };
  * An agent as `agent.created`, `agent.updated` and `agent.deleted` carry it in webhook bodies:
  * JSON only, and only what the API shows. The webhook token is never in it, only whether there is one.
  */
-type AgentMessage = {
+export type AgentMessage = {
   id: string;
   name: string;
   description: string | null;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { actorOf, isAdmin, type Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
-import type { Outbox, UnitOfWork } from '../../events/outbox.ts';
+import { lockOwnedRow } from '../../db/row-locks.ts';
+import type { Outbox, UnitOfWork } from '../events.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { OutboundHttp } from '../../outbound/http-client.ts';
@@ -178,8 +179,7 @@ export class AgentsService {
 
   /** Locks the agent for the rest of the transaction, so that concurrent changes and a deletion see each other's result. */
   private async lockOwned(tx: Prisma.TransactionClient, tenantId: string, id: string): Promise<AgentWithAvatarHash> {
-    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM agents WHERE id = ${id} AND tenant_id = ${tenantId} FOR UPDATE`;
-    if (locked.length === 0) throw notFound('Agent');
+    if (!(await lockOwnedRow(tx, 'agents', tenantId, id))) throw notFound('Agent');
     return tx.agent.findUniqueOrThrow({ where: { id }, include: withAvatarHash });
   }
 }

@@ -6,7 +6,7 @@ import { RecentCredentials } from '../../auth/recent-credentials.ts';
 import type { Revocations } from '../../auth/revocations.ts';
 import { actorOf, hasScope, type Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
-import type { Outbox } from '../../events/outbox.ts';
+import type { Outbox } from '../events.ts';
 import { badInput, notFound, unauthenticated } from '../../errors.ts';
 import type { ApiKey, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, parseInput } from '../../validation.ts';

@@ -1,5 +1,6 @@
 import { builder } from '../../schema/builder.ts';
-import { actorTypeDescriptions, auditEventTypeDescriptions, type ActorType, type AuditEventMessage, type AuditEventType, fromMessage } from './messages.ts';
+import { domainEvents } from '../events.ts';
+import { actorTypeDescriptions, auditEventTypeDescriptions, type ActorType, type AuditEventType, fromMessage } from './messages.ts';
 import { LIVE_ONLY } from '../../schema/live-only.ts';
 
 const AuditEventTypeEnum = builder.enumType('AuditEventType', {
@@ -65,7 +66,7 @@ builder.subscriptionField('auditEventCreated', (t) =>
     description: "Every new audit event of the viewer's tenant, live. Admins only.",
     authScopes: { scope: 'audit:read' },
     subscribe: (_root, _args, { services, viewer }) =>
-      services.pubsub.subscribe('domainEvent', viewer!.tenantId, 'audit.event_created'),
-    resolve: (event) => fromMessage(event.data as AuditEventMessage),
+      domainEvents(services.pubsub, viewer!.tenantId, 'audit.event_created'),
+    resolve: (event) => fromMessage(event.data),
   }),
 );

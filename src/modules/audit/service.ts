@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { AuditEvent } from '../../generated/prisma/client.ts';
-import type { Outbox, UnitOfWork } from '../../events/outbox.ts';
+import type { Outbox, UnitOfWork } from '../events.ts';
 import type { ActorType, AuditEventType } from './messages.ts';
 import { toMessage } from './messages.ts';
 

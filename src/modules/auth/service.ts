@@ -5,7 +5,7 @@ import { verifyPassword, hashPassword } from '../../auth/password.ts';
 import type { AttemptCounter } from '../../auth/rate-limiter.ts';
 import type { Config } from '../../config.ts';
 import type { Revocations } from '../../auth/revocations.ts';
-import type { Outbox } from '../../events/outbox.ts';
+import type { Outbox } from '../events.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { badInput, forbidden, rateLimited, unauthenticated } from '../../errors.ts';
 import type { Prisma, PrismaClient, User } from '../../generated/prisma/client.ts';

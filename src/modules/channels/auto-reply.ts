@@ -1,5 +1,5 @@
 import type { Config } from '../../config.ts';
-import type { Outbox } from '../../events/outbox.ts';
+import type { Outbox } from '../events.ts';
 import type { ChannelMessage, PrismaClient } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { OutboundHttp } from '../../outbound/http-client.ts';

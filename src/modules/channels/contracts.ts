@@ -1,4 +1,4 @@
-import type { UnitOfWork } from '../../events/outbox.ts';
+import type { UnitOfWork } from '../events.ts';
 import type {
   Channel,
   ChannelContact,

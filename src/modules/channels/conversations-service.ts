@@ -1,11 +1,11 @@
 import { filter, map, pipe } from 'graphql-yoga';
 import { boundSessionOf, type Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
-import type { Outbox, UnitOfWork } from '../../events/outbox.ts';
+import { domainEvents, type Outbox, type UnitOfWork } from '../events.ts';
 import { notFound } from '../../errors.ts';
 import type { ChannelMessage, ConversationStatus, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { PubSub } from '../../pubsub/pubsub.ts';
-import { conversationEventData, fromChannelMessageJson, type ChannelMessageJson } from './messages.ts';
+import { conversationEventData, fromChannelMessageJson, type ReceivedMessageData } from './messages.ts';
 
 type ConversationProjection = Projection<Prisma.ChannelConversationInclude, Prisma.ChannelConversationSelect>;
 /** A Prisma projection and page (take/skip/cursor), as Pothos computes them for a connection. */
@@ -72,7 +72,7 @@ export class ChannelConversationsService {
     if (sessionId && !(await this.canReach(viewer, sessionId))) throw notFound('Session');
     const only = sessionId ?? boundSessionOf(viewer);
     return pipe(
-      this.pubsub.subscribe('domainEvent', tenantId, 'message.received'),
+      domainEvents(this.pubsub, tenantId, 'message.received'),
       map((event) => messageOf(event.data, tenantId)),
       filter((message) => !only || message.sessionId === only),
     );
@@ -106,7 +106,7 @@ function reachable(viewer: Viewer): { tenantId: string; sessionId?: string } {
 }
 
 /** `message.received` carries the message with its channel and contact; the message alone is what subscribers get. */
-function messageOf(data: Record<string, unknown>, tenantId: string): ChannelMessage {
+function messageOf(data: ReceivedMessageData, tenantId: string): ChannelMessage {
   const { channel: _channel, contact: _contact, ...json } = data;
-  return fromChannelMessageJson(json as ChannelMessageJson, tenantId);
+  return fromChannelMessageJson(json, tenantId);
 }

@@ -1,9 +1,9 @@
-import type { Outbox, UnitOfWork } from '../../events/outbox.ts';
-import type { ChannelContact, ChannelSession } from '../../generated/prisma/client.ts';
+import type { Outbox, UnitOfWork } from '../events.ts';
+import type { ChannelSession } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConversationLeads, InboundMessage, Received } from './contracts.ts';
 import { openConversation } from './ledger.ts';
-import { toChannelMessageJson } from './messages.ts';
+import { contactJson, toChannelMessageJson } from './messages.ts';
 
 /**
  * Told about each newly stored inbound message once its transaction committed (never about a
@@ -106,8 +106,4 @@ export class Inbox {
   private failed(error: unknown, received: Received): void {
     this.options.logger.error({ err: error, sessionId: received.session.id, messageId: received.message?.id }, 'an inbound message listener failed');
   }
-}
-
-function contactJson(contact: ChannelContact) {
-  return { id: contact.id, externalId: contact.externalId, name: contact.name, phone: contact.phone, email: contact.email };
 }

@@ -1,4 +1,4 @@
-import type { UnitOfWork } from '../../events/outbox.ts';
+import type { UnitOfWork } from '../events.ts';
 import type { ChannelConversation, ChannelMessage, ChannelMessageStatus, ChannelSession } from '../../generated/prisma/client.ts';
 import type { ContactDetails } from './contracts.ts';
 import { conversationEventData, toChannelMessageJson } from './messages.ts';

@@ -1,4 +1,4 @@
-import type { ChannelContact, ChannelConversation, ChannelMessage } from '../../generated/prisma/client.ts';
+import type { ChannelContact, ChannelConversation, ChannelMessage, ChannelSession } from '../../generated/prisma/client.ts';
 
 /** A channel message as events carry it (`message.received`, `message.sent`): JSON values only. */
 export type ChannelMessageJson = {
@@ -29,6 +29,15 @@ export function toChannelMessageJson(message: ChannelMessage): ChannelMessageJso
     createdAt: message.createdAt.toISOString(),
   };
 }
+
+export type ContactJson = Pick<ChannelContact, 'id' | 'externalId' | 'name' | 'phone' | 'email'>;
+
+export function contactJson(contact: ChannelContact): ContactJson {
+  return { id: contact.id, externalId: contact.externalId, name: contact.name, phone: contact.phone, email: contact.email };
+}
+
+/** What `message.received` carries: the message, with its channel and contact. */
+export type ReceivedMessageData = ChannelMessageJson & { channel: ChannelSession['channel']; contact: ContactJson };
 
 export function fromChannelMessageJson(json: ChannelMessageJson, tenantId: string): ChannelMessage {
   return { ...json, tenantId, occurredAt: new Date(json.occurredAt), createdAt: new Date(json.createdAt) };

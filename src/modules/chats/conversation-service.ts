@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import type { Viewer } from '../../auth/viewer.ts';
-import type { DomainEventMessage } from '../../events/messages.ts';
-import type { Outbox } from '../../events/outbox.ts';
+import { listenToDomainEvents, type AppEventMessage, type Outbox } from '../events.ts';
 import { AppError, badInput } from '../../errors.ts';
 import type { Message, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { PubSub } from '../../pubsub/pubsub.ts';
 import { AsyncQueue } from '../../pubsub/queue.ts';
 import { jsonObject, parseInput, withoutNul } from '../../validation.ts';
 import { findVisibleChat, findVisibleMessage } from './access.ts';
-import { fromMessageJson, isFinal, toMessageJson, type MessageJson } from './message-json.ts';
+import { fromMessageJson, isFinal, toMessageJson } from './message-json.ts';
 import type { MessageStreams } from './streaming/message-streams.ts';
 import type { ReplyEndings } from './streaming/reply-endings.ts';
 import type { ReplyGenerator, ReplyJob } from './streaming/reply-generator.ts';
@@ -134,14 +133,14 @@ export class ConversationService {
     const queue = new AsyncQueue<ChatEvent>(async () => {
       await Promise.allSettled(stops.map((stop) => stop()));
     });
-    const onMessage = (type: 'MESSAGE_CREATED' | 'MESSAGE_UPDATED') => (event: DomainEventMessage) => {
-      const json = event.data as MessageJson;
+    const onMessage = (type: 'MESSAGE_CREATED' | 'MESSAGE_UPDATED') => (event: AppEventMessage<'chat.message_created' | 'chat.message_updated'>) => {
+      const json = event.data;
       if (json.chatId === chatId) queue.push({ type, chatId, message: fromMessageJson(json, tenantId), typing: null });
     };
     try {
       stops.push(
-        await this.deps.pubsub.listen('domainEvent', tenantId, 'chat.message_created', onMessage('MESSAGE_CREATED')),
-        await this.deps.pubsub.listen('domainEvent', tenantId, 'chat.message_updated', onMessage('MESSAGE_UPDATED')),
+        await listenToDomainEvents(this.deps.pubsub, tenantId, 'chat.message_created', onMessage('MESSAGE_CREATED')),
+        await listenToDomainEvents(this.deps.pubsub, tenantId, 'chat.message_updated', onMessage('MESSAGE_UPDATED')),
         await this.deps.pubsub.listen('chatTyping', tenantId, chatId, (typing) => queue.push({ type: 'TYPING', chatId, message: null, typing })),
       );
     } catch (error) {

@@ -1,5 +1,6 @@
 import { builder } from '../../schema/builder.ts';
-import { fromMessage, type InteractionMessage } from './messages.ts';
+import { domainEvents } from '../events.ts';
+import { fromMessage } from './messages.ts';
 import type { ServiceStatus } from './service.ts';
 import { LIVE_ONLY } from '../../schema/live-only.ts';
 
@@ -94,7 +95,7 @@ builder.subscriptionField('interactionCreated', (t) =>
     description: "Every interaction registered in the viewer's tenant, live.",
     authScopes: { scope: 'interactions:read' },
     subscribe: (_root, _args, { services, viewer }) =>
-      services.pubsub.subscribe('domainEvent', viewer!.tenantId, 'interaction.created'),
-    resolve: (event, _args, { viewer }) => fromMessage(event.data as InteractionMessage, viewer!.tenantId),
+      domainEvents(services.pubsub, viewer!.tenantId, 'interaction.created'),
+    resolve: (event, _args, { viewer }) => fromMessage(event.data, viewer!.tenantId),
   }),
 );

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { actorOf, isAdmin, type Viewer } from '../../auth/viewer.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { Projection } from '../../db/projection.ts';
-import type { Outbox } from '../../events/outbox.ts';
+import type { Outbox } from '../events.ts';
 import { AppError, badInput, conflict, forbidden, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient, ServiceClient } from '../../generated/prisma/client.ts';
 import { displayName, parseInput } from '../../validation.ts';

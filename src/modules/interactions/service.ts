@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorOf, isAdmin, type Viewer } from '../../auth/viewer.ts';
-import type { Outbox } from '../../events/outbox.ts';
+import type { Outbox } from '../events.ts';
 import { AppError, forbidden } from '../../errors.ts';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, parseInput, withoutNul } from '../../validation.ts';

@@ -1,4 +1,5 @@
-import type { UnitOfWork } from '../../events/outbox.ts';
+import { lockOwnedRow } from '../../db/row-locks.ts';
+import type { UnitOfWork } from '../events.ts';
 import type { Channel, ChannelContact, ChannelConversation, Lead, LeadSource, Prisma } from '../../generated/prisma/client.ts';
 import type { ConversationLeads } from '../channels/contracts.ts';
 import { classify } from './classifier.ts';
@@ -34,9 +35,7 @@ export class ConversationLeadTracker implements ConversationLeads {
   ): Promise<void> {
     const { tx } = unit;
     // The conversation's row serialises its tracking, so that two messages arriving together make one lead.
-    const owned = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM channel_conversations WHERE id = ${conversation.id} AND tenant_id = ${tenantId} FOR UPDATE`;
-    if (owned.length === 0) return;
+    if (!(await lockOwnedRow(tx, 'channel_conversations', tenantId, conversation.id))) return;
     const messages = await inboundTexts(tx, conversation.id);
     const current = await lockByConversation(tx, conversation.id);
     if (!current) {

@@ -1,4 +1,4 @@
-import type { UnitOfWork } from '../../events/outbox.ts';
+import type { UnitOfWork } from '../events.ts';
 import type { IntentSource, Lead, LeadIntent, LeadSource } from '../../generated/prisma/client.ts';
 import type { Classification, LeadSignal } from './classifier.ts';
 import { signalsOf, toMessage } from './messages.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Outbox } from '../../events/outbox.ts';
-import type { DomainEventMessage } from '../../events/messages.ts';
+import { lockOwnedRow } from '../../db/row-locks.ts';
+import { listenToDomainEvents, type AppEventMessage, type Outbox } from '../events.ts';
 import { badInput, notFound } from '../../errors.ts';
 import type { Lead, LeadIntent, LeadSource, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { PubSub } from '../../pubsub/pubsub.ts';
@@ -8,7 +8,7 @@ import { AsyncQueue } from '../../pubsub/queue.ts';
 import { displayName, email, parseInput, withoutNul } from '../../validation.ts';
 import { classify } from './classifier.ts';
 import { inboundTexts } from './conversation-leads.ts';
-import { fromMessage, type LeadMessage } from './messages.ts';
+import { fromMessage } from './messages.ts';
 import { verdictFor, type LeadRecorder, type LeadState } from './recorder.ts';
 
 export const MAX_SEARCH_LENGTH = 200;
@@ -131,14 +131,14 @@ export class LeadsService {
     const queue = new AsyncQueue<LeadEvent>(async () => {
       await Promise.allSettled(stops.map((stop) => stop()));
     });
-    const onEvent = (event: DomainEventMessage) => {
-      const message = event.data as LeadMessage;
-      const type = eventTypes[event.type as keyof typeof eventTypes];
+    const onEvent = (event: AppEventMessage<keyof typeof eventTypes>) => {
+      const message = event.data;
+      const type = eventTypes[event.type];
       queue.push({ type, leadId: message.id, lead: type === 'DELETED' ? null : fromMessage(message, tenantId) });
     };
     try {
       for (const type of Object.keys(eventTypes) as (keyof typeof eventTypes)[]) {
-        stops.push(await this.pubsub.listen('domainEvent', tenantId, type, onEvent));
+        stops.push(await listenToDomainEvents(this.pubsub, tenantId, type, onEvent));
       }
     } catch (error) {
       await queue.return();
@@ -164,7 +164,6 @@ function assertIdentified(state: { name: string | null; email: string | null; ph
 
 /** Locks the lead for the rest of the transaction, so that concurrent changes (and the HOT claim) see each other. */
 async function lockOwned(tx: Prisma.TransactionClient, tenantId: string, id: string): Promise<Lead> {
-  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM leads WHERE id = ${id} AND tenant_id = ${tenantId} FOR UPDATE`;
-  if (locked.length === 0) throw notFound('Lead');
+  if (!(await lockOwnedRow(tx, 'leads', tenantId, id))) throw notFound('Lead');
   return tx.lead.findUniqueOrThrow({ where: { id } });
 }

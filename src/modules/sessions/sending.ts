@@ -1,5 +1,5 @@
 import type { Viewer } from '../../auth/viewer.ts';
-import type { Outbox } from '../../events/outbox.ts';
+import type { Outbox } from '../events.ts';
 import { AppError, badInput, conflict } from '../../errors.ts';
 import type { ChannelMessage, ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
 import { parseInput } from '../../validation.ts';

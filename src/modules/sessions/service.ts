@@ -2,7 +2,8 @@ import { filter, map, pipe } from 'graphql-yoga';
 import type { Revocations } from '../../auth/revocations.ts';
 import { generateSecret } from '../../auth/secrets.ts';
 import { actorOf, boundSessionOf, type Viewer } from '../../auth/viewer.ts';
-import type { Outbox, UnitOfWork } from '../../events/outbox.ts';
+import { lockOwnedRow, lockTenant } from '../../db/row-locks.ts';
+import { domainEvents, type Outbox, type UnitOfWork } from '../events.ts';
 import { AppError, badInput, conflict, notFound } from '../../errors.ts';
 import type { ChannelSession, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { PubSub } from '../../pubsub/pubsub.ts';
@@ -19,7 +20,7 @@ import {
   type CreateSessionInput,
   type UpdateSessionInput,
 } from './input.ts';
-import { toSessionJson, type SessionJson, type StatusChangedData } from './messages.ts';
+import { toSessionJson, type SessionJson } from './messages.ts';
 import { qrCodeOf } from './qr.ts';
 import { assertNotSessionKey, assertSessionAdmin, createSessionKey, reachableSession, sessionScope } from './session-keys.ts';
 import { SessionStatuses, SYSTEM_ACTOR } from './status.ts';
@@ -78,7 +79,7 @@ export class SessionsService {
     const { tenantId } = viewer;
     return this.deps.outbox.transaction(async (unit) => {
       const { tx } = unit;
-      await tx.$queryRaw`SELECT 1 FROM tenants WHERE id = ${tenantId} FOR NO KEY UPDATE`;
+      await lockTenant(tx, tenantId);
       const limit = this.deps.sessionLimitPerTenant;
       if ((await tx.channelSession.count({ where: { tenantId } })) >= limit) {
         throw conflict('input', `A team can have at most ${limit} channel sessions; delete one before creating another`);
@@ -169,8 +170,7 @@ export class SessionsService {
    */
   async markConnected(session: ChannelSession): Promise<void> {
     await this.deps.outbox.transaction(async (unit) => {
-      const locked = await unit.tx.$queryRaw<{ id: string }[]>`SELECT id FROM channel_sessions WHERE id = ${session.id} FOR UPDATE`;
-      if (locked.length === 0) return;
+      if (!(await lockOwnedRow(unit.tx, 'channel_sessions', session.tenantId, session.id))) return;
       const current = await unit.tx.channelSession.findUniqueOrThrow({ where: { id: session.id } });
       if (current.status === 'PENDING') await this.statuses.change(unit, current, 'CONNECTED', SYSTEM_ACTOR);
     });
@@ -181,8 +181,8 @@ export class SessionsService {
     if (sessionId) await this.find(viewer, sessionId);
     const only = sessionId ?? boundSessionOf(viewer);
     return pipe(
-      this.deps.pubsub.subscribe('domainEvent', viewer.tenantId, 'session.status_changed'),
-      map((event) => (event.data as StatusChangedData).session),
+      domainEvents(this.deps.pubsub, viewer.tenantId, 'session.status_changed'),
+      map((event) => event.data.session),
       filter((session) => only === null || session.id === only),
     );
   }
@@ -233,7 +233,7 @@ export class SessionsService {
 
   /** Locks the session for the rest of the transaction, so that concurrent changes and a deletion see each other's result. */
   private async lockReachable(tx: Prisma.TransactionClient, viewer: Viewer, id: string): Promise<ChannelSession> {
-    await tx.$queryRaw`SELECT id FROM channel_sessions WHERE id = ${id} AND tenant_id = ${viewer.tenantId} FOR UPDATE`;
+    await lockOwnedRow(tx, 'channel_sessions', viewer.tenantId, id);
     const session = await tx.channelSession.findFirst({ where: reachableSession(viewer, id) });
     if (!session) throw notFound('Session');
     return session;

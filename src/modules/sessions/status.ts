@@ -1,4 +1,4 @@
-import type { UnitOfWork } from '../../events/outbox.ts';
+import type { UnitOfWork } from '../events.ts';
 import type { ChannelSession, SessionStatus } from '../../generated/prisma/client.ts';
 import type { AuditEntry, AuditService } from '../audit/service.ts';
 import { toSessionJson, type StatusChangedData } from './messages.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { actorOf, isAdmin, type Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
-import type { Outbox } from '../../events/outbox.ts';
+import type { Outbox } from '../events.ts';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { displayName, email, parseInput } from '../../validation.ts';

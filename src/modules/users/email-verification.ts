@@ -1,7 +1,7 @@
 import { generateSecret, sha256 } from '../../auth/secrets.ts';
 import type { Viewer } from '../../auth/viewer.ts';
-import type { UnitOfWork } from '../../events/outbox.ts';
-import type { Outbox } from '../../events/outbox.ts';
+import type { UnitOfWork } from '../events.ts';
+import type { Outbox } from '../events.ts';
 import { AppError, conflict, unauthenticated } from '../../errors.ts';
 import type { PrismaClient, User } from '../../generated/prisma/client.ts';
 import { escapeHtml, type Mailer } from '../../mail/mailer.ts';

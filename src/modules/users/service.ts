@@ -3,7 +3,7 @@ import { hashPassword } from '../../auth/password.ts';
 import { actorOf, type Viewer } from '../../auth/viewer.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import type { Projection } from '../../db/projection.ts';
-import type { Outbox } from '../../events/outbox.ts';
+import type { Outbox } from '../events.ts';
 import { conflict, forbidden, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient, Role, User } from '../../generated/prisma/client.ts';
 import { displayName, email, parseInput, password } from '../../validation.ts';

@@ -2,10 +2,11 @@ import { filter, map, pipe } from 'graphql-yoga';
 import type { Projection } from '../../db/projection.ts';
 import { uuid7 } from '../../db/uuid7.ts';
 import { webhookBody } from '../../events/messages.ts';
+import { domainEvents } from '../events.ts';
 import { conflict, notFound } from '../../errors.ts';
 import type { DeliveryStatus, Prisma, PrismaClient, WebhookDelivery } from '../../generated/prisma/client.ts';
 import type { PubSub } from '../../pubsub/pubsub.ts';
-import { fromMessage, type DeliveryMessage } from './delivery-messages.ts';
+import { fromMessage } from './delivery-messages.ts';
 import type { WebhookEndpointsService } from './endpoints-service.ts';
 
 type DeliveryProjection = Projection<Prisma.WebhookDeliveryInclude, Prisma.WebhookDeliverySelect>;
@@ -86,8 +87,8 @@ export class WebhookDeliveriesService {
   async updates(tenantId: string, endpointId: string | null): Promise<AsyncIterable<WebhookDelivery>> {
     if (endpointId) await this.endpoints.get(tenantId, endpointId);
     return pipe(
-      this.pubsub.subscribe('domainEvent', tenantId, 'webhook.delivery_updated'),
-      map((event) => fromMessage(event.data as DeliveryMessage)),
+      domainEvents(this.pubsub, tenantId, 'webhook.delivery_updated'),
+      map((event) => fromMessage(event.data)),
       filter((delivery) => !endpointId || delivery.endpointId === endpointId),
     );
   }

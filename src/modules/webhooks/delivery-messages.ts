@@ -1,4 +1,4 @@
-import type { Prisma, WebhookDelivery } from '../../generated/prisma/client.ts';
+import type { WebhookDelivery } from '../../generated/prisma/client.ts';
 
 /** A delivery as `webhook.delivery_updated` carries it: JSON only, dates as ISO strings. */
 export type DeliveryMessage = Omit<WebhookDelivery, 'nextAttemptAt' | 'lastAttemptAt' | 'createdAt' | 'updatedAt'> & {
@@ -8,15 +8,14 @@ export type DeliveryMessage = Omit<WebhookDelivery, 'nextAttemptAt' | 'lastAttem
   updatedAt: string;
 };
 
-export function toMessage(delivery: WebhookDelivery): Prisma.InputJsonObject {
-  const message: DeliveryMessage = {
+export function toMessage(delivery: WebhookDelivery): DeliveryMessage {
+  return {
     ...delivery,
     nextAttemptAt: delivery.nextAttemptAt?.toISOString() ?? null,
     lastAttemptAt: delivery.lastAttemptAt?.toISOString() ?? null,
     createdAt: delivery.createdAt.toISOString(),
     updatedAt: delivery.updatedAt.toISOString(),
   };
-  return message as unknown as Prisma.InputJsonObject;
 }
 
 export function fromMessage(message: DeliveryMessage): WebhookDelivery {

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../../config.ts';
 import { uuid7 } from '../../db/uuid7.ts';
-import type { Outbox, UnitOfWork } from '../../events/outbox.ts';
+import type { Outbox, UnitOfWork } from '../events.ts';
 import { Prisma, type PrismaClient, type WebhookDelivery } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { AttemptResult } from './delivery-attempt.ts';

@@ -1,5 +1,5 @@
 import { actorOf } from '../../auth/viewer.ts';
-import { eventCatalogue, webhookEventTypes } from '../../events/catalogue.ts';
+import { eventCatalogue, webhookEventTypes } from '../events.ts';
 import type { WebhookEndpoint } from '../../generated/prisma/client.ts';
 import { builder } from '../../schema/builder.ts';
 import { MAX_ENDPOINTS_PER_TENANT } from './endpoints-service.ts';

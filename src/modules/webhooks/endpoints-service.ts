@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Projection } from '../../db/projection.ts';
-import { isWebhookEventType } from '../../events/catalogue.ts';
-import type { Outbox, UnitOfWork } from '../../events/outbox.ts';
+import { lockOwnedRow, lockTenant } from '../../db/row-locks.ts';
+import { isWebhookEventType, type Outbox, type UnitOfWork } from '../events.ts';
 import { AppError, badInput, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient, WebhookEndpoint } from '../../generated/prisma/client.ts';
 import type { OutboundHttp } from '../../outbound/http-client.ts';
@@ -156,8 +156,7 @@ export class WebhookEndpointsService {
 
   private async insert(tenantId: string, data: ValidEndpoint, { tx }: UnitOfWork) {
     // Serialises creations per tenant so that concurrent ones cannot pass the limit together.
-    // NO KEY UPDATE, unlike UPDATE, leaves other inserts referencing the tenant unblocked.
-    await tx.$queryRaw`SELECT 1 FROM tenants WHERE id = ${tenantId} FOR NO KEY UPDATE`;
+    await lockTenant(tx, tenantId);
     if ((await tx.webhookEndpoint.count({ where: { tenantId } })) >= MAX_ENDPOINTS_PER_TENANT) {
       throw new AppError('CONFLICT', `A team can have at most ${MAX_ENDPOINTS_PER_TENANT} webhook endpoints; delete one first`);
     }
@@ -169,9 +168,7 @@ export class WebhookEndpointsService {
 
   /** Locks the endpoint for the rest of the transaction, so that concurrent rotations and updates see each other's result. */
   private async lockOwned(tx: Prisma.TransactionClient, tenantId: string, id: string): Promise<WebhookEndpoint> {
-    const locked = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM webhook_endpoints WHERE id = ${id} AND tenant_id = ${tenantId} FOR UPDATE`;
-    if (locked.length === 0) throw notFound('Webhook endpoint');
+    if (!(await lockOwnedRow(tx, 'webhook_endpoints', tenantId, id))) throw notFound('Webhook endpoint');
     return tx.webhookEndpoint.findUniqueOrThrow({ where: { id } });
   }
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../../../config.ts';
-import type { Outbox } from '../../../events/outbox.ts';
+import type { Outbox } from '../../events.ts';
 import type { PrismaClient } from '../../../generated/prisma/client.ts';
 import type { Logger } from '../../../logger.ts';
 import type { OutboundHttp } from '../../../outbound/http-client.ts';

@@ -1,4 +1,4 @@
-import type { Outbox } from '../../../events/outbox.ts';
+import type { Outbox } from '../../events.ts';
 import type { Message, MessageStatus, Prisma, PrismaClient } from '../../../generated/prisma/client.ts';
 import { toMessageJson } from '../message-json.ts';
 import type { AgentRequestBody } from '../agent-reply/types.ts';
