@@ -6,15 +6,39 @@
  * relative to the repository (prisma/migrations) resolve from there as they do from src/, and
  * chunks sit beside the entries so that `new URL('./worker.js', import.meta.url)` finds its file.
  */
-import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { build, type Plugin } from 'esbuild';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const outdir = resolve(repo, process.argv[2] ?? 'dist/bundle');
 // Chunk names carry a content hash: clear the last build's chunks.
 rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+
+const QUERY_COMPILER_WASM = 'query-compiler.wasm';
+
+/**
+ * Prisma's query compiler comes as a module whose only export is the compiler's wasm as a 4.4 MB
+ * base64 string literal. A module lives as long as the process, so V8 would keep that string and
+ * the module's source (three copies, some 13 MB of the idle heap) after the compiler is built.
+ * The bundle holds the binary as a file beside it instead, and the export stands in for the string
+ * where Prisma uses it, `Buffer.from(wasm, 'base64')`: a Buffer copies what `valueOf` answers, read
+ * from the file then and garbage once compiled.
+ */
+const queryCompilerFromFile: Plugin = {
+  name: 'query-compiler-from-file',
+  setup(bundler) {
+    bundler.onLoad({ filter: /query_compiler_fast_bg\.postgresql\.wasm-base64\.mjs$/ }, async (args) => {
+      const { wasm } = (await import(args.path)) as { wasm: string };
+      writeFileSync(join(outdir, QUERY_COMPILER_WASM), Buffer.from(wasm, 'base64'));
+      const contents = `import { readFileSync } from 'node:fs';
+export const wasm = { valueOf: () => readFileSync(new URL('./${QUERY_COMPILER_WASM}', import.meta.url)) };`;
+      return { contents, loader: 'js' };
+    });
+  },
+};
 
 await build({
   entryPoints: [`${repo}/src/main.ts`, `${repo}/src/db/embedded/worker.ts`],
@@ -31,5 +55,6 @@ await build({
   // PGlite finds its wasm and data files beside its own modules; argon2 is a native addon.
   external: ['@electric-sql/*', '@node-rs/*'],
   // Bundled CommonJS packages call require() for Node's built-ins.
+  plugins: [queryCompilerFromFile],
   banner: { js: "import { createRequire as createRequireOfBundle } from 'node:module'; const require = createRequireOfBundle(import.meta.url);" },
 });
