@@ -68,7 +68,7 @@ export function createServices(deps: {
   const agentHttp = outboundClient('convo-graph-agents/1.0', deps.isOwnEndpoint);
   const accessTokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
   const csrf = new CsrfTokens(config.jwtSecret);
-  const audit = new AuditService(prisma, outbox);
+  const audit = new AuditService(prisma, outbox, pubsub);
   const tenants = new TenantsService(prisma, outbox, audit);
   const mailer = new Mailer(config.mail, logger.child({ service: 'mailer' }));
   const emailVerifications = new EmailVerifications(prisma, outbox, mailer, audit, config.publicUrl);
@@ -139,7 +139,7 @@ export function createServices(deps: {
     outbound,
     webhookEndpoints,
     webhookDeliveries: new WebhookDeliveriesService(prisma, pubsub, webhookEndpoints, deps.wakeDeliveryWorker),
-    interactions: new InteractionsService(prisma, outbox, audit),
+    interactions: new InteractionsService(prisma, outbox, audit, pubsub),
     serviceClients: new ServiceClientsService(prisma, outbox, webhookEndpoints, audit),
     agents: new AgentsService(prisma, outbox, outbound, audit),
     chats: new ChatsService(prisma),

@@ -16,6 +16,7 @@ import { UsersService } from '../modules/users/service.ts';
 import { EmailVerifications } from '../modules/users/email-verification.ts';
 import { Mailer } from '../mail/mailer.ts';
 import { OutboundHttp } from '../outbound/http-client.ts';
+import { createMemoryPubSub } from '../pubsub/memory.ts';
 import { password as passwordRules } from '../validation.ts';
 
 /** What `npm run seed` creates; the README documents these values. */
@@ -90,7 +91,8 @@ async function serverAnswers(port: number): Promise<boolean> {
 async function seedInto(prisma: PrismaClient, config: Config, port: number, password: string, logger: Logger): Promise<DemoSeed> {
   // Nothing wakes a dispatcher here: the server publishes these events when it next polls the outbox.
   const outbox = new Outbox<AppEvents>(prisma, () => {});
-  const audit = new AuditService(prisma, outbox);
+  // Nobody follows the audit log of this process: its own in-memory pub/sub, never published to.
+  const audit = new AuditService(prisma, outbox, createMemoryPubSub());
   // The demo admin's address is not a real mailbox: no verification email goes out, whatever SMTP_URL says.
   const noMail = new Mailer({ from: config.mail.from }, logger);
   const users = new UsersService(prisma, outbox, audit, new EmailVerifications(prisma, outbox, noMail, audit, config.publicUrl));

@@ -1,6 +1,5 @@
 import { builder } from '../../schema/builder.ts';
-import { domainEvents } from '../events.ts';
-import { actorTypeDescriptions, auditEventTypeDescriptions, type ActorType, type AuditEventType, fromMessage } from './messages.ts';
+import { actorTypeDescriptions, auditEventTypeDescriptions, type ActorType, type AuditEventType } from './messages.ts';
 import { LIVE_ONLY } from '../../schema/live-only.ts';
 
 const AuditEventTypeEnum = builder.enumType('AuditEventType', {
@@ -65,8 +64,7 @@ builder.subscriptionField('auditEventCreated', (t) =>
     type: AuditEventRef,
     description: "Every new audit event of the viewer's tenant, live. Admins only.",
     authScopes: { scope: 'audit:read' },
-    subscribe: (_root, _args, { services, viewer }) =>
-      domainEvents(services.pubsub, viewer!.tenantId, 'audit.event_created'),
-    resolve: (event) => fromMessage(event.data),
+    subscribe: (_root, _args, { services, viewer }) => services.audit.follow(viewer!.tenantId),
+    resolve: (event) => event,
   }),
 );

@@ -1,8 +1,10 @@
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { AuditEvent } from '../../generated/prisma/client.ts';
-import type { Outbox, UnitOfWork } from '../events.ts';
+import { map, pipe } from 'graphql-yoga';
+import type { PubSub } from '../../pubsub/pubsub.ts';
+import { domainEvents, type Outbox, type UnitOfWork } from '../events.ts';
 import type { ActorType, AuditEventType } from './messages.ts';
-import { toMessage } from './messages.ts';
+import { fromMessage, toMessage } from './messages.ts';
 
 export type AuditEntry = {
   tenantId: string;
@@ -18,7 +20,16 @@ export class AuditService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly outbox: Outbox,
+    private readonly pubsub: PubSub,
   ) {}
+
+  /** Every audit event of the tenant as it is written, live. */
+  follow(tenantId: string): AsyncIterable<AuditEvent> {
+    return pipe(
+      domainEvents(this.pubsub, tenantId, 'audit.event_created'),
+      map((event) => fromMessage(event.data)),
+    );
+  }
 
   /** Writes the entry in the caller's unit of work; live subscribers hear it once that commits. */
   async write(entry: AuditEntry, { tx, emit }: UnitOfWork): Promise<AuditEvent> {

@@ -1,6 +1,4 @@
 import { builder } from '../../schema/builder.ts';
-import { domainEvents } from '../events.ts';
-import { fromMessage } from './messages.ts';
 import type { ServiceStatus } from './service.ts';
 import { LIVE_ONLY } from '../../schema/live-only.ts';
 
@@ -94,8 +92,7 @@ builder.subscriptionField('interactionCreated', (t) =>
     type: InteractionRef,
     description: "Every interaction registered in the viewer's tenant, live.",
     authScopes: { scope: 'interactions:read' },
-    subscribe: (_root, _args, { services, viewer }) =>
-      domainEvents(services.pubsub, viewer!.tenantId, 'interaction.created'),
-    resolve: (event, _args, { viewer }) => fromMessage(event.data, viewer!.tenantId),
+    subscribe: (_root, _args, { services, viewer }) => services.interactions.follow(viewer!.tenantId),
+    resolve: (interaction) => interaction,
   }),
 );

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { actorOf, isAdmin, type Viewer } from '../../auth/viewer.ts';
-import type { Outbox } from '../events.ts';
+import { map, pipe } from 'graphql-yoga';
+import type { PubSub } from '../../pubsub/pubsub.ts';
+import { domainEvents, type Outbox } from '../events.ts';
 import { AppError, forbidden } from '../../errors.ts';
-import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
+import type { Interaction, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, parseInput, withoutNul } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
-import { toMessage } from './messages.ts';
+import { fromMessage, toMessage } from './messages.ts';
 
 /** Callers' clocks drift: a moment a little ahead of ours is still plausibly "now" to them. */
 const MAX_FUTURE_SKEW_MS = 5 * 60_000;
@@ -36,7 +38,16 @@ export class InteractionsService {
     private readonly prisma: PrismaClient,
     private readonly outbox: Outbox,
     private readonly audit: AuditService,
+    private readonly pubsub: PubSub,
   ) {}
+
+  /** Every interaction registered in the tenant, live. */
+  follow(tenantId: string): AsyncIterable<Interaction> {
+    return pipe(
+      domainEvents(this.pubsub, tenantId, 'interaction.created'),
+      map((event) => fromMessage(event.data, tenantId)),
+    );
+  }
 
   /** Stores an interaction and emits `interaction.created` in one transaction; refused while disabled. */
   register(tenantId: string, input: RegisterInteractionInput) {
