@@ -3,7 +3,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openPool, type Database } from '../src/db/client.ts';
+import { openPool, type Database } from '../src/db/pool.ts';
 import { startEmbeddedServer } from '../src/db/embedded/embedded-server.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { checksumOf, defaultMigrationsDir, readMigrations } from '../src/db/migrations-dir.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.ts';
-import type { Database, SqlSession } from './client.ts';
+import type { Database, SqlSession } from './pool.ts';
 import { checksumMatches, checksumOf, readMigrations, type MigrationFile } from './migrations-dir.ts';
 
 /** The key Prisma's own engine locks, so this also excludes a concurrent `prisma migrate deploy`. */

@@ -50,7 +50,7 @@ async function build(directory: string, logger: Logger): Promise<void> {
   try {
     const server = await startEmbeddedServer(building, logger);
     // Imported here: opening a database from the template must not load Prisma's client first.
-    const { openPool } = await import('../client.ts');
+    const { openPool } = await import('../pool.ts');
     const database = await openPool({ host: server.socketDir, user: 'postgres', database: 'postgres', max: 1 }, 'embedded', logger, server.close);
     try {
       await migrate(database, logger);
