@@ -17,8 +17,9 @@ export type RedisConnections = {
 const MAX_RECONNECT_DELAY_MS = 500;
 
 export async function connectRedis(url: string, logger: Logger): Promise<RedisConnections> {
-  const open = (role: string) => {
+  const open = (role: string, options: { autoResubscribe?: boolean } = {}) => {
     const client = new Redis(url, {
+      ...options,
       lazyConnect: true,
       maxRetriesPerRequest: 3,
       retryStrategy: (attempt) => Math.min(attempt * 50, MAX_RECONNECT_DELAY_MS),
@@ -28,7 +29,8 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
     return client;
   };
   const commands = open('commands');
-  const subscriber = open('subscriber');
+  // Pub/sub subscribes its channels again itself on reconnecting (pubsub/redis-connectivity.ts).
+  const subscriber = open('subscriber', { autoResubscribe: false });
   await Promise.all([commands.connect(), subscriber.connect()]);
   return {
     commands,

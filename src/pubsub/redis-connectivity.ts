@@ -14,12 +14,17 @@ export type Connectivity = {
 };
 
 /**
- * Follows the two connections of Redis pub/sub. Connected means: the publisher is ready, and the
- * subscriber has subscribed its channels again since it last reconnected, SETTLE_MS ago. ioredis
- * re-sends the channels' SUBSCRIBEs before it reports 'ready', so the answer to a PING sent then
- * comes after theirs.
+ * Follows the two connections of Redis pub/sub, and subscribes the subscriber's channels again
+ * each time it reconnects (its connection is opened without ioredis's own re-subscription, which
+ * forgets the channels for good when Redis goes away again before it answered). Connected means:
+ * the publisher is ready, and the subscriber has subscribed `channels()` again since it last
+ * reconnected, SETTLE_MS ago. A re-subscription that fails is tried again at the next reconnect.
  */
-export function followConnectivity(connections: { publisher: Redis; subscriber: Redis }, settleMs = SETTLE_MS): Connectivity {
+export function followConnectivity(
+  connections: { publisher: Redis; subscriber: Redis },
+  channels: () => string[],
+  settleMs = SETTLE_MS,
+): Connectivity {
   const { publisher, subscriber } = connections;
   const listeners = new Set<(connected: boolean) => void>();
   let subscribed = subscriber.status === 'ready';
@@ -42,7 +47,9 @@ export function followConnectivity(connections: { publisher: Redis; subscriber: 
   };
   const onSubscriberReady = () => {
     const current = epoch;
-    subscriber.ping().then(
+    const wanted = channels();
+    const resubscribed = wanted.length > 0 ? subscriber.subscribe(...wanted) : subscriber.ping();
+    resubscribed.then(
       () => {
         if (current !== epoch) return;
         settling = setTimeout(() => {

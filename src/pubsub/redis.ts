@@ -10,13 +10,13 @@ import { followConnectivity } from './redis-connectivity.ts';
 export function createRedisPubSub(connections: { publisher: Redis; subscriber: Redis }): PubSub {
   handleFailedUnsubscribes(connections.subscriber);
   const inner = new OutageSafeRedisPubSub(connections);
-  const connectivity = followConnectivity(connections);
+  const connectivity = followConnectivity(connections, () => inner.channels());
   return {
     async publish(event, tenantId, payload, key) {
       await inner.publish(topicOf(event, tenantId, key), payload);
     },
     subscribe(event, tenantId, key) {
-      return inner.asyncIterableIterator(topicOf(event, tenantId, key)) as AsyncIterable<never>;
+      return endingQuietly(inner.asyncIterableIterator(topicOf(event, tenantId, key))) as AsyncIterable<never>;
     },
     async listen(event, tenantId, key, handler) {
       // Resolves after Redis acknowledged the SUBSCRIBE (or at once when the channel already had one).
@@ -38,6 +38,11 @@ export function createRedisPubSub(connections: { publisher: Redis; subscriber: R
  * rejects, and an unhandled rejection would end the process; the caller still gets the failure.
  */
 class OutageSafeRedisPubSub extends RedisPubSub {
+  /** The channels this instance's subscribers need. */
+  channels(): string[] {
+    return [...(this as unknown as { subsRefsMap: Map<string, unknown> }).subsRefsMap.keys()];
+  }
+
   override subscribe<T>(trigger: string, onMessage: (message: T) => void, options?: unknown): Promise<number> {
     const subscribed = super.subscribe(trigger, onMessage, options);
     const inFlight = (this as unknown as { subsPendingRefsMap: Map<string, { pending: Promise<unknown> }> }).subsPendingRefsMap;
@@ -47,9 +52,27 @@ class OutageSafeRedisPubSub extends RedisPubSub {
 }
 
 /**
+ * Ending a subscription whose SUBSCRIBE failed (Redis was down) rejects in RedisPubSub's iterator,
+ * and operators such as yoga's `map` end their source without awaiting it: an unhandled rejection
+ * would end the process. Ending it always succeeds here; there is nothing left to undo.
+ */
+function endingQuietly<T>(iterator: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
+  const ended: IteratorResult<T> = { value: undefined, done: true };
+  return {
+    next: () => iterator.next(),
+    return: async () => (await iterator.return?.().catch(() => ended)) ?? ended,
+    throw: (error?: unknown) => iterator.throw?.(error) ?? Promise.reject(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/**
  * RedisPubSub drops the promises of the UNSUBSCRIBEs it sends. While Redis is down they reject,
  * and an unhandled rejection would end the process. The channel then stays subscribed on this
- * connection (ioredis subscribes it again on reconnect), and RedisPubSub ignores its messages.
+ * connection until it reconnects (pub/sub subscribes again only the channels still wanted), and
+ * RedisPubSub ignores its messages meanwhile.
  */
 function handleFailedUnsubscribes(subscriber: Redis) {
   for (const command of ['unsubscribe', 'punsubscribe'] as const) {
