@@ -88,7 +88,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
     }
 
     const limits = redis ? createResilientCounter(redis.commands, logger.child({ component: 'rate-limits' })) : createMemoryCounter();
-    const wakeDeliveryWorker = () => deliveryWorker?.wake();
+    const wakeDeliveryWorker = () => deliveryWorker?.deliveriesScheduled();
     dispatcher = new Dispatcher({ prisma: database.prisma, pubsub, logger, isWebhookEvent: isWebhookEventType, onDeliveriesScheduled: wakeDeliveryWorker });
     const events = dispatcher;
     const outbox = new Outbox<AppEvents>(database.prisma, () => events.wake());

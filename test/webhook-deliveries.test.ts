@@ -203,3 +203,35 @@ for (const backend of backends()) {
     });
   });
 }
+
+for (const backend of backends()) {
+  describe(`webhook delivery slots shared between tenants (${backend.name})`, { skip: backend.skip }, () => {
+    let app: RunningApp;
+    let receiver: Receiver;
+    before(async () => {
+      // One endpoint may take every slot of the instance (64): only the tenant cap holds it back.
+      const env = { WEBHOOK_ENDPOINT_CONCURRENCY: '64', WEBHOOK_TIMEOUT_MS: '30000' };
+      [app, receiver] = await Promise.all([backend.env().then((base) => startApp({ ...base, ...env })), startReceiver()]);
+      receiver.answer((request) => (request.path === '/slow' ? 'hang' : { status: 200 }));
+    });
+    after(() => Promise.all([app?.stop(), receiver?.close()]));
+
+    it("delivers another tenant's event at once while one tenant's receiver holds every attempt it gets", async () => {
+      const a = await signUpTenant(app.client);
+      await createEndpoint(app.client, a.token, receiver.url('/slow'));
+      const b = await signUpTenant(app.client);
+      await createEndpoint(app.client, b.token, receiver.url('/quick'));
+
+      for (let index = 0; index < 80; index++) await emitInteraction(app.client, a.token, `backlog ${index}`);
+      await receiver.waitFor('/slow', 56, 20_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(receiver.to('/slow').length, 56, 'one tenant gets 56 of the 64 slots, never all of them');
+
+      const emittedAt = Date.now();
+      await emitInteraction(app.client, b.token, 'first of B');
+      const [request] = await receiver.waitFor('/quick', 1, 10_000);
+      assert.equal(bodyOf(request!).data.text, 'first of B');
+      assert.ok(request!.at - emittedAt < 1_000, `B's event waited ${request!.at - emittedAt} ms behind A's backlog`);
+    });
+  });
+}

@@ -18,44 +18,61 @@ type ClaimRow = Omit<ClaimedDelivery, 'endpoint'> & ClaimedDelivery['endpoint'];
 
 export type Claim = {
   deliveries: ClaimedDelivery[];
-  /** Whether due deliveries may be left: the claim was full, or endpoints are at their cap. */
+  /** Whether due deliveries may be left: the claim was full, or endpoints or tenants are at their cap. */
   more: boolean;
 };
 
+/** What this instance has in flight, per endpoint and per tenant. */
+export type InFlight = { endpoints: ReadonlyMap<string, number>; tenants: ReadonlyMap<string, number> };
+
 /**
- * Claims due deliveries for this instance. Endpoints take turns: each one's oldest due delivery
- * comes before any endpoint's second, so a backlog at some endpoints does not hold up the others,
- * and none gets more than `perEndpoint` in flight here, counting `inFlight` (this instance's
- * attempts per endpoint). Rows are locked with SKIP LOCKED, so instances claiming at once get
- * disjoint sets, and their next_attempt_at is pushed to `leaseUntil` before the commit, so no
- * other instance takes them while they are in flight; if this instance dies, they come due again
- * when the lease runs out.
+ * Claims due deliveries for this instance.
+ * - Endpoints take turns: each one's oldest due delivery comes before any endpoint's second, so a
+ *   backlog at some endpoints does not hold up the others, and none gets more than `perEndpoint`
+ *   in flight here.
+ * - Tenants take turns too: a delivery's place is its tenant's attempts in flight plus its rank
+ *   within the tenant, so the tenant with less in flight goes first, and no tenant gets more than
+ *   `perTenant` in flight here: one tenant's backlog or slow receivers leave room for the others.
+ * Rows are locked with SKIP LOCKED, so instances claiming at once get disjoint sets, and their
+ * next_attempt_at is pushed to `leaseUntil` before the commit, so no other instance takes them
+ * while they are in flight; if this instance dies, they come due again when the lease runs out.
  */
 export async function claimDue(
   prisma: PrismaClient,
-  options: { limit: number; perEndpoint: number; inFlight: ReadonlyMap<string, number>; now: Date; leaseUntil: Date },
+  options: { limit: number; perEndpoint: number; perTenant: number; inFlight: InFlight; now: Date; leaseUntil: Date },
 ): Promise<Claim> {
-  const { limit, perEndpoint, inFlight, now, leaseUntil } = options;
+  const { limit, perEndpoint, perTenant, now, leaseUntil } = options;
+  // As they are now: attempts may finish while the claim runs.
+  const endpoints = new Map(options.inFlight.endpoints);
+  const tenants = new Map(options.inFlight.tenants);
+  const endpointsBusy = JSON.stringify(Object.fromEntries(endpoints));
+  const tenantsBusy = JSON.stringify(Object.fromEntries(tenants));
   // One statement, so one transaction: `due` picks without locking, `claimed` locks what is still
   // due when it gets there, and the update takes the lease. `claimed` and the update reach rows by
-  // primary key whatever the planner's statistics say: the embedded database has no autovacuum to
-  // keep them fresh, and a plan that scans every pending delivery costs ten times as much.
+  // primary key whatever the planner's statistics say: on the embedded database they are only as
+  // fresh as its last vacuum, and a plan that scans every pending delivery costs ten times as much.
   const rows = await prisma.$queryRaw<ClaimRow[]>`
-    WITH due AS (
-      SELECT head.id FROM (
-        SELECT head.id, head.next_attempt_at,
-               row_number() OVER (PARTITION BY head.endpoint_id ORDER BY head.next_attempt_at) AS turn
-          FROM (SELECT id, ${perEndpoint}::int - COALESCE((${JSON.stringify(Object.fromEntries(inFlight))}::jsonb ->> id)::int, 0) AS room
-                  FROM webhook_endpoints) endpoint
-         CROSS JOIN LATERAL (
-               SELECT id, endpoint_id, next_attempt_at FROM webhook_deliveries
-                WHERE endpoint_id = endpoint.id AND status = 'PENDING' AND next_attempt_at <= ${now}
-                ORDER BY next_attempt_at
-                LIMIT endpoint.room) head
-         WHERE endpoint.room > 0
-      ) head
-      ORDER BY head.turn, head.next_attempt_at
-      LIMIT ${limit}
+    WITH head AS (
+      SELECT head.id, head.tenant_id, head.next_attempt_at,
+             row_number() OVER (PARTITION BY head.endpoint_id ORDER BY head.next_attempt_at) AS turn
+        FROM (SELECT id, ${perEndpoint}::int - COALESCE((${endpointsBusy}::jsonb ->> id)::int, 0) AS room
+                FROM webhook_endpoints) endpoint
+       CROSS JOIN LATERAL (
+             SELECT id, tenant_id, endpoint_id, next_attempt_at FROM webhook_deliveries
+              WHERE endpoint_id = endpoint.id AND status = 'PENDING' AND next_attempt_at <= ${now}
+              ORDER BY next_attempt_at
+              LIMIT endpoint.room) head
+       WHERE endpoint.room > 0
+    ), ranked AS (
+      SELECT id, next_attempt_at, turn,
+             COALESCE((${tenantsBusy}::jsonb ->> tenant_id)::int, 0)
+               + row_number() OVER (PARTITION BY tenant_id ORDER BY turn, next_attempt_at) AS place
+        FROM head
+    ), due AS (
+      SELECT id FROM ranked
+       WHERE place <= ${perTenant}
+       ORDER BY place, turn, next_attempt_at
+       LIMIT ${limit}
     ), claimed AS (
       SELECT locked.id FROM due CROSS JOIN LATERAL (
         SELECT id FROM webhook_deliveries
@@ -73,11 +90,14 @@ export async function claimDue(
            e.previous_secret_expires_at AS "previousSecretExpiresAt",
            e.is_active AS "isActive", e.failing_since AS "failingSince"
       FROM leased d JOIN webhook_endpoints e ON e.id = d.endpoint_id`;
-  const busy = new Map(inFlight);
-  for (const row of rows) busy.set(row.endpointId, (busy.get(row.endpointId) ?? 0) + 1);
+  for (const row of rows) {
+    endpoints.set(row.endpointId, (endpoints.get(row.endpointId) ?? 0) + 1);
+    tenants.set(row.tenantId, (tenants.get(row.tenantId) ?? 0) + 1);
+  }
+  const atCap = (counts: Map<string, number>, cap: number) => [...counts.values()].some((count) => count >= cap);
   return {
     deliveries: rows.map(toClaimed),
-    more: rows.length === limit || [...busy.values()].some((count) => count >= perEndpoint),
+    more: rows.length === limit || atCap(endpoints, perEndpoint) || atCap(tenants, perTenant),
   };
 }
 

@@ -18,6 +18,12 @@ const SHUTDOWN_GRACE_MS = 2_000;
  * than the receivers' slots; past it, claiming waits for the records to catch up.
  */
 const UNRECORDED_PER_SLOT = 4;
+/**
+ * Attempts in flight kept for tenants other than the busiest, as a share of `concurrency`: one
+ * tenant's backlog or slow receivers never take every slot, so another tenant's first event
+ * starts at once instead of waiting for one of theirs to finish.
+ */
+const RESERVED_FOR_OTHER_TENANTS = 1 / 8;
 /** Retries due sooner than this get a timer; later ones are found by polling, where a second late does not matter. */
 const TIMED_RETRY_HORIZON_MS = 60_000;
 
@@ -48,8 +54,9 @@ export type DeliveryWorkerOptions = {
 export class DeliveryWorker extends Wakeable {
   private readonly concurrency: number;
   private readonly recorder: DeliveryRecorder;
-  /** Requests in flight per endpoint. */
-  private readonly inFlight = new Map<string, number>();
+  private readonly perTenant: number;
+  /** Requests in flight per endpoint and per tenant. */
+  private readonly inFlight = { endpoints: new Map<string, number>(), tenants: new Map<string, number>() };
   private sending = 0;
   /** Every attempt until it is recorded. */
   private readonly attempts = new Set<Promise<void>>();
@@ -57,12 +64,21 @@ export class DeliveryWorker extends Wakeable {
   private readonly cancel = new AbortController();
   /** Whether the last claim may have left due deliveries behind; an attempt finishing then claims again. */
   private backlog = false;
+  /** New deliveries were scheduled since the last claim: they may be another tenant's, so claim whatever the backlog. */
+  private scheduled = false;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     const logger = options.logger.child({ component: 'delivery-worker' });
     super(options.pollIntervalMs ?? 1000, logger);
     this.concurrency = options.concurrency ?? 64;
+    this.perTenant = Math.max(1, this.concurrency - Math.ceil(this.concurrency * RESERVED_FOR_OTHER_TENANTS));
     this.recorder = new DeliveryRecorder(options.prisma, options.outbox, options.settings, logger);
+  }
+
+  /** Deliveries were scheduled (or made due again): claim now, even while a backlog waits for room. */
+  deliveriesScheduled(): void {
+    this.scheduled = true;
+    this.wake();
   }
 
   /** Stops claiming, lets attempts in flight finish for a moment, then cancels and hands back the rest. */
@@ -80,14 +96,16 @@ export class DeliveryWorker extends Wakeable {
     const room = Math.min(this.concurrency - this.sending, this.concurrency * UNRECORDED_PER_SLOT - this.attempts.size);
     // With plenty in flight, claiming again for every attempt that finishes would cost more than it gains.
     const worthClaiming = room >= this.concurrency / 4 || this.sending <= this.concurrency / 2;
-    if (room <= 0 || (this.backlog && !worthClaiming)) {
+    if (room <= 0 || (this.backlog && !worthClaiming && !this.scheduled)) {
       this.backlog = true;
       return false;
     }
+    this.scheduled = false;
     const now = Date.now();
     const { deliveries, more } = await claimDue(this.options.prisma, {
       limit: room,
       perEndpoint: this.options.settings.endpointConcurrency,
+      perTenant: this.perTenant,
       inFlight: this.inFlight,
       now: new Date(now),
       leaseUntil: new Date(now + this.options.settings.timeoutMs + LEASE_MARGIN_MS),
@@ -115,13 +133,13 @@ export class DeliveryWorker extends Wakeable {
    */
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
     this.sending++;
-    this.countInFlight(delivery.endpointId, 1);
+    this.countInFlight(delivery, 1);
     let result: Awaited<ReturnType<DeliveryWorker['send']>> | null;
     try {
       result = delivery.endpoint.isActive ? await this.send(delivery) : null;
     } finally {
       this.sending--;
-      this.countInFlight(delivery.endpointId, -1);
+      this.countInFlight(delivery, -1);
       if (this.backlog) this.wake();
     }
     if (result === 'cancelled') return this.recorder.release(delivery);
@@ -150,9 +168,14 @@ export class DeliveryWorker extends Wakeable {
     this.timers.add(timer);
   }
 
-  private countInFlight(endpointId: string, change: 1 | -1) {
-    const count = (this.inFlight.get(endpointId) ?? 0) + change;
-    if (count === 0) this.inFlight.delete(endpointId);
-    else this.inFlight.set(endpointId, count);
+  private countInFlight(delivery: ClaimedDelivery, change: 1 | -1) {
+    count(this.inFlight.endpoints, delivery.endpointId, change);
+    count(this.inFlight.tenants, delivery.tenantId, change);
   }
+}
+
+function count(counts: Map<string, number>, key: string, change: 1 | -1) {
+  const next = (counts.get(key) ?? 0) + change;
+  if (next === 0) counts.delete(key);
+  else counts.set(key, next);
 }
