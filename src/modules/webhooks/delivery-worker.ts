@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Config } from '../../config.ts';
 import type { Outbox } from '../events.ts';
 import { Wakeable } from '../../events/wakeable.ts';
@@ -72,6 +73,8 @@ export class DeliveryWorker extends Wakeable {
     super(options.pollIntervalMs ?? 1000, logger);
     this.concurrency = options.concurrency ?? 64;
     this.perTenant = Math.max(1, this.concurrency - Math.ceil(this.concurrency * RESERVED_FOR_OTHER_TENANTS));
+    // Each attempt in flight listens for the shutdown: up to `concurrency` listeners, not a leak.
+    setMaxListeners(this.concurrency, this.cancel.signal);
     this.recorder = new DeliveryRecorder(options.prisma, options.outbox, options.settings, logger);
   }
 
