@@ -12,7 +12,7 @@ import { signUpTenant } from '../test/support/fixtures.ts';
 import { startServer, withServer, type ServerChild } from './support/processes.ts';
 import { fixed, ratio, table } from './support/table.ts';
 import { forEachBackend, PRODUCTION_ENV, startApp } from './support/targets.ts';
-import { arrivals, bareSignedPosts, percentile, resetReceiver, throughput, waitForArrivals, type Arrival } from './support/webhook-load.ts';
+import { arrivals, bareSignedPosts, percentile, resetReceiver, SLOW_ANSWER_MS, throughput, waitForArrivals, type Arrival } from './support/webhook-load.ts';
 
 /** The worker's default attempts in flight per instance, reached with 16 endpoints at the default 4 each. */
 const CONCURRENCY = 64;
@@ -100,11 +100,21 @@ async function measureApp(name: string, app: ServerChild, receiver: ServerChild,
   await probing;
   const drainedAt = Math.max(...drained.map((arrival) => arrival.at));
   const probesMeanwhile = (await arrivals(receiver.origin, '/probe')).filter((arrival) => arrival.at <= drainedAt);
+
+  // Last: it leaves a backlog that only stopping the app ends.
+  log(`app (${name}): ${QUEUED} of one tenant queued at a receiver answering in ${SLOW_ANSWER_MS / 1000} s, ${PROBES} probes of another`);
+  const slow = await signUpTenant(client, 'Slow');
+  for (let index = 0; index < ENDPOINTS; index++) await createEndpoint(client, slow.token, `${receiver.origin}/slow/${index}`);
+  await inParallel(events, ENDPOINTS, (index) => emitInteraction(client, slow.token, `slow ${index}`));
+  await resetReceiver(receiver.origin);
+  for (let index = 0; index < PROBES; index++) await probeOnce();
+  const probesBehindSlow = await waitForArrivals(receiver.origin, '/probe', PROBES);
   return [
     idle,
     liveRow,
     row(`${QUEUED} queued at once, queued -> attempt`, drained, QUEUED / ((drainedAt - queuedAt) / 1000), drained.map((arrival) => arrival.at - queuedAt)),
     row(`another tenant's events while they drain, commit -> first attempt`, probesMeanwhile, null),
+    row(`another tenant's events while ${QUEUED} wait on a ${SLOW_ANSWER_MS / 1000} s receiver, commit -> first attempt`, probesBehindSlow, null),
   ];
 }
 

@@ -1,10 +1,11 @@
 /**
  * A webhook receiver for the delivery benchmark, run as its own process with PORT and HOST: it
- * answers 200 at once and keeps, per path, the arrival time of each request and, for first
+ * answers 200 at once (under /slow/, after SLOW_ANSWER_MS) and keeps, per path, the arrival time of each request and, for first
  * attempts, the time since the event's `timestamp` (when its transaction wrote it).
  * GET /stats?path=<prefix> answers what it kept; POST /reset forgets it; /ready answers 200.
  */
 import { createServer } from 'node:http';
+import { SLOW_ANSWER_MS } from '../support/webhook-load.ts';
 
 type Arrival = { at: number; firstAttempt: boolean; latencyMs: number };
 
@@ -31,7 +32,9 @@ const server = createServer((req, res) => {
     const timestamp = TIMESTAMP.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
     const firstAttempt = req.headers['x-webhook-attempt'] === '1';
     arrivals.push({ path: url.pathname, at, firstAttempt, latencyMs: timestamp ? at - Date.parse(timestamp) : Number.NaN });
-    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    const answer = () => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    if (url.pathname.startsWith('/slow/')) setTimeout(answer, SLOW_ANSWER_MS);
+    else answer();
   });
 });
 

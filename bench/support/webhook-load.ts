@@ -3,6 +3,9 @@ import { OutboundHttp } from '../../src/outbound/http-client.ts';
 import { webhookHeaders } from '../../src/modules/webhooks/signing.ts';
 import { generateWebhookSecret } from '../../src/modules/webhooks/secrets.ts';
 
+/** How long the benchmark receiver takes to answer under /slow/: a receiver that works before it answers. */
+export const SLOW_ANSWER_MS = 2000;
+
 /** One request as the receiver saw it: arrival (ms since epoch), whether attempt 1, ms since the event's timestamp. */
 export type Arrival = { at: number; firstAttempt: boolean; latencyMs: number };
 
