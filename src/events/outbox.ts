@@ -58,13 +58,8 @@ export class Outbox<Events extends EventMap> {
     return result;
   }
 
-  /** Emits one event that goes with no other change. */
   /** For events inserted by one statement of their own, outside `transaction`: they are committed, dispatch them. */
   announceCommitted(): void {
     this.onCommitted();
-  }
-
-  emit<Type extends keyof Events & string>(tenantId: string, type: Type, data: Events[Type]): Promise<void> {
-    return this.transaction(({ emit }) => emit(tenantId, type, data));
   }
 }

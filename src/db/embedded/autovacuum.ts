@@ -35,22 +35,21 @@ export class Autovacuum {
     await this.running;
   }
 
-  /** One pass over every table past its thresholds; answers what it did. */
-  async runOnce(): Promise<TableWork[]> {
+  /** One pass over every table past its thresholds. */
+  private async runOnce(): Promise<void> {
     const due = await this.server.betweenTurns((pglite) => pglite.query<TableWork>(DUE_TABLES)).then((result) => result.rows);
     for (const { schema, table, vacuum } of due) {
       if (this.stopped) break;
       const statement = `${vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE'} ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
       await this.server.betweenTurns((pglite) => pglite.exec(statement));
     }
-    return due;
   }
 
   private schedule() {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.runOnce()
-        .then(() => undefined, this.onError)
+        .catch(this.onError)
         .finally(() => this.schedule());
     }, this.intervalMs);
     this.timer.unref();
