@@ -6,13 +6,14 @@ import type { Scope } from '../auth/scopes.ts';
 import { boundSessionOf, hasScope } from '../auth/viewer.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 import type PrismaTypes from '../generated/pothos-types.ts';
-import type { Context } from './context.ts';
+import type { AuthenticatedContext, Context } from './context.ts';
 import { describeAuthFailure } from './auth-failure.ts';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;
   AuthScopes: { authenticated: boolean; admin: boolean; scope: Scope };
+  AuthContexts: { authenticated: AuthenticatedContext; admin: AuthenticatedContext; scope: AuthenticatedContext };
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: unknown; Output: unknown };

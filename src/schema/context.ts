@@ -22,3 +22,6 @@ export type Context = {
   services: Services;
   prisma: PrismaClient;
 };
+
+/** The context of a field guarded by an auth scope: every scope requires a viewer. */
+export type AuthenticatedContext = Context & { viewer: Viewer };

@@ -62,62 +62,55 @@ const UpdateAgentInput = builder.inputType('UpdateAgentInput', {
 });
 
 builder.queryFields((t) => ({
-  agents: t.prismaField({
+  agents: t.withAuth({ scope: 'agents:read' }).prismaField({
     type: ['Agent'],
     description: "The team's agents, by name.",
-    authScopes: { scope: 'agents:read' },
     args: { includeInactive: t.arg.boolean({ defaultValue: false, description: 'Also list inactive agents.' }) },
     resolve: (query, _root, { includeInactive }, { services, viewer }) =>
-      services.agents.list(viewer!.tenantId, includeInactive === true, query),
+      services.agents.list(viewer.tenantId, includeInactive === true, query),
   }),
-  agent: t.prismaField({
+  agent: t.withAuth({ scope: 'agents:read' }).prismaField({
     type: 'Agent',
     nullable: true,
     description: 'One agent, active or not; NOT_FOUND when the team has none with this id.',
-    authScopes: { scope: 'agents:read' },
     args: { id: t.arg.id({ required: true, description: 'The agent.' }) },
-    resolve: (query, _root, { id }, { services, viewer }) => services.agents.get(viewer!.tenantId, String(id), query),
+    resolve: (query, _root, { id }, { services, viewer }) => services.agents.get(viewer.tenantId, id, query),
   }),
 }));
 
 builder.mutationFields((t) => {
   const agentId = () => t.arg.id({ required: true, description: 'The agent.' });
   return {
-    createAgent: t.field({
+    createAgent: t.withAuth(adminWrite).field({
       type: AgentRef,
       description: 'Creates an agent and sends `agent.created` to webhook endpoints. Admins only.',
-      authScopes: adminWrite,
       args: { input: t.arg({ type: CreateAgentInput, required: true, description: 'The input; each field is described on `CreateAgentInput`.' }) },
-      resolve: (_root, { input }, { services, viewer }) => services.agents.create(viewer!, input),
+      resolve: (_root, { input }, { services, viewer }) => services.agents.create(viewer, input),
     }),
-    updateAgent: t.field({
+    updateAgent: t.withAuth(adminWrite).field({
       type: AgentRef,
       description: 'Changes an agent and sends `agent.updated` to webhook endpoints. Admins only.',
-      authScopes: adminWrite,
       args: { id: agentId(), input: t.arg({ type: UpdateAgentInput, required: true, description: 'The input; each field is described on `UpdateAgentInput`.' }) },
-      resolve: (_root, { id, input }, { services, viewer }) => services.agents.update(viewer!, String(id), input),
+      resolve: (_root, { id, input }, { services, viewer }) => services.agents.update(viewer, id, input),
     }),
-    deleteAgent: t.id({
+    deleteAgent: t.withAuth(adminWrite).id({
       description: "Deletes an agent and answers its id; its chats keep their history but take no new messages. Admins only.",
-      authScopes: adminWrite,
       args: { id: agentId() },
-      resolve: (_root, { id }, { services, viewer }) => services.agents.delete(viewer!, String(id)),
+      resolve: (_root, { id }, { services, viewer }) => services.agents.delete(viewer, id),
     }),
-    uploadAgentAvatar: t.field({
+    uploadAgentAvatar: t.withAuth(adminWrite).field({
       type: AgentRef,
       description:
         `Sets the agent's picture from a file sent as a GraphQL multipart request: a PNG, JPEG, GIF or WebP image ` +
         `(judged by its content) of at most ${MAX_AVATAR_BYTES} bytes. Sends \`agent.updated\`. Admins only.`,
-      authScopes: adminWrite,
       args: { id: agentId(), file: t.arg({ type: 'File', required: true, description: 'The image.' }) },
-      resolve: (_root, { id, file }, { services, viewer }) => services.agents.setAvatar(viewer!, String(id), file),
+      resolve: (_root, { id, file }, { services, viewer }) => services.agents.setAvatar(viewer, id, file),
     }),
-    removeAgentAvatar: t.field({
+    removeAgentAvatar: t.withAuth(adminWrite).field({
       type: AgentRef,
       description: "Removes the agent's picture, if it has one; sends `agent.updated` when it had. Admins only.",
-      authScopes: adminWrite,
       args: { id: agentId() },
-      resolve: (_root, { id }, { services, viewer }) => services.agents.removeAvatar(viewer!, String(id)),
+      resolve: (_root, { id }, { services, viewer }) => services.agents.removeAvatar(viewer, id),
     }),
   };
 });

@@ -76,24 +76,22 @@ const rangeArgs = builder.args((t) => ({
 }));
 
 builder.queryFields((t) => ({
-  analyticsSummary: t.field({
+  analyticsSummary: t.withAuth({ scope: 'analytics:read' }).field({
     type: AnalyticsSummaryRef,
     description: `Lead, conversation and message figures of the tenant for [from, to); by default the last ${DEFAULT_RANGE_DAYS} days.`,
-    authScopes: { scope: 'analytics:read' },
     args: rangeArgs,
-    resolve: (_root, args, { services, viewer }) => services.analytics.summary(viewer!.tenantId, args),
+    resolve: (_root, args, { services, viewer }) => services.analytics.summary(viewer.tenantId, args),
   }),
-  analyticsTimeseries: t.field({
+  analyticsTimeseries: t.withAuth({ scope: 'analytics:read' }).field({
     type: [AnalyticsBucketRef],
     description:
       `The same figures per UTC day or ISO week over [from, to) (by default the last ${DEFAULT_RANGE_DAYS} days), ` +
       'oldest first, with a bucket for every day or week, empty ones included, for charts without holes.',
-    authScopes: { scope: 'analytics:read' },
     args: {
       ...rangeArgs,
       interval: t.arg({ type: AnalyticsIntervalEnum, defaultValue: 'DAY', description: 'DAY (the default) or WEEK.' }),
     },
     resolve: (_root, { interval, ...range }, { services, viewer }) =>
-      services.analytics.timeseries(viewer!.tenantId, range, interval ?? 'DAY'),
+      services.analytics.timeseries(viewer.tenantId, range, interval ?? 'DAY'),
   }),
 }));

@@ -57,11 +57,10 @@ const UpdateApiKeyInput = builder.inputType('UpdateApiKeyInput', {
 });
 
 builder.queryFields((t) => ({
-  apiKeys: t.prismaField({
+  apiKeys: t.withAuth({ scope: 'api_keys:read' }).prismaField({
     type: ['ApiKey'],
     description: 'API keys, newest first: all of the tenant for admins, your own otherwise.',
-    authScopes: { scope: 'api_keys:read' },
-    resolve: (query, _root, _args, { services, viewer }) => services.apiKeys.list(viewer!, query),
+    resolve: (query, _root, _args, { services, viewer }) => services.apiKeys.list(viewer, query),
   }),
   apiKeyScopes: t.field({
     type: [ApiKeyScope],
@@ -71,34 +70,30 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  createApiKey: t.field({
+  createApiKey: t.withAuth({ scope: 'api_keys:write' }).field({
     type: CreateApiKeyPayload,
     description: 'Creates a key acting for you, with at most the scopes you hold.',
-    authScopes: { scope: 'api_keys:write' },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true, description: 'The input; each field is described on `CreateApiKeyInput`.' }) },
-    resolve: (_root, { input }, { services, viewer }) => services.apiKeys.create(viewer!, input),
+    resolve: (_root, { input }, { services, viewer }) => services.apiKeys.create(viewer, input),
   }),
-  updateApiKey: t.prismaField({
+  updateApiKey: t.withAuth({ scope: 'api_keys:write' }).prismaField({
     type: 'ApiKey',
     description: 'Renames a key, changes its scopes or expiry.',
-    authScopes: { scope: 'api_keys:write' },
     args: {
       id: t.arg.id({ required: true, description: 'The key.' }),
       input: t.arg({ type: UpdateApiKeyInput, required: true, description: 'The input; each field is described on `UpdateApiKeyInput`.' }),
     },
-    resolve: (_query, _root, { id, input }, { services, viewer }) => services.apiKeys.update(viewer!, String(id), input),
+    resolve: (_query, _root, { id, input }, { services, viewer }) => services.apiKeys.update(viewer, id, input),
   }),
-  deactivateApiKey: t.prismaField({
+  deactivateApiKey: t.withAuth({ scope: 'api_keys:write' }).prismaField({
     type: 'ApiKey',
     description: 'Stops a key from working, keeping its record.',
-    authScopes: { scope: 'api_keys:write' },
     args: { id: t.arg.id({ required: true, description: 'The key.' }) },
-    resolve: (_query, _root, { id }, { services, viewer }) => services.apiKeys.deactivate(viewer!, String(id)),
+    resolve: (_query, _root, { id }, { services, viewer }) => services.apiKeys.deactivate(viewer, id),
   }),
-  deleteApiKey: t.id({
+  deleteApiKey: t.withAuth({ scope: 'api_keys:write' }).id({
     description: 'Deletes a key; answers its id.',
-    authScopes: { scope: 'api_keys:write' },
     args: { id: t.arg.id({ required: true, description: 'The key.' }) },
-    resolve: (_root, { id }, { services, viewer }) => services.apiKeys.delete(viewer!, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.apiKeys.delete(viewer, id),
   }),
 }));

@@ -43,15 +43,14 @@ const AuditEventRef = builder.prismaObject('AuditEvent', {
 });
 
 builder.queryField('auditEvents', (t) =>
-  t.prismaConnection(
+  t.withAuth({ scope: 'audit:read' }).prismaConnection(
     {
       type: 'AuditEvent',
       cursor: 'id',
       description: "The tenant's audit log, newest first. Admins only.",
-      authScopes: { scope: 'audit:read' },
       defaultSize: 20,
       maxSize: 100,
-      resolve: (query, _root, _args, { services, viewer }) => services.audit.list(viewer!.tenantId, query),
+      resolve: (query, _root, _args, { services, viewer }) => services.audit.list(viewer.tenantId, query),
     },
     { name: 'AuditEventConnection', description: 'A page of audit events.' },
     { name: 'AuditEventEdge', description: 'An audit event and its cursor.' },
@@ -59,12 +58,11 @@ builder.queryField('auditEvents', (t) =>
 );
 
 builder.subscriptionField('auditEventCreated', (t) =>
-  t.field({
+  t.withAuth({ scope: 'audit:read' }).field({
     extensions: LIVE_ONLY,
     type: AuditEventRef,
     description: "Every new audit event of the viewer's tenant, live. Admins only.",
-    authScopes: { scope: 'audit:read' },
-    subscribe: (_root, _args, { services, viewer }) => services.audit.follow(viewer!.tenantId),
+    subscribe: (_root, _args, { services, viewer }) => services.audit.follow(viewer.tenantId),
     resolve: (event) => event,
   }),
 );

@@ -47,12 +47,11 @@ builder.prismaObject('ChannelConversation', {
 });
 
 builder.queryFields((t) => ({
-  conversations: t.prismaConnection(
+  conversations: t.withAuth({ scope: 'sessions:read' }).prismaConnection(
     {
       type: 'ChannelConversation',
       cursor: 'id',
       description: "The team's channel conversations, newest first (a session API key sees its own session's only).",
-      authScopes: { scope: 'sessions:read' },
       args: {
         sessionId: t.arg.id({ description: "Only this session's; a session you cannot reach matches nothing." }),
         status: t.arg({ type: ConversationStatusEnum, description: 'Only OPEN, or only CLOSED, conversations.' }),
@@ -60,46 +59,43 @@ builder.queryFields((t) => ({
       defaultSize: 20,
       maxSize: 100,
       resolve: (query, _root, { sessionId, status }, { services, viewer }) =>
-        services.channelConversations.list(viewer!, { sessionId: sessionId ? String(sessionId) : null, status }, query),
+        services.channelConversations.list(viewer, { sessionId: sessionId || null, status }, query),
     },
     { name: 'ConversationConnection', description: 'A page of channel conversations, newest first.' },
     { name: 'ConversationEdge', description: 'A channel conversation and its cursor.' },
   ),
-  conversation: t.prismaField({
+  conversation: t.withAuth({ scope: 'sessions:read' }).prismaField({
     type: 'ChannelConversation',
     nullable: true,
     description: "A channel conversation of the team; another team's answers NOT_FOUND (an error, with `conversation` null).",
-    authScopes: { scope: 'sessions:read' },
     args: { id: t.arg.id({ required: true, description: 'The conversation.' }) },
-    resolve: (query, _root, { id }, { services, viewer }) => services.channelConversations.get(viewer!, String(id), query),
+    resolve: (query, _root, { id }, { services, viewer }) => services.channelConversations.get(viewer, id, query),
   }),
 }));
 
 builder.mutationField('closeConversation', (t) =>
-  t.prismaField({
+  t.withAuth({ scope: 'sessions:write' }).prismaField({
     type: 'ChannelConversation',
     description:
       "Closes an OPEN conversation and sends `conversation.closed`; the contact's next message starts a new one. " +
       'A conversation already CLOSED is answered unchanged, with no event.',
-    authScopes: { scope: 'sessions:write' },
     args: { id: t.arg.id({ required: true, description: 'The conversation.' }) },
-    resolve: (query, _root, { id }, { services, viewer }) => services.channelConversations.close(viewer!, String(id), query),
+    resolve: (query, _root, { id }, { services, viewer }) => services.channelConversations.close(viewer, id, query),
   }),
 );
 
 builder.subscriptionField('channelMessageReceived', (t) =>
-  t.field({
+  t.withAuth({ scope: 'sessions:read' }).field({
     extensions: LIVE_ONLY,
     type: ChannelMessageRef,
     description:
       "Messages contacts send to the team's sessions (WhatsApp, Instagram, Messenger, website), live, once stored; " +
       'a redelivered message is not sent again.',
-    authScopes: { scope: 'sessions:read' },
     args: {
       sessionId: t.arg.id({ description: "Only this session's messages; a session you cannot reach answers NOT_FOUND." }),
     },
     subscribe: (_root, { sessionId }, { services, viewer }) =>
-      services.channelConversations.received(viewer!, sessionId ? String(sessionId) : null),
+      services.channelConversations.received(viewer, sessionId || null),
     resolve: (message) => message,
   }),
 );

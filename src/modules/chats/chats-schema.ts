@@ -82,37 +82,34 @@ const UpdateChatInput = builder.inputType('UpdateChatInput', {
 });
 
 builder.queryFields((t) => ({
-  chats: t.prismaConnection(
+  chats: t.withAuth({ scope: 'chats:read' }).prismaConnection(
     {
       type: 'Chat',
       cursor: 'id',
       description: 'Your chats and those shared with your team, newest first.',
-      authScopes: { scope: 'chats:read' },
       args: {
         includeArchived: t.arg.boolean({ defaultValue: false, description: 'Also list archived chats.' }),
       },
       defaultSize: 20,
       maxSize: 100,
-      resolve: (query, _root, { includeArchived }, { services, viewer }) => services.chats.list(viewer!, { includeArchived: includeArchived ?? false }, query),
+      resolve: (query, _root, { includeArchived }, { services, viewer }) => services.chats.list(viewer, { includeArchived: includeArchived ?? false }, query),
     },
     { name: 'ChatConnection', description: 'A page of chats, newest first.' },
     { name: 'ChatEdge', description: 'A chat and its cursor.' },
   ),
-  chat: t.prismaField({
+  chat: t.withAuth({ scope: 'chats:read' }).prismaField({
     type: 'Chat',
     nullable: true,
     description:
       "A chat you own or that is shared with your team; anyone else's answers NOT_FOUND (an error, with `chat` null).",
-    authScopes: { scope: 'chats:read' },
     args: { id: t.arg.id({ required: true, description: 'The chat.' }) },
-    resolve: (query, _root, { id }, { services, viewer }) => services.chats.get(viewer!, String(id), query),
+    resolve: (query, _root, { id }, { services, viewer }) => services.chats.get(viewer, id, query),
   }),
-  searchMessages: t.prismaField({
+  searchMessages: t.withAuth({ scope: 'chats:read' }).prismaField({
     type: ['Message'],
     description:
       'Full-text search (English stemming: "running" finds "run") over the messages of every chat you see, archived ' +
       'ones included; best match first, then newest.',
-    authScopes: { scope: 'chats:read' },
     args: {
       query: t.arg.string({
         required: true,
@@ -120,42 +117,38 @@ builder.queryFields((t) => ({
       }),
       first: t.arg.int({ description: `How many messages, ${SEARCH_DEFAULT_SIZE} by default, at most ${SEARCH_MAX_SIZE}.` }),
     },
-    resolve: (query, _root, args, { services, viewer }) => services.chatHistory.search(viewer!, args, query),
+    resolve: (query, _root, args, { services, viewer }) => services.chatHistory.search(viewer, args, query),
   }),
-  exportChat: t.field({
+  exportChat: t.withAuth({ scope: 'chats:read' }).field({
     type: ChatExportRef,
     description: 'A chat you see, with its messages, as a Markdown or JSON file.',
-    authScopes: { scope: 'chats:read' },
     args: {
       id: t.arg.id({ required: true, description: 'The chat.' }),
       format: t.arg({ type: ChatExportFormatEnum, required: true, description: 'The file format.' }),
     },
-    resolve: (_root, { id, format }, { services, viewer }) => services.chatHistory.export(viewer!, String(id), format),
+    resolve: (_root, { id, format }, { services, viewer }) => services.chatHistory.export(viewer, id, format),
   }),
 }));
 
 builder.mutationFields((t) => ({
-  createChat: t.prismaField({
+  createChat: t.withAuth({ scope: 'chats:write' }).prismaField({
     type: 'Chat',
     description: 'Starts a chat with an agent. An inactive agent is refused (BAD_USER_INPUT on `agentId`).',
-    authScopes: { scope: 'chats:write' },
     args: { input: t.arg({ type: CreateChatInput, required: true, description: 'The input; each field is described on `CreateChatInput`.' }) },
-    resolve: (query, _root, { input }, { services, viewer }) => services.chats.create(viewer!, { ...input, agentId: String(input.agentId) }, query),
+    resolve: (query, _root, { input }, { services, viewer }) => services.chats.create(viewer, input, query),
   }),
-  updateChat: t.prismaField({
+  updateChat: t.withAuth({ scope: 'chats:write' }).prismaField({
     type: 'Chat',
     description: 'Renames, archives, shares or re-tags a chat. Only its owner may; others who see it get FORBIDDEN.',
-    authScopes: { scope: 'chats:write' },
     args: {
       id: t.arg.id({ required: true, description: 'The chat.' }),
       input: t.arg({ type: UpdateChatInput, required: true, description: 'The input; each field is described on `UpdateChatInput`.' }),
     },
-    resolve: (query, _root, { id, input }, { services, viewer }) => services.chats.update(viewer!, String(id), input, query),
+    resolve: (query, _root, { id, input }, { services, viewer }) => services.chats.update(viewer, id, input, query),
   }),
-  deleteChat: t.id({
+  deleteChat: t.withAuth({ scope: 'chats:write' }).id({
     description: 'Deletes a chat and all its messages, returning its id. Only its owner may.',
-    authScopes: { scope: 'chats:write' },
     args: { id: t.arg.id({ required: true, description: 'The chat.' }) },
-    resolve: (_root, { id }, { services, viewer }) => services.chats.delete(viewer!, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.chats.delete(viewer, id),
   }),
 }));

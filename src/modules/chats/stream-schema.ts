@@ -98,61 +98,56 @@ const SendMessagePayloadRef = builder
   });
 
 builder.mutationFields((t) => ({
-  sendMessage: t.field({
+  sendMessage: t.withAuth({ scope: 'chats:write' }).field({
     type: SendMessagePayloadRef,
     description:
       "Stores your message and an empty STREAMING reply and answers with both at once; the chat's agent is then " +
       'asked, and its answer streams to `messageStream` subscribers token by token. The reply goes on if you disconnect. ' +
       "CONFLICT when the chat's agent was deleted or is inactive.",
-    authScopes: { scope: 'chats:write' },
     args: { input: t.arg({ type: SendMessageInput, required: true, description: 'The input; each field is described on `SendMessageInput`.' }) },
-    resolve: (_root, { input }, { services, viewer }) => services.conversations.send(viewer!, input),
+    resolve: (_root, { input }, { services, viewer }) => services.conversations.send(viewer, input),
   }),
-  cancelMessage: t.field({
+  cancelMessage: t.withAuth({ scope: 'chats:write' }).field({
     type: MessageRef,
     description:
       'Stops a STREAMING reply: the agent call is aborted and the reply ends CANCELLED with what arrived so far. ' +
       'A reply that already finished is answered unchanged.',
-    authScopes: { scope: 'chats:write' },
     args: { messageId: t.arg.id({ required: true, description: 'The assistant reply to stop.' }) },
-    resolve: (_root, { messageId }, { services, viewer }) => services.conversations.cancel(viewer!, String(messageId)),
+    resolve: (_root, { messageId }, { services, viewer }) => services.conversations.cancel(viewer, messageId),
   }),
-  setTyping: t.field({
+  setTyping: t.withAuth({ scope: 'chats:write' }).field({
     type: TypingIndicatorRef,
     description: 'Tells `chatEvents` subscribers that you are typing (or stopped). Send again every few seconds while typing.',
-    authScopes: { scope: 'chats:write' },
     args: {
       chatId: t.arg.id({ required: true, description: 'The chat you type in.' }),
       isTyping: t.arg.boolean({ defaultValue: true, description: 'False when you stopped.' }),
     },
     resolve: (_root, { chatId, isTyping }, { services, viewer }) =>
-      services.conversations.setTyping(viewer!, String(chatId), isTyping ?? true),
+      services.conversations.setTyping(viewer, chatId, isTyping ?? true),
   }),
 }));
 
 builder.subscriptionFields((t) => ({
-  messageStream: t.field({
+  messageStream: t.withAuth({ scope: 'chats:read' }).field({
     type: MessageStreamEventRef,
     description:
       'An assistant reply as it streams: what was already streamed after `afterSeq` is replayed first, then events ' +
       'follow live, with no gap and no duplicate, whichever instance talks to the agent. Ends after DONE or ERROR; ' +
       'a finished reply replays to its last event and ends.',
-    authScopes: { scope: 'chats:read' },
     args: {
       messageId: t.arg.id({ required: true, description: 'The assistant reply (`sendMessage` → `assistantMessage.id`).' }),
       afterSeq: t.arg.int({ description: 'The last `seq` you saw; omit (or 0) to get the stream from its start.' }),
     },
     extensions: resumableFrom('afterSeq', 'seq'),
     subscribe: (_root, { messageId, afterSeq }, { services, viewer }) =>
-      services.conversations.followMessage(viewer!, String(messageId), afterSeq),
+      services.conversations.followMessage(viewer, messageId, afterSeq),
     resolve: (event) => event,
   }),
-  chatEvents: t.field({
+  chatEvents: t.withAuth({ scope: 'chats:read' }).field({
     type: ChatEventRef,
     description: 'New messages, replies reaching their final status, and typing indicators of one chat, live.',
-    authScopes: { scope: 'chats:read' },
     args: { chatId: t.arg.id({ required: true, description: 'The chat to follow.' }) },
-    subscribe: (_root, { chatId }, { services, viewer }) => services.conversations.followChat(viewer!, String(chatId)),
+    subscribe: (_root, { chatId }, { services, viewer }) => services.conversations.followChat(viewer, chatId),
     resolve: (event) => event,
   }),
 }));

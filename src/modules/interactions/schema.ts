@@ -40,59 +40,53 @@ const RegisterInteractionInput = builder.inputType('RegisterInteractionInput', {
 });
 
 builder.queryFields((t) => ({
-  interactions: t.prismaConnection(
+  interactions: t.withAuth({ scope: 'interactions:read' }).prismaConnection(
     {
       type: 'Interaction',
       cursor: 'id',
       description: "The tenant's interactions, most recently registered first.",
-      authScopes: { scope: 'interactions:read' },
       defaultSize: 20,
       maxSize: 100,
-      resolve: (query, _root, _args, { services, viewer }) => services.interactions.list(viewer!.tenantId, query),
+      resolve: (query, _root, _args, { services, viewer }) => services.interactions.list(viewer.tenantId, query),
     },
     { name: 'InteractionConnection', description: 'A page of interactions.' },
     { name: 'InteractionEdge', description: 'An interaction and its cursor.' },
   ),
-  serviceStatus: t.field({
+  serviceStatus: t.withAuth({ scope: 'interactions:read' }).field({
     type: ServiceStatusRef,
     description: "Whether the tenant's interaction service accepts interactions.",
-    authScopes: { scope: 'interactions:read' },
-    resolve: (_root, _args, { services, viewer }) => services.interactions.status(viewer!.tenantId),
+    resolve: (_root, _args, { services, viewer }) => services.interactions.status(viewer.tenantId),
   }),
 }));
 
 builder.mutationFields((t) => ({
-  registerInteraction: t.field({
+  registerInteraction: t.withAuth({ scope: 'interactions:write' }).field({
     type: InteractionRef,
     description:
       'Stores an interaction and sends `interaction.created` to `interactionCreated` subscribers and to every service ' +
       'client with a webhook URL. While the service is disabled it is refused with CONFLICT ' +
       '("The interaction service is disabled") and nothing is stored: retry once an admin runs `enableService`.',
-    authScopes: { scope: 'interactions:write' },
     args: { input: t.arg({ type: RegisterInteractionInput, required: true, description: 'The input; each field is described on `RegisterInteractionInput`.' }) },
-    resolve: (_root, { input }, { services, viewer }) => services.interactions.register(viewer!.tenantId, input),
+    resolve: (_root, { input }, { services, viewer }) => services.interactions.register(viewer.tenantId, input),
   }),
-  enableService: t.field({
+  enableService: t.withAuth(adminWrite).field({
     type: ServiceStatusRef,
     description: 'Lets the tenant register interactions again. Admins only.',
-    authScopes: adminWrite,
-    resolve: (_root, _args, { services, viewer }) => services.interactions.setEnabled(viewer!, true),
+    resolve: (_root, _args, { services, viewer }) => services.interactions.setEnabled(viewer, true),
   }),
-  disableService: t.field({
+  disableService: t.withAuth(adminWrite).field({
     type: ServiceStatusRef,
     description: 'Refuses interactions (CONFLICT) until `enableService`; those already stored stay. Admins only.',
-    authScopes: adminWrite,
-    resolve: (_root, _args, { services, viewer }) => services.interactions.setEnabled(viewer!, false),
+    resolve: (_root, _args, { services, viewer }) => services.interactions.setEnabled(viewer, false),
   }),
 }));
 
 builder.subscriptionField('interactionCreated', (t) =>
-  t.field({
+  t.withAuth({ scope: 'interactions:read' }).field({
     extensions: LIVE_ONLY,
     type: InteractionRef,
     description: "Every interaction registered in the viewer's tenant, live.",
-    authScopes: { scope: 'interactions:read' },
-    subscribe: (_root, _args, { services, viewer }) => services.interactions.follow(viewer!.tenantId),
+    subscribe: (_root, _args, { services, viewer }) => services.interactions.follow(viewer.tenantId),
     resolve: (interaction) => interaction,
   }),
 );

@@ -46,26 +46,23 @@ const RegisterServiceClientInput = builder.inputType('RegisterServiceClientInput
 });
 
 builder.queryField('serviceClients', (t) =>
-  t.prismaField({
+  t.withAuth(adminRead).prismaField({
     type: ['ServiceClient'],
     description: 'The registered service clients, newest first. Admins only.',
-    authScopes: adminRead,
-    resolve: (query, _root, _args, { services, viewer }) => services.serviceClients.list(viewer!, query),
+    resolve: (query, _root, _args, { services, viewer }) => services.serviceClients.list(viewer, query),
   }),
 );
 
 builder.mutationFields((t) => ({
-  registerServiceClient: t.field({
+  registerServiceClient: t.withAuth(adminWrite).field({
     type: RegisterServiceClientPayload,
     description: 'Registers a service client; a taken clientId answers CONFLICT. Admins only.',
-    authScopes: adminWrite,
     args: { input: t.arg({ type: RegisterServiceClientInput, required: true, description: 'The input; each field is described on `RegisterServiceClientInput`.' }) },
-    resolve: (_root, { input }, { services, viewer }) => services.serviceClients.register(viewer!, input),
+    resolve: (_root, { input }, { services, viewer }) => services.serviceClients.register(viewer, input),
   }),
-  deregisterServiceClient: t.id({
+  deregisterServiceClient: t.withAuth(adminWrite).id({
     description: 'Removes a service client and stops its deliveries, pending ones included; answers its id. Admins only.',
-    authScopes: adminWrite,
     args: { clientId: t.arg.string({ required: true, description: 'The clientId it registered under.' }) },
-    resolve: (_root, { clientId }, { services, viewer }) => services.serviceClients.deregister(viewer!, clientId),
+    resolve: (_root, { clientId }, { services, viewer }) => services.serviceClients.deregister(viewer, clientId),
   }),
 }));

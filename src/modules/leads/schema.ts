@@ -145,72 +145,65 @@ const UpdateLeadInput = builder.inputType('UpdateLeadInput', {
 });
 
 builder.queryFields((t) => ({
-  leads: t.prismaConnection(
+  leads: t.withAuth({ scope: 'leads:read' }).prismaConnection(
     {
       type: 'Lead',
       cursor: 'id',
       description: "The tenant's leads, newest first.",
-      authScopes: { scope: 'leads:read' },
       args: { filter: t.arg({ type: LeadFilter, description: 'Only the leads that match; all by default.' }) },
       defaultSize: 20,
       maxSize: 100,
-      resolve: (query, _root, { filter }, { services, viewer }) => services.leads.list(viewer!.tenantId, filter, query),
+      resolve: (query, _root, { filter }, { services, viewer }) => services.leads.list(viewer.tenantId, filter, query),
     },
     { name: 'LeadConnection', description: 'A page of leads, newest first.' },
     { name: 'LeadEdge', description: 'A lead and its cursor.' },
   ),
-  lead: t.field({
+  lead: t.withAuth({ scope: 'leads:read' }).field({
     type: LeadRef,
     nullable: true,
     description: "A lead of the tenant; another tenant's (or an unknown id) answers NOT_FOUND (an error, with `lead` null).",
-    authScopes: { scope: 'leads:read' },
     args: { id: t.arg.id({ required: true, description: 'The lead.' }) },
-    resolve: (_root, { id }, { services, viewer }) => services.leads.get(viewer!.tenantId, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.leads.get(viewer.tenantId, id),
   }),
-  leadClassifier: t.field({
+  leadClassifier: t.withAuth({ scope: 'leads:read' }).field({
     type: LeadClassifierRef,
     description: 'The rules and thresholds that decide intents, to explain a lead\'s `signals`.',
-    authScopes: { scope: 'leads:read' },
     resolve: () => ({ hotThreshold: HOT_THRESHOLD, warmThreshold: WARM_THRESHOLD, rules }),
   }),
 }));
 
 builder.mutationFields((t) => ({
-  createLead: t.field({
+  createLead: t.withAuth({ scope: 'leads:write' }).field({
     type: LeadRef,
     description: 'Enters a lead by hand and sends `lead.created`. One that is HOT emails the notification addresses.',
-    authScopes: { scope: 'leads:write' },
     args: { input: t.arg({ type: CreateLeadInput, required: true, description: 'The input; each field is described on `CreateLeadInput`.' }) },
-    resolve: (_root, { input }, { services, viewer }) => services.leads.create(viewer!.tenantId, input),
+    resolve: (_root, { input }, { services, viewer }) => services.leads.create(viewer.tenantId, input),
   }),
-  updateLead: t.field({
+  updateLead: t.withAuth({ scope: 'leads:write' }).field({
     type: LeadRef,
     description:
       'Changes a lead and re-classifies it; sends `lead.updated` when something changed. The first time it turns HOT, ' +
       'the notification addresses are emailed.',
-    authScopes: { scope: 'leads:write' },
     args: {
       id: t.arg.id({ required: true, description: 'The lead.' }),
       input: t.arg({ type: UpdateLeadInput, required: true, description: 'The input; each field is described on `UpdateLeadInput`.' }),
     },
-    resolve: (_root, { id, input }, { services, viewer }) => services.leads.update(viewer!.tenantId, String(id), input),
+    resolve: (_root, { id, input }, { services, viewer }) => services.leads.update(viewer.tenantId, id, input),
   }),
-  deleteLead: t.field({
+  deleteLead: t.withAuth({ scope: 'leads:write' }).field({
     type: 'ID',
     description: 'Deletes a lead (its conversation stays) and answers its id.',
-    authScopes: { scope: 'leads:write' },
     args: { id: t.arg.id({ required: true, description: 'The lead.' }) },
-    resolve: (_root, { id }, { services, viewer }) => services.leads.delete(viewer!.tenantId, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.leads.delete(viewer.tenantId, id),
   }),
 }));
 
 builder.subscriptionField('leadChanged', (t) =>
-  t.field({
+  t.withAuth({ scope: 'leads:read' }).field({
     extensions: LIVE_ONLY,
     type: LeadEventRef,
     description: "Every lead of the viewer's tenant created, changed or deleted, live.",
-    authScopes: { scope: 'leads:read' },
-    subscribe: (_root, _args, { services, viewer }) => services.leads.follow(viewer!.tenantId),
+    subscribe: (_root, _args, { services, viewer }) => services.leads.follow(viewer.tenantId),
     resolve: (event) => event,
   }),
 );

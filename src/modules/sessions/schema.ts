@@ -90,90 +90,81 @@ const CreateSessionPayload = builder
   });
 
 builder.queryFields((t) => ({
-  sessions: t.field({
+  sessions: t.withAuth({ scope: 'sessions:read' }).field({
     type: [SessionRef],
     description: `The team's channel sessions, oldest first. ${SESSION_KEY_NOTE}`,
-    authScopes: { scope: 'sessions:read' },
-    resolve: (_root, _args, { services, viewer }) => services.sessions.list(viewer!),
+    resolve: (_root, _args, { services, viewer }) => services.sessions.list(viewer),
   }),
-  session: t.field({
+  session: t.withAuth({ scope: 'sessions:read' }).field({
     type: SessionRef,
     nullable: true,
     description: `One session; NOT_FOUND when the team has none with this id. ${SESSION_KEY_NOTE}`,
-    authScopes: { scope: 'sessions:read' },
     args: { id: t.arg.id({ required: true, description: 'The session.' }) },
-    resolve: (_root, { id }, { services, viewer }) => services.sessions.get(viewer!, String(id)),
+    resolve: (_root, { id }, { services, viewer }) => services.sessions.get(viewer, id),
   }),
 }));
 
 builder.mutationFields((t) => {
   const sessionId = () => t.arg.id({ required: true, description: 'The session.' });
   return {
-    createSession: t.field({
+    createSession: t.withAuth(adminWrite).field({
       type: CreateSessionPayload,
       description:
         'Creates a PENDING session with its own API key and, when asked, a webhook endpoint bound to it. A team has at most ' +
         'SESSION_LIMIT_PER_TENANT sessions (CONFLICT beyond). Admins only; not with a session API key.',
-      authScopes: adminWrite,
       args: { input: t.arg({ type: CreateSessionInput, required: true, description: 'The input; each field is described on `CreateSessionInput`.' }) },
-      resolve: (_root, { input }, { services, viewer }) => services.sessions.create(viewer!, input),
+      resolve: (_root, { input }, { services, viewer }) => services.sessions.create(viewer, input),
     }),
-    updateSession: t.field({
+    updateSession: t.withAuth(adminWrite).field({
       type: SessionRef,
       description:
         'Changes a session. New provider credentials (or, for the website, no allowed origins left) take a CONNECTED session ' +
         `back to PENDING. Admins only. ${SESSION_KEY_NOTE}`,
-      authScopes: adminWrite,
       args: { id: sessionId(), input: t.arg({ type: UpdateSessionInput, required: true, description: 'The input; each field is described on `UpdateSessionInput`.' }) },
-      resolve: (_root, { id, input }, { services, viewer }) => services.sessions.update(viewer!, String(id), input),
+      resolve: (_root, { id, input }, { services, viewer }) => services.sessions.update(viewer, id, input),
     }),
-    deleteSession: t.id({
+    deleteSession: t.withAuth(adminWrite).id({
       description:
         'Deletes a session with its API keys (their open connections close), bound webhook endpoints, contacts and messages; ' +
         `answers its id. Admins only. ${SESSION_KEY_NOTE}`,
-      authScopes: adminWrite,
       args: { id: sessionId() },
-      resolve: (_root, { id }, { services, viewer }) => services.sessions.delete(viewer!, String(id)),
+      resolve: (_root, { id }, { services, viewer }) => services.sessions.delete(viewer, id),
     }),
-    connectSession: t.field({
+    connectSession: t.withAuth(adminWrite).field({
       type: SessionRef,
       description:
         'Makes a session CONNECTED: a provider session once the Graph API accepts its phoneNumberId and accessToken, a website ' +
         `session once it has allowedOrigins. Otherwise CONFLICT naming what to fix, and the status stays. Admins only. ${SESSION_KEY_NOTE}`,
-      authScopes: adminWrite,
       args: { id: sessionId() },
-      resolve: (_root, { id }, { services, viewer }) => services.sessions.connect(viewer!, String(id)),
+      resolve: (_root, { id }, { services, viewer }) => services.sessions.connect(viewer, id),
     }),
-    disconnectSession: t.field({
+    disconnectSession: t.withAuth(adminWrite).field({
       type: SessionRef,
       description: `Makes a session DISCONNECTED: it sends nothing until connectSession. Admins only. ${SESSION_KEY_NOTE}`,
-      authScopes: adminWrite,
       args: { id: sessionId() },
-      resolve: (_root, { id }, { services, viewer }) => services.sessions.disconnect(viewer!, String(id)),
+      resolve: (_root, { id }, { services, viewer }) => services.sessions.disconnect(viewer, id),
     }),
-    sendSessionMessage: t.field({
+    sendSessionMessage: t.withAuth(adminWrite).field({
       type: ChannelMessageRef,
       description:
         'Sends a text to a contact through a CONNECTED session (CONFLICT otherwise) and answers it, SENT, after `message.sent`. ' +
         "When the provider refuses it or cannot be reached, the message is stored as FAILED and the answer is CONFLICT with the " +
         `provider's reason. Website messages are stored for the visitor's widget. Admins only. ${SESSION_KEY_NOTE}`,
-      authScopes: adminWrite,
       args: { input: t.arg({ type: SendSessionMessageInput, required: true, description: 'The input; each field is described on `SendSessionMessageInput`.' }) },
       resolve: (_root, { input }, { services, viewer }) =>
-        services.sessionMessages.send(viewer!, { ...input, sessionId: String(input.sessionId) }),
+        services.sessionMessages.send(viewer, input),
     }),
   };
 });
 
 builder.subscriptionField('sessionStatusChanged', (t) =>
-  t.field({
+  t.withAuth({ scope: 'sessions:read' }).field({
     extensions: LIVE_ONLY,
     type: SessionRef,
     description: `Sessions of the team as their status changes, live, as the change left them. ${SESSION_KEY_NOTE}`,
-    authScopes: { scope: 'sessions:read' },
     args: { sessionId: t.arg.id({ description: "Only this session's changes." }) },
     subscribe: (_root, { sessionId }, { services, viewer }) =>
-      services.sessions.statusChanges(viewer!, sessionId ? String(sessionId) : null),
+      services.sessions.statusChanges(viewer, sessionId || null),
     resolve: (session) => session,
   }),
 );

@@ -31,20 +31,18 @@ const UpdateTenantInput = builder.inputType('UpdateTenantInput', {
 });
 
 builder.queryField('tenant', (t) =>
-  t.prismaField({
+  t.withAuth({ authenticated: true }).prismaField({
     type: 'Tenant',
     description: "The viewer's tenant.",
-    authScopes: { authenticated: true },
-    resolve: (query, _root, _args, { services, viewer }) => services.tenants.get(viewer!.tenantId, query),
+    resolve: (query, _root, _args, { services, viewer }) => services.tenants.get(viewer.tenantId, query),
   }),
 );
 
 builder.mutationField('updateTenant', (t) =>
-  t.prismaField({
+  t.withAuth({ $all: { admin: true, scope: 'tenant:write' } }).prismaField({
     type: 'Tenant',
     description: 'Renames the tenant or sets who is emailed about HOT leads. Admins only; audited as TENANT_UPDATED.',
-    authScopes: { $all: { admin: true, scope: 'tenant:write' } },
     args: { input: t.arg({ type: UpdateTenantInput, required: true, description: 'The input; each field is described on `UpdateTenantInput`.' }) },
-    resolve: (query, _root, { input }, { services, viewer }) => services.tenants.update(viewer!, input, query),
+    resolve: (query, _root, { input }, { services, viewer }) => services.tenants.update(viewer, input, query),
   }),
 );

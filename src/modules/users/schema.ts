@@ -37,27 +37,24 @@ const CreateUserInput = builder.inputType('CreateUserInput', {
 });
 
 builder.queryFields((t) => ({
-  me: t.field({
+  me: t.withAuth({ authenticated: true }).field({
     type: UserRef,
     description: 'The signed-in user, or the user who created the API key in use.',
-    authScopes: { authenticated: true },
-    resolve: (_root, _args, { services, viewer }) => services.users.viewerRow(viewer!),
+    resolve: (_root, _args, { services, viewer }) => services.users.viewerRow(viewer),
   }),
-  users: t.prismaField({
+  users: t.withAuth({ scope: 'users:read' }).prismaField({
     type: ['User'],
     description: 'Every user of the tenant, oldest first.',
-    authScopes: { scope: 'users:read' },
-    resolve: (query, _root, _args, { services, viewer }) => services.users.list(viewer!, query),
+    resolve: (query, _root, _args, { services, viewer }) => services.users.list(viewer, query),
   }),
 }));
 
 builder.mutationField('createUser', (t) =>
-  t.prismaField({
+  t.withAuth({ scope: 'users:write' }).prismaField({
     type: 'User',
     description: 'Adds a user to the tenant. Admins only.',
-    authScopes: { scope: 'users:write' },
     args: { input: t.arg({ type: CreateUserInput, required: true, description: 'The input; each field is described on `CreateUserInput`.' }) },
-    resolve: (query, _root, { input }, { services, viewer }) => services.users.create(viewer!, input, query),
+    resolve: (query, _root, { input }, { services, viewer }) => services.users.create(viewer, input, query),
   }),
 );
 
@@ -70,9 +67,8 @@ builder.mutationFields((t) => ({
     args: { token: t.arg.string({ required: true, description: 'The `ev_...` token from the email.' }) },
     resolve: (_root, { token }, { services }) => services.emailVerifications.verify(token),
   }),
-  resendVerificationEmail: t.boolean({
+  resendVerificationEmail: t.withAuth({ authenticated: true }).boolean({
     description: "Mails the signed-in user a new verification link. CONFLICT when already verified, or when this server sends no mail.",
-    authScopes: { authenticated: true },
-    resolve: (_root, _args, { services, viewer }) => services.emailVerifications.resend(viewer!),
+    resolve: (_root, _args, { services, viewer }) => services.emailVerifications.resend(viewer),
   }),
 }));

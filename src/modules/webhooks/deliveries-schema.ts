@@ -46,12 +46,11 @@ const WebhookDeliveryRef = builder.prismaObject('WebhookDelivery', {
 });
 
 builder.queryFields((t) => ({
-  webhookDeliveries: t.prismaConnection(
+  webhookDeliveries: t.withAuth({ scope: 'webhooks:manage' }).prismaConnection(
     {
       type: 'WebhookDelivery',
       cursor: 'id',
       description: "The team's webhook deliveries, newest first.",
-      authScopes: { scope: 'webhooks:manage' },
       defaultSize: 20,
       maxSize: 100,
       args: {
@@ -60,57 +59,52 @@ builder.queryFields((t) => ({
         eventType: t.arg.string({ description: 'Only deliveries of this event type.' }),
       },
       resolve: (query, _root, { endpointId, status, eventType }, { services, viewer }) =>
-        services.webhookDeliveries.list(viewer!.tenantId, { endpointId: endpointId && String(endpointId), status, eventType }, query),
+        services.webhookDeliveries.list(viewer.tenantId, { endpointId, status, eventType }, query),
     },
     { name: 'WebhookDeliveryConnection', description: 'A page of webhook deliveries.' },
     { name: 'WebhookDeliveryEdge', description: 'A webhook delivery and its cursor.' },
   ),
-  webhookDelivery: t.prismaField({
+  webhookDelivery: t.withAuth({ scope: 'webhooks:manage' }).prismaField({
     type: 'WebhookDelivery',
     description: 'One delivery with its attempts; NOT_FOUND when the team has none with this id.',
-    authScopes: { scope: 'webhooks:manage' },
     args: { id: t.arg.id({ required: true, description: 'The delivery.' }) },
-    resolve: (query, _root, { id }, { services, viewer }) => services.webhookDeliveries.get(viewer!.tenantId, String(id), query),
+    resolve: (query, _root, { id }, { services, viewer }) => services.webhookDeliveries.get(viewer.tenantId, id, query),
   }),
 }));
 
 builder.mutationFields((t) => ({
-  retryWebhookDelivery: t.prismaField({
+  retryWebhookDelivery: t.withAuth({ scope: 'webhooks:manage' }).prismaField({
     type: 'WebhookDelivery',
     description: 'Makes a FAILED or PENDING delivery due now. CONFLICT when it was sent or its endpoint is disabled.',
-    authScopes: { scope: 'webhooks:manage' },
     args: { deliveryId: t.arg.id({ required: true, description: 'The delivery.' }) },
     resolve: (query, _root, { deliveryId }, { services, viewer }) =>
-      services.webhookDeliveries.retry(viewer!.tenantId, String(deliveryId), query),
+      services.webhookDeliveries.retry(viewer.tenantId, deliveryId, query),
   }),
-  replayWebhookDeliveries: t.int({
+  replayWebhookDeliveries: t.withAuth({ scope: 'webhooks:manage' }).int({
     description: 'Sends every delivery to the endpoint since a moment again, with the same `webhook-id`s; answers how many.',
-    authScopes: { scope: 'webhooks:manage' },
     args: {
       endpointId: t.arg.id({ required: true, description: 'The endpoint.' }),
       since: t.arg({ type: 'DateTime', required: true, description: 'Deliveries created at or after this moment are sent again.' }),
     },
     resolve: (_root, { endpointId, since }, { services, viewer }) =>
-      services.webhookDeliveries.replay(viewer!.tenantId, String(endpointId), since),
+      services.webhookDeliveries.replay(viewer.tenantId, endpointId, since),
   }),
-  sendTestWebhook: t.prismaField({
+  sendTestWebhook: t.withAuth({ scope: 'webhooks:manage' }).prismaField({
     type: 'WebhookDelivery',
     description: 'Sends a `webhook.test` event to one endpoint now, signed like any other.',
-    authScopes: { scope: 'webhooks:manage' },
     args: { endpointId: t.arg.id({ required: true, description: 'The endpoint.' }) },
     resolve: (query, _root, { endpointId }, { services, viewer }) =>
-      services.webhookDeliveries.sendTest(viewer!.tenantId, String(endpointId), query),
+      services.webhookDeliveries.sendTest(viewer.tenantId, endpointId, query),
   }),
 }));
 
 builder.subscriptionField('webhookDeliveryUpdated', (t) =>
-  t.field({
+  t.withAuth({ scope: 'webhooks:manage' }).field({
     type: WebhookDeliveryRef,
     description: 'Deliveries of the team as they are attempted and finished, live.',
-    authScopes: { scope: 'webhooks:manage' },
     args: { endpointId: t.arg.id({ description: 'Only deliveries to this endpoint.' }) },
     subscribe: (_root, { endpointId }, { services, viewer }) =>
-      services.webhookDeliveries.updates(viewer!.tenantId, endpointId ? String(endpointId) : null),
+      services.webhookDeliveries.updates(viewer.tenantId, endpointId || null),
     resolve: (delivery) => delivery,
   }),
 );

@@ -81,19 +81,17 @@ const UpdateWebhookEndpointInput = builder.inputType('UpdateWebhookEndpointInput
 });
 
 builder.queryFields((t) => ({
-  webhookEndpoints: t.prismaField({
+  webhookEndpoints: t.withAuth({ scope: 'webhooks:manage' }).prismaField({
     type: ['WebhookEndpoint'],
     description: "The team's webhook endpoints, newest first.",
-    authScopes: { scope: 'webhooks:manage' },
-    resolve: (query, _root, _args, { services, viewer }) => services.webhookEndpoints.list(viewer!.tenantId, query),
+    resolve: (query, _root, _args, { services, viewer }) => services.webhookEndpoints.list(viewer.tenantId, query),
   }),
-  webhookEndpoint: t.prismaField({
+  webhookEndpoint: t.withAuth({ scope: 'webhooks:manage' }).prismaField({
     type: 'WebhookEndpoint',
     nullable: true,
     description: 'One webhook endpoint; NOT_FOUND when the team has none with this id.',
-    authScopes: { scope: 'webhooks:manage' },
     args: { id: t.arg.id({ required: true, description: 'The endpoint.' }) },
-    resolve: (query, _root, { id }, { services, viewer }) => services.webhookEndpoints.get(viewer!.tenantId, String(id), query),
+    resolve: (query, _root, { id }, { services, viewer }) => services.webhookEndpoints.get(viewer.tenantId, id, query),
   }),
   webhookEventTypes: t.stringList({
     description: 'Every event type webhook endpoints can subscribe to.',
@@ -107,35 +105,31 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  createWebhookEndpoint: t.field({
+  createWebhookEndpoint: t.withAuth({ scope: 'webhooks:manage' }).field({
     type: CreateWebhookEndpointPayload,
     description: `Registers an endpoint and answers its signing secret, once. At most ${MAX_ENDPOINTS_PER_TENANT} per team (CONFLICT beyond).`,
-    authScopes: { scope: 'webhooks:manage' },
     args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true, description: 'The input; each field is described on `CreateWebhookEndpointInput`.' }) },
-    resolve: (_root, { input }, { services, viewer }) => services.webhookEndpoints.create(viewer!.tenantId, input, actorOf(viewer!)),
+    resolve: (_root, { input }, { services, viewer }) => services.webhookEndpoints.create(viewer.tenantId, input, actorOf(viewer)),
   }),
-  updateWebhookEndpoint: t.prismaField({
+  updateWebhookEndpoint: t.withAuth({ scope: 'webhooks:manage' }).prismaField({
     type: 'WebhookEndpoint',
     description: "Changes an endpoint's URL, events, description or session, or disables or enables it.",
-    authScopes: { scope: 'webhooks:manage' },
     args: {
       id: t.arg.id({ required: true, description: 'The endpoint.' }),
       input: t.arg({ type: UpdateWebhookEndpointInput, required: true, description: 'The input; each field is described on `UpdateWebhookEndpointInput`.' }),
     },
     resolve: (_query, _root, { id, input }, { services, viewer }) =>
-      services.webhookEndpoints.update(viewer!.tenantId, String(id), input, actorOf(viewer!)),
+      services.webhookEndpoints.update(viewer.tenantId, id, input, actorOf(viewer)),
   }),
-  deleteWebhookEndpoint: t.id({
+  deleteWebhookEndpoint: t.withAuth({ scope: 'webhooks:manage' }).id({
     description: 'Deletes an endpoint and its delivery history; answers its id.',
-    authScopes: { scope: 'webhooks:manage' },
     args: { id: t.arg.id({ required: true, description: 'The endpoint.' }) },
-    resolve: (_root, { id }, { services, viewer }) => services.webhookEndpoints.delete(viewer!.tenantId, String(id), actorOf(viewer!)),
+    resolve: (_root, { id }, { services, viewer }) => services.webhookEndpoints.delete(viewer.tenantId, id, actorOf(viewer)),
   }),
-  rotateWebhookSecret: t.field({
+  rotateWebhookSecret: t.withAuth({ scope: 'webhooks:manage' }).field({
     type: RotateWebhookSecretPayload,
     description: 'Gives an endpoint a new signing secret; deliveries carry both signatures for 24 hours.',
-    authScopes: { scope: 'webhooks:manage' },
     args: { id: t.arg.id({ required: true, description: 'The endpoint.' }) },
-    resolve: (_root, { id }, { services, viewer }) => services.webhookEndpoints.rotateSecret(viewer!.tenantId, String(id), actorOf(viewer!)),
+    resolve: (_root, { id }, { services, viewer }) => services.webhookEndpoints.rotateSecret(viewer.tenantId, id, actorOf(viewer)),
   }),
 }));
