@@ -8,9 +8,6 @@ import type { PrismaClient } from './generated/prisma/client.ts';
 import { createDatabase, type Database } from './db/client.ts';
 import type { OpenedEmbedded } from './db/embedded/open.ts';
 import { migrate } from './db/migrate.ts';
-import { Dispatcher } from './events/dispatcher.ts';
-import { Outbox } from './events/outbox.ts';
-import { isWebhookEventType, type AppEvents } from './modules/events.ts';
 import { isDemoAgentUrl } from './http/demo-agent.ts';
 import { createChannelWebhookHandler } from './http/channel-webhooks.ts';
 import { createGraphiQLAssets } from './http/graphiql.ts';
@@ -19,12 +16,10 @@ import { serveGraphQLOverWebSocket } from './http/websocket.ts';
 import { createGraphQLServer } from './http/yoga.ts';
 import type { Logger } from './logger.ts';
 import type { HostResolver } from './outbound/http-client.ts';
-import { IdleCloser } from './modules/channels/idle-closer.ts';
-import { DeliveryWorker } from './modules/webhooks/delivery-worker.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import type { RedisConnections } from './redis.ts';
-import { createServices, type Services } from './services.ts';
+import { createServices, type Services, type Worker } from './services.ts';
 
 /** How long in-flight HTTP requests may take to finish once shutdown starts. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -54,16 +49,11 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
   let database: Database | undefined;
   let redis: RedisConnections | undefined;
   let pubsub: PubSub | undefined;
-  let dispatcher: Dispatcher | undefined;
-  let deliveryWorker: DeliveryWorker | undefined;
+  let workers: Worker[] = [];
   let server: Server | undefined;
   let wsServer: WebSocketServer | undefined;
   let webSockets: ReturnType<typeof serveGraphQLOverWebSocket> | undefined;
   let replies: Services['replyLifecycle'] | undefined;
-  let revocations: Services['revocations'] | undefined;
-  let mailer: Services['mailer'] | undefined;
-  let autoReplies: Services['autoReplies'] | undefined;
-  let idleCloser: IdleCloser | undefined;
   let shuttingDown = false;
   /** Known once listening (PORT=0 picks one). */
   let listeningPort: number | undefined;
@@ -88,37 +78,21 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
     }
 
     const limits = redis ? createResilientCounter(redis.commands, logger.child({ component: 'rate-limits' })) : createMemoryCounter();
-    const wakeDeliveryWorker = () => deliveryWorker?.deliveriesScheduled();
-    dispatcher = new Dispatcher({ prisma: database.prisma, pubsub, logger, isWebhookEvent: isWebhookEventType, onDeliveriesScheduled: wakeDeliveryWorker });
-    const events = dispatcher;
-    const outbox = new Outbox<AppEvents>(database.prisma, () => events.wake());
-    const services = createServices({
+    const { api: services, workers: background } = createServices({
       config,
       prisma: database.prisma,
       pubsub,
-      outbox,
       limits,
       redis: redis?.commands,
       logger,
-      wakeDeliveryWorker,
       isOwnEndpoint: (url) => config.demoAgent && listeningPort !== undefined && isDemoAgentUrl(url, listeningPort),
       resolveHost: overrides.resolveHost,
     });
-    await services.revocations.start();
-    revocations = services.revocations;
-    mailer = services.mailer;
     replies = services.replyLifecycle;
-    autoReplies = services.autoReplies;
-    deliveryWorker = new DeliveryWorker({ prisma: database.prisma, outbox, http: services.outbound, settings: config.webhooks, logger });
-    dispatcher.start();
-    deliveryWorker.start();
-    replies.start();
-    idleCloser = new IdleCloser({
-      conversations: services.channelConversations,
-      idleMs: config.channels.conversationIdleCloseMs,
-      logger: logger.child({ component: 'idle-closer' }),
-    });
-    idleCloser.start();
+    for (const worker of background) {
+      await worker.start();
+      workers.push(worker);
+    }
     const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, secureCookies: config.secureCookies });
 
     const db = database;
@@ -169,15 +143,12 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
     if (shuttingDown) return;
     shuttingDown = true;
     // Replies end (as FAILED) while streams drain, so that their followers get the last event.
-    await Promise.all([closeHttp(server), closeWebSockets(wsServer), replies?.stop(), autoReplies?.stop()]);
+    await Promise.all([closeHttp(server), closeWebSockets(wsServer), replies?.stop()]);
     await webSockets?.stopParkedSubscriptions();
-    // A sendMessage that was still in flight may have started a reply meanwhile.
-    await replies?.stop();
-    await idleCloser?.stop();
-    await deliveryWorker?.stop();
-    await dispatcher?.stop();
-    await mailer?.stop();
-    await revocations?.stop();
+    // In reverse: a sendMessage that was still in flight may have started a reply meanwhile, and
+    // the consumers' last effects (emails) go out before the mailer closes.
+    for (const worker of workers.reverse()) await worker.stop();
+    workers = [];
     await pubsub?.close();
     await redis?.close();
     await database?.close();

@@ -42,6 +42,11 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().min(0.001).default(120),
   WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  CONSUMER_RETRY_SCHEDULE: csv
+    .transform((delays) => delays.map(Number))
+    .pipe(z.array(z.number().int('must be whole seconds').min(0).max(7 * 86_400)).min(1, 'needs at least one delay'))
+    .default([1, 10, 60, 300, 1800, 7200]),
+  CONSUMER_LEASE_MS: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
   AGENT_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   AGENT_MAX_DURATION_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
   AGENT_HISTORY_MESSAGES: z.coerce.number().int().min(1).max(1000).default(50),
@@ -90,6 +95,13 @@ export type Config = {
     disableAfterMs: number;
     /** Attempts in flight at once per endpoint, per instance. */
     endpointConcurrency: number;
+  };
+  /** Internal consumers: reactions to events (auto-replies, emails) and inbound payloads. */
+  consumers: {
+    /** Seconds to wait before each retry of a failed job; past the last, the job is FAILED. */
+    retryScheduleSeconds: number[];
+    /** How long a claimed job is this instance's; renewed while it runs, so another instance takes it over only after a crash. */
+    leaseMs: number;
   };
   agents: {
     /** Longest wait for the agent's first byte, and then between two pieces of its answer. */
@@ -174,6 +186,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: values.WEBHOOK_TIMEOUT_MS,
       disableAfterMs: values.WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000,
       endpointConcurrency: values.WEBHOOK_ENDPOINT_CONCURRENCY,
+    },
+    consumers: {
+      retryScheduleSeconds: values.CONSUMER_RETRY_SCHEDULE,
+      leaseMs: values.CONSUMER_LEASE_MS,
     },
     agents: {
       idleTimeoutMs: values.AGENT_IDLE_TIMEOUT_MS,

@@ -5,8 +5,14 @@ import type { AttemptCounter } from './auth/rate-limiter.ts';
 import { Revocations } from './auth/revocations.ts';
 import { RevokedSessions } from './auth/revoked-sessions.ts';
 import type { Config } from './config.ts';
+import { createConsumers } from './consumers.ts';
+import { ConsumerWorker } from './events/consumer-worker.ts';
+import { reactionsTo, type ConsumerTable } from './events/consumers.ts';
+import { Dispatcher } from './events/dispatcher.ts';
+import { EffectKeys } from './events/effect-keys.ts';
+import { Outbox } from './events/outbox.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
-import type { Outbox } from './modules/events.ts';
+import { isWebhookEventType, type AppEvents } from './modules/events.ts';
 import type { Logger } from './logger.ts';
 import { ApiKeysService } from './modules/api-keys/service.ts';
 import { AgentsService } from './modules/agents/service.ts';
@@ -14,11 +20,11 @@ import { AnalyticsService } from './modules/analytics/service.ts';
 import { AuditService } from './modules/audit/service.ts';
 import { RefreshTokens } from './modules/auth/refresh-tokens.ts';
 import { AuthService } from './modules/auth/service.ts';
-import { createAutoReplies } from './modules/channels/auto-reply.ts';
+import { AUTO_REPLY_CONSUMER, createAutoReplies } from './modules/channels/auto-reply.ts';
 import { ChannelConversationsService } from './modules/channels/conversations-service.ts';
 import { GraphApiClient } from './modules/channels/provider-client.ts';
+import { IdleCloser } from './modules/channels/idle-closer.ts';
 import { Inbox } from './modules/channels/inbox.ts';
-import { MessageStatuses } from './modules/channels/statuses.ts';
 import { ChannelWebhookIntake } from './modules/channels/webhook-intake.ts';
 import { WidgetService } from './modules/channels/widget-service.ts';
 import { ChatsService } from './modules/chats/chats-service.ts';
@@ -37,32 +43,49 @@ import { UsersService } from './modules/users/service.ts';
 import { EmailVerifications } from './modules/users/email-verification.ts';
 import { Mailer } from './mail/mailer.ts';
 import { WebhookDeliveriesService } from './modules/webhooks/deliveries-service.ts';
+import { DeliveryWorker } from './modules/webhooks/delivery-worker.ts';
 import { WebhookEndpointsService } from './modules/webhooks/endpoints-service.ts';
 import { OutboundHttp, type HostResolver } from './outbound/http-client.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import type { Redis } from 'ioredis';
 
-export type Services = ReturnType<typeof createServices>;
+export type Services = ReturnType<typeof createServices>['api'];
 
-/** Wires every domain service from the infrastructure the app was given. */
+/** Background work with a life of its own: started in the order given, stopped in reverse. */
+export type Worker = { name: string; start(): void | Promise<void>; stop(): Promise<void> };
+
+/**
+ * The composition root: wires every domain service (`api`, all that GraphQL and HTTP handlers
+ * see) and the background workers that carry events between them (`workers`) from the
+ * infrastructure the app was given. What reacts to what is in `consumers.ts`.
+ */
 export function createServices(deps: {
   config: Config;
   prisma: PrismaClient;
   pubsub: PubSub;
-  outbox: Outbox;
   /** Rate-limit counters, shared through Redis when configured. */
   limits: AttemptCounter;
   /** The shared command connection, when instances share Redis. */
   redis?: Redis;
   logger: Logger;
-  /** Tells this instance's webhook delivery worker that a delivery is due now. */
-  wakeDeliveryWorker: () => void;
   /** Endpoints of this server that agents may call although loopback (the built-in demo agent). */
   isOwnEndpoint?: (url: URL) => boolean;
   /** Resolves host names of user-given URLs; the system resolver unless a test injects one. */
   resolveHost?: HostResolver;
 }) {
-  const { config, prisma, pubsub, outbox, limits, logger } = deps;
+  const { config, prisma, pubsub, limits, logger } = deps;
+  let consumers: ConsumerTable<AppEvents> = {};
+  const dispatcher = new Dispatcher({
+    prisma,
+    pubsub,
+    logger,
+    isWebhookEvent: isWebhookEventType,
+    reactionsTo: (type) => reactionsTo(consumers, type),
+    onDeliveriesScheduled: () => deliveryWorker.deliveriesScheduled(),
+    onJobsEnqueued: () => consumerWorker.jobsEnqueued(),
+  });
+  const outbox = new Outbox<AppEvents>(prisma, () => dispatcher.wake());
+  const effects = new EffectKeys(prisma);
   const outboundClient = (userAgent: string, isOwnEndpoint?: (url: URL) => boolean) =>
     new OutboundHttp({ allowPrivate: config.allowPrivateUrls, userAgent, isOwnEndpoint, resolve: deps.resolveHost });
   const agentHttp = outboundClient('convo-graph-agents/1.0', deps.isOwnEndpoint);
@@ -96,10 +119,10 @@ export function createServices(deps: {
     csrf,
   });
   const replies = createConversations({ config, prisma, outbox, pubsub, redis: deps.redis, logger, agentHttp });
-  const leadRecorder = new LeadRecorder(new LeadNotifier(mailer));
+  const leadRecorder = new LeadRecorder();
   const conversationLeads = new ConversationLeadTracker(leadRecorder);
-  const inbox = new Inbox({ outbox, logger: logger.child({ service: 'inbox' }), leads: conversationLeads });
-  const channelWebhooks = new ChannelWebhookIntake(prisma, inbox, new MessageStatuses(prisma));
+  const inbox = new Inbox({ outbox, leads: conversationLeads });
+  const channelWebhooks = new ChannelWebhookIntake(prisma, inbox, () => consumerWorker.jobsEnqueued());
   const channelSender = new GraphApiClient(
     outboundClient('convo-graph-channels/1.0'),
     { baseUrl: config.channels.graphApiBaseUrl, version: config.channels.graphApiVersion },
@@ -116,16 +139,41 @@ export function createServices(deps: {
     sessionLimitPerTenant: config.channels.sessionLimitPerTenant,
   });
   channelWebhooks.whenVerified((session) => sessions.markConnected(session));
-  const autoReplies = createAutoReplies({ config, prisma, outbox, sender: channelSender, logger, agentHttp });
-  inbox.onReceived(autoReplies.onReceived);
+  const autoReplies = createAutoReplies({ config, prisma, outbox, sender: channelSender, effects, logger, agentHttp });
   const widget = new WidgetService({
     prisma,
     inbox,
-    autoReplies,
+    awaitAutoReply: (messageId, waitMs) => consumerWorker.waitFor(AUTO_REPLY_CONSUMER, messageId, waitMs),
     limiter: limits,
     messagesPerMinute: config.channels.widgetMessagesPerMinute,
   });
-  return {
+  consumers = createConsumers({ channelWebhooks, autoReplies, leadNotifier: new LeadNotifier(prisma, mailer, effects) });
+  const consumerWorker = new ConsumerWorker({
+    prisma,
+    outbox,
+    consumers,
+    effects,
+    logger,
+    retryScheduleSeconds: config.consumers.retryScheduleSeconds,
+    leaseMs: config.consumers.leaseMs,
+  });
+  const deliveryWorker = new DeliveryWorker({ prisma, outbox, http: outbound, settings: config.webhooks, logger });
+  const channelConversations = new ChannelConversationsService(prisma, outbox, pubsub);
+  const idleCloser = new IdleCloser({
+    conversations: channelConversations,
+    idleMs: config.channels.conversationIdleCloseMs,
+    logger: logger.child({ component: 'idle-closer' }),
+  });
+  const workers: Worker[] = [
+    { name: 'mailer', start: () => {}, stop: () => mailer.stop() },
+    { name: 'revocations', start: () => revocations.start(), stop: () => revocations.stop() },
+    { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
+    { name: 'webhook deliveries', start: () => deliveryWorker.start(), stop: () => deliveryWorker.stop() },
+    { name: 'consumers', start: () => consumerWorker.start(), stop: () => consumerWorker.stop() },
+    { name: 'chat replies', start: () => replies.lifecycle.start(), stop: () => replies.lifecycle.stop() },
+    { name: 'idle conversations', start: () => idleCloser.start(), stop: () => idleCloser.stop() },
+  ];
+  const api = {
     pubsub,
     mailer,
     emailVerifications,
@@ -138,7 +186,7 @@ export function createServices(deps: {
     auth,
     outbound,
     webhookEndpoints,
-    webhookDeliveries: new WebhookDeliveriesService(prisma, pubsub, webhookEndpoints, deps.wakeDeliveryWorker),
+    webhookDeliveries: new WebhookDeliveriesService(prisma, pubsub, webhookEndpoints, () => deliveryWorker.deliveriesScheduled()),
     interactions: new InteractionsService(prisma, outbox, audit, pubsub),
     serviceClients: new ServiceClientsService(prisma, outbox, webhookEndpoints, audit),
     agents: new AgentsService(prisma, outbox, outbound, audit),
@@ -149,13 +197,13 @@ export function createServices(deps: {
     channelSender,
     sessions,
     sessionMessages: new SessionMessagesService(prisma, outbox, channelSender),
-    autoReplies,
     widget,
-    channelConversations: new ChannelConversationsService(prisma, outbox, pubsub),
+    channelConversations,
     analytics: new AnalyticsService(prisma),
     leads: new LeadsService(prisma, outbox, pubsub, leadRecorder),
     conversationLeads,
     conversations: replies.conversations,
     replyLifecycle: replies.lifecycle,
   };
+  return { api, workers };
 }

@@ -9,6 +9,7 @@ import { startApp, type RunningApp } from './support/app.ts';
 import { connectChannelSession, postWebhook, whatsappText } from './support/channel-fixtures.ts';
 import { ChannelConversations } from './support/channel-operations.ts';
 import { eventually, signUpTenant } from './support/fixtures.ts';
+import { inboundProcessed } from './support/inbound.ts';
 import { startGraphApiStandin, type GraphApiStandin } from './support/graph-api-standin.ts';
 import { backends } from './support/services.ts';
 import { ConnectSession, UpdateSession } from './support/session-operations.ts';
@@ -124,6 +125,7 @@ for (const backend of backends()) {
       try {
         const payload = whatsappText(session.phoneNumberId, [{ from: '5511977776666', text: 'Hello' }]);
         assert.equal((await postWebhook(app.origin, 'whatsapp', session.id, payload, session)).status, 200);
+        await inboundProcessed(app);
         const { conversations } = await app.client.data(ChannelConversations, { sessionId: session.id }, { token: admin.token });
         const failed = await eventually(async () => (await messagesOf(conversations.edges[0]!.node.id)).find((message) => message.direction === 'OUTBOUND'));
         assert.equal(failed.status, 'FAILED');

@@ -21,6 +21,7 @@ import { ChannelConversation, ChannelConversations, CloseChannelConversation, On
 import { collect, errorCode, wsClient } from './support/client.ts';
 import { bodyOf } from './support/deliveries.ts';
 import { eventually, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
+import { inboundProcessed } from './support/inbound.ts';
 import { startGraphApiStandin, type GraphApiStandin } from './support/graph-api-standin.ts';
 import { CreateWebhookEndpoint } from './support/operations.ts';
 import { SendSessionMessage, SessionById, UpdateSession } from './support/session-operations.ts';
@@ -54,9 +55,12 @@ for (const backend of backends()) {
       const session = await connectChannelSession(app.client, admin.token, CHANNELS[path]);
       return { ...admin, session };
     };
-    /** What the provider would POST for `session`, signed with its app secret unless `signature` is given. */
-    const post = (session: ChannelSessionFixture, path: WebhookChannelPath, body: unknown, signature?: string | null) =>
-      postWebhook(app.origin, path, session.id, body, { appSecret: session.appSecret, signature });
+    /** What the provider would POST for `session`, signed with its app secret unless `signature` is given; resolves once what it stored is processed. */
+    const post = async (session: ChannelSessionFixture, path: WebhookChannelPath, body: unknown, signature?: string | null) => {
+      const response = await postWebhook(app.origin, path, session.id, body, { appSecret: session.appSecret, signature });
+      if (response.ok) await inboundProcessed(app);
+      return response;
+    };
     const conversations = async (token: string, sessionId?: string) =>
       (await app.client.data(ChannelConversations, { sessionId, first: 50 }, { token })).conversations.edges.map((edge) => edge.node);
     const conversation = async (token: string, id: string) => (await app.client.data(ChannelConversation, { id, first: 100 }, { token })).conversation!;
@@ -388,6 +392,7 @@ for (const backend of backends()) {
       try {
         await app.client.data(CreateWebhookEndpoint, { input: { url: hooks.url('/idle'), events: ['conversation.closed'], sessionId: session.id } }, { token });
         await postWebhook(app.origin, 'whatsapp', session.id, whatsappText(session.phoneNumberId, [{ text: 'anyone there?' }]), session);
+        await inboundProcessed(app);
         const { conversations } = await app.client.data(ChannelConversations, { sessionId: session.id }, { token });
         const id = conversations.edges[0]!.node.id;
         assert.equal(conversations.edges[0]!.node.status, 'OPEN');

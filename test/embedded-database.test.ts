@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { DataDirError } from '../src/data-dir.ts';
@@ -11,33 +9,13 @@ import { createLogger } from '../src/logger.ts';
 import { GraphQLClient } from './support/client.ts';
 import { eventually, signUpTenant } from './support/fixtures.ts';
 import { CreateLead, LeadById } from './support/lead-operations.ts';
+import { startServer as startEmbeddedServer } from './support/server-process.ts';
 import { removeTempDir, tempDir } from './support/temp-dirs.ts';
 
 const logger = createLogger('silent');
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-/** `npm start` as a child process on DATA_DIR; resolves its URL once it logged `ready`. */
-function startServer(dataDir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = { stdout: '', stderr: '' };
-  child.stderr.on('data', (chunk) => (output.stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      output.stdout += chunk;
-      const line = output.stdout.split('\n').find((entry) => entry.includes('"msg":"ready"'));
-      if (line) resolve((JSON.parse(line) as { url: string }).url);
-    });
-    void exited.then((code) => reject(new Error(`exited with ${code}: ${output.stderr}`)));
-  });
-  // Some cases expect the server to refuse to start: they await `exited`, not `ready`.
-  ready.catch(() => {});
-  return { child, output, exited, ready };
-}
+/** The server as a child process on DATA_DIR alone. */
+const startServer = (dataDir: string) => startEmbeddedServer({ DATA_DIR: dataDir });
 
 describe('the embedded database', () => {
   let root: string;

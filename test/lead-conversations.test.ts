@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { startApp, type RunningApp } from './support/app.ts';
 import { postWebhook, whatsappMessageId, whatsappText } from './support/channel-fixtures.ts';
 import { eventually, signUpTenant } from './support/fixtures.ts';
+import { inboundProcessed } from './support/inbound.ts';
 import { LeadById, Leads, UpdateLead, UpdateTenant } from './support/lead-operations.ts';
 import { backends } from './support/services.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
@@ -40,6 +41,7 @@ for (const backend of backends()) {
         const body = whatsappText(phoneNumberId, [{ text, from: options.from ?? '5511987654321', name: options.name ?? 'Ana', id: options.id }]);
         const response = await postWebhook(app.origin, 'whatsapp', session.id, body, { appSecret: APP_SECRET });
         assert.equal(response.status, 200, await response.text());
+        await inboundProcessed(app);
       };
       const leads = async () => (await app.client.data(Leads, {}, { token: admin.token })).leads.edges.map((edge) => edge.node);
       return { ...admin, send, leads };

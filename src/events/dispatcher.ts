@@ -17,8 +17,12 @@ export type DispatcherOptions = {
   logger: Logger;
   /** Whether webhook endpoints may subscribe to events of this type. */
   isWebhookEvent: (type: string) => boolean;
+  /** The internal consumers that react to events of this type (see `reactionsTo`). */
+  reactionsTo: (type: string) => { name: string; keyOf: (event: unknown) => string }[];
   /** Called after a batch that scheduled webhook deliveries has committed. */
   onDeliveriesScheduled?: () => void;
+  /** Called after a batch that enqueued consumer jobs has committed. */
+  onJobsEnqueued?: () => void;
   /** How often to look for events other instances (or a crash) left behind. */
   pollIntervalMs?: number;
   batchSize?: number;
@@ -27,14 +31,14 @@ export type DispatcherOptions = {
 };
 
 /**
- * Turns outbox rows into webhook deliveries and pub/sub messages. Rows are claimed with
- * `FOR UPDATE SKIP LOCKED`, so instances share the work; a row is marked dispatched in the same
- * transaction that schedules its deliveries, and published in it too when pub/sub takes it. When
- * pub/sub cannot (Redis is down, or this instance's subscriber is not back yet), deliveries go on
- * and the row joins the publication backlog, published in order once pub/sub works again; newer
+ * Turns outbox rows into webhook deliveries, jobs of the consumers that react to them, and
+ * pub/sub messages. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so instances share the work;
+ * a row is marked dispatched in the same transaction that schedules its deliveries and jobs, and
+ * published in it too when pub/sub takes it. When pub/sub cannot (Redis is down, or this
+ * instance's subscriber is not back yet), deliveries and jobs go on and the row joins the publication backlog, published in order once pub/sub works again; newer
  * rows join it too until it is empty. A crash before the commit means the batch is dispatched
  * again: subscribers may see an event twice (at-least-once), and deliveries are unique per
- * endpoint and event, so none is scheduled twice.
+ * endpoint and event, and jobs per consumer and key, so none is scheduled twice.
  */
 export class Dispatcher extends Wakeable {
   private readonly batchSize: number;
@@ -70,9 +74,10 @@ export class Dispatcher extends Wakeable {
   /** Publishes some of the backlog and dispatches one batch; true when there may be more waiting. */
   protected async work(): Promise<boolean> {
     const backlogLeft = await this.publishBacklog();
-    const { dispatched, scheduled, backlogged } = await this.dispatchBatch();
+    const { dispatched, scheduled, enqueued, backlogged } = await this.dispatchBatch();
     if (backlogged) this.backlogMayExist = true;
     if (scheduled > 0) this.options.onDeliveriesScheduled?.();
+    if (enqueued > 0) this.options.onJobsEnqueued?.();
     await this.cleanUpNowAndThen();
     return dispatched === this.batchSize || backlogLeft;
   }
@@ -96,7 +101,7 @@ export class Dispatcher extends Wakeable {
          ORDER BY id
          LIMIT ${this.batchSize}
            FOR UPDATE SKIP LOCKED`;
-      if (events.length === 0) return { dispatched: 0, scheduled: 0, backlogged: false };
+      if (events.length === 0) return { dispatched: 0, scheduled: 0, enqueued: 0, backlogged: false };
 
       const forWebhooks = events.filter((event) => this.options.isWebhookEvent(event.type));
       const endpoints = forWebhooks.length
@@ -118,13 +123,24 @@ export class Dispatcher extends Wakeable {
           })),
       );
 
+      const jobs = events.flatMap((event) => {
+        const message = messageOf(event);
+        return this.options.reactionsTo(event.type).map((consumer) => ({
+          id: uuid7(),
+          tenantId: event.tenantId,
+          consumer: consumer.name,
+          key: consumer.keyOf(message),
+          payload: message,
+        }));
+      });
+
       // Publishing ahead of the backlog would reorder events; publishing while this instance's
       // subscriber is away would lose them for its subscribers.
       const publishable = events[0]!.behindBacklog || !pubsub.isConnected() ? [] : events;
       const { published, failure } = await publishInOrder(pubsub, publishable);
       if (failure) this.logger.warn({ err: failure }, 'pub/sub is unavailable: events wait to be published');
-      const scheduled = await scheduleAndMark(tx, deliveries, events.map((event) => event.id), published);
-      return { dispatched: events.length, scheduled, backlogged: published < events.length };
+      const { scheduled, enqueued } = await scheduleAndMark(tx, { deliveries, jobs }, events.map((event) => event.id), published);
+      return { dispatched: events.length, scheduled, enqueued, backlogged: published < events.length };
     });
   }
 
@@ -140,30 +156,40 @@ export class Dispatcher extends Wakeable {
 type RoutedEndpoint = { id: string; tenantId: string; events: string[]; sessionId: string | null };
 
 /**
- * Schedules the deliveries and marks the batch dispatched, and its first `published` events
- * published, in one statement: on the embedded database every round trip of a transaction holds
+ * Schedules the deliveries, enqueues the consumer jobs and marks the batch dispatched, and its
+ * first `published` events published, in one statement: on the embedded database every round trip of a transaction holds
  * up all other connections, and Prisma's createMany spends about a millisecond per row.
  */
 async function scheduleAndMark(
   tx: Prisma.TransactionClient,
-  deliveries: { id: string; tenantId: string; endpointId: string; eventId: string; eventType: string; payload: unknown }[],
+  work: {
+    deliveries: { id: string; tenantId: string; endpointId: string; eventId: string; eventType: string; payload: unknown }[];
+    jobs: { id: string; tenantId: string; consumer: string; key: string; payload: unknown }[];
+  },
   ids: string[],
   published: number,
-): Promise<number> {
+): Promise<{ scheduled: number; enqueued: number }> {
   const now = Prisma.sql`${new Date()}::timestamp(3)`;
-  const [row] = await tx.$queryRaw<{ scheduled: number }[]>`
+  const [row] = await tx.$queryRaw<{ scheduled: number; enqueued: number }[]>`
     WITH scheduled AS (
       INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type, payload, status, attempt_count, next_attempt_at, created_at, updated_at)
       SELECT d.id, d."tenantId", d."endpointId", d."eventId", d."eventType", d.payload, 'PENDING', 0, ${now}, ${now}, ${now}
-        FROM jsonb_to_recordset(${JSON.stringify(deliveries)}::jsonb)
+        FROM jsonb_to_recordset(${JSON.stringify(work.deliveries)}::jsonb)
              AS d(id text, "tenantId" text, "endpointId" text, "eventId" text, "eventType" text, payload jsonb)
       ON CONFLICT (endpoint_id, event_id) DO NOTHING
+      RETURNING 1
+    ), enqueued AS (
+      INSERT INTO consumer_jobs (id, tenant_id, consumer, key, payload, status, attempt_count, next_attempt_at, created_at)
+      SELECT j.id, j."tenantId", j.consumer, j.key, j.payload, 'PENDING', 0, ${now}, ${now}
+        FROM jsonb_to_recordset(${JSON.stringify(work.jobs)}::jsonb)
+             AS j(id text, "tenantId" text, consumer text, key text, payload jsonb)
+      ON CONFLICT (consumer, key) DO NOTHING
       RETURNING 1
     ), marked AS (
       UPDATE outbox_events
          SET dispatched_at = ${now}, published_at = CASE WHEN id = ANY(${ids.slice(0, published)}::text[]) THEN ${now} END
        WHERE id = ANY(${ids}::text[])
     )
-    SELECT count(*)::int AS scheduled FROM scheduled`;
-  return row?.scheduled ?? 0;
+    SELECT (SELECT count(*)::int FROM scheduled) AS scheduled, (SELECT count(*)::int FROM enqueued) AS enqueued`;
+  return { scheduled: row?.scheduled ?? 0, enqueued: row?.enqueued ?? 0 };
 }

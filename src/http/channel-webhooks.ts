@@ -35,7 +35,8 @@ type Dependencies = { intake: ChannelWebhookIntake; logger: Logger; maxBodyBytes
  * The providers' callback URL. GET answers Meta's verification handshake; POST takes a signed
  * event payload: 401 when the signature is not the session's, 400 when the body is not the
  * channel's documented JSON, 413 above the size cap (nothing stored in each case), 200
- * `EVENT_RECEIVED` once stored. An unknown session, or one of another channel, is a plain 404.
+ * `EVENT_RECEIVED` once the payload is stored to be processed (see ChannelWebhookIntake). An
+ * unknown session, or one of another channel, is a plain 404.
  */
 export function createChannelWebhookHandler(deps: Dependencies) {
   const maxBodyBytes = deps.maxBodyBytes ?? MAX_CHANNEL_WEBHOOK_BYTES;
@@ -70,8 +71,8 @@ export function createChannelWebhookHandler(deps: Dependencies) {
       } catch {
         return fail(res, 400, 'BAD_USER_INPUT', 'The body is not JSON');
       }
-      const received = await deps.intake.ingest(session, parsed);
-      logger.info({ messages: received.length, stored: received.filter((item) => item.message).length }, 'channel webhook received');
+      const accepted = await deps.intake.accept(session, parsed);
+      logger.info(accepted, 'channel webhook accepted');
       return text(res, 200, 'EVENT_RECEIVED');
     } catch (error) {
       if (error instanceof PayloadError) return fail(res, 400, 'BAD_USER_INPUT', `Unexpected payload: ${error.message}`);

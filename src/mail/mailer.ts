@@ -8,9 +8,9 @@ const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, sock
 export type Mail = { to: string; subject: string; text: string; html: string };
 
 /**
- * Sends email through SMTP_URL in the background: a failure is logged and never reaches the
- * request that caused it. Without SMTP_URL nothing is sent and `enabled` is false.
- * `stop` waits for sends in flight, up to a cap.
+ * Sends email through SMTP_URL: `send` in the background, where a failure is logged and never
+ * reaches the request that caused it, or `deliver` for a job that retries on failure. Without
+ * SMTP_URL nothing is sent and `enabled` is false. `stop` waits for sends in flight, up to a cap.
  */
 export class Mailer {
   readonly enabled: boolean;
@@ -29,16 +29,20 @@ export class Mailer {
 
   /** Starts sending and returns at once; `context` goes into the log lines (never the message itself). */
   send(mail: Mail, context: Record<string, unknown>): void {
+    const sending = this.deliver(mail, context).catch((error: unknown) => this.logger.warn({ ...context, err: error }, 'email could not be sent'));
+    this.inFlight.add(sending);
+    void sending.finally(() => this.inFlight.delete(sending));
+  }
+
+  /** Sends and resolves once the SMTP server took the message; rejects when it did not. */
+  async deliver(mail: Mail, context: Record<string, unknown>): Promise<void> {
     if (!this.transport) {
       this.logger.info(context, `email not sent, SMTP_URL is not set: ${mail.subject}`);
       return;
     }
-    const sending = this.transport.then((transport) => transport.sendMail({ from: this.mail.from, ...mail })).then(
-      () => this.logger.info(context, 'email sent'),
-      (error: unknown) => this.logger.warn({ ...context, err: error }, 'email could not be sent'),
-    );
-    this.inFlight.add(sending);
-    void sending.finally(() => this.inFlight.delete(sending));
+    const transport = await this.transport;
+    await transport.sendMail({ from: this.mail.from, ...mail });
+    this.logger.info(context, 'email sent');
   }
 
   async stop(capMs = 5_000): Promise<void> {

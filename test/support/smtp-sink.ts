@@ -26,6 +26,8 @@ export type SmtpSink = {
   messages: ReceivedMail[];
   /** Messages whose envelope names `address`. */
   to(address: string): ReceivedMail[];
+  /** Addresses refused at RCPT TO with a temporary failure (450), while in the set. */
+  refused: Set<string>;
   /** Waits until at least `count` messages have arrived. */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
@@ -33,10 +35,15 @@ export type SmtpSink = {
 
 export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
+  const refused = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (!refused.has(address.address)) return callback();
+      callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 450 }));
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -52,6 +59,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    refused,
     to: (address) => messages.filter((message) => message.to.includes(address)),
     waitFor: (count, timeoutMs = 5000) =>
       eventually(() => (messages.length >= count ? messages : undefined), timeoutMs, `${count} emails`),

@@ -1,24 +1,28 @@
 import type { Config } from '../../config.ts';
 import type { Outbox } from '../events.ts';
-import type { ChannelMessage, PrismaClient } from '../../generated/prisma/client.ts';
+import type { EffectKeys } from '../../events/effect-keys.ts';
+import type { ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { OutboundHttp } from '../../outbound/http-client.ts';
 import { AgentCaller } from '../chats/agent-reply/caller.ts';
 import type { AgentRequestBody } from '../chats/agent-reply/types.ts';
 import { MAX_MESSAGE_CHARS } from '../sessions/input.ts';
-import type { ChannelSender, Received } from './contracts.ts';
+import type { ChannelSender } from './contracts.ts';
 import { recordOutbound, type OutboundRecord } from './ledger.ts';
+import type { ReceivedMessageData } from './messages.ts';
 import { ProviderError } from './provider-client.ts';
 
 const SEND_FAILED = 'The message could not be sent';
 
-type Stored = Received & { message: ChannelMessage };
+/** The consumer of `message.received` that auto-replies; its job for a message is named by the message's id. */
+export const AUTO_REPLY_CONSUMER = 'channels.auto-reply';
 
 export type AutoRepliesDependencies = {
   prisma: PrismaClient;
   outbox: Outbox;
   sender: ChannelSender;
   caller: AgentCaller;
+  effects: EffectKeys;
   logger: Logger;
   /** How many of the conversation's latest messages an agent is sent. */
   historyMessages: number;
@@ -26,66 +30,33 @@ export type AutoRepliesDependencies = {
 
 /**
  * Answers inbound channel messages as their session's auto-reply settings say: a fixed text
- * (TEXT) or an agent's reply (AGENT). It runs after the message is committed, off the request
- * that stored it, once per stored message: a redelivery stores nothing, so nothing runs again.
+ * (TEXT) or an agent's reply (AGENT). It reacts to `message.received` as a durable job, so a
+ * crash or a shutdown before the reply went out runs it again; the agent's answer and the sent
+ * reply are remembered by the message's id, so a retry neither asks the agent again nor sends twice.
  */
 export class AutoReplies {
-  private readonly running = new Map<string, Promise<ChannelMessage | null>>();
-  private readonly stopping = new AbortController();
-
   constructor(private readonly deps: AutoRepliesDependencies) {}
 
-  /** The Inbox's after-commit listener; starts the reply and returns at once. */
-  readonly onReceived = (received: Received): void => {
-    const { session, message } = received;
-    if (!message || message.direction !== 'INBOUND' || session.autoReplyMode === 'OFF') return;
+  /** Replies to one stored message, unless it is not inbound or its session does not auto-reply (any more). */
+  async replyTo(received: ReceivedMessageData, signal: AbortSignal): Promise<void> {
+    const { prisma, effects, logger } = this.deps;
+    if (received.direction !== 'INBOUND') return;
+    const session = await prisma.channelSession.findUnique({ where: { id: received.sessionId } });
+    if (!session || session.autoReplyMode === 'OFF') return;
     // As for the team's own messages, only a CONNECTED session sends.
     if (session.status !== 'CONNECTED') {
-      this.deps.logger.info({ sessionId: session.id, status: session.status }, 'not auto-replying: the session is not connected');
+      logger.info({ sessionId: session.id, status: session.status }, 'not auto-replying: the session is not connected');
       return;
     }
-    if (this.stopping.signal.aborted) {
-      this.deps.logger.warn({ sessionId: session.id, messageId: message.id }, 'not auto-replying: the server is stopping');
-      return;
-    }
-    const run = this.reply({ ...received, message }).catch((error: unknown) => {
-      this.deps.logger.error({ err: error, sessionId: session.id, messageId: message.id }, 'auto-reply failed unexpectedly');
-      return null;
-    });
-    this.running.set(message.id, run);
-    void run.finally(() => this.running.delete(message.id));
-  };
-
-  /**
-   * The auto-reply to an inbound message once it is stored, or null when none is running on
-   * this instance or it takes longer than `waitMs` (it still goes out then).
-   */
-  async replyTo(messageId: string, waitMs: number): Promise<ChannelMessage | null> {
-    const run = this.running.get(messageId);
-    if (!run) return null;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<null>((resolve) => (timer = setTimeout(resolve, waitMs, null)));
-    try {
-      return await Promise.race([run, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const sent = `auto-reply:${received.id}`;
+    if (await effects.isDone(sent)) return;
+    const text =
+      session.autoReplyMode === 'TEXT' ? session.autoReplyText : await effects.once(`${sent}:agent`, () => this.agentReply(session, received, signal));
+    if (!text?.trim()) return;
+    await this.send(session, received, text, sent);
   }
 
-  /** Aborts agent calls (their messages get no reply), lets sends finish, and waits for every reply here. */
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    await Promise.allSettled([...this.running.values()]);
-  }
-
-  private async reply(received: Stored): Promise<ChannelMessage | null> {
-    const { session } = received;
-    const text = session.autoReplyMode === 'TEXT' ? session.autoReplyText : await this.agentReply(received);
-    if (!text?.trim()) return null;
-    return this.send(received, text);
-  }
-
-  private async agentReply({ session, conversation, message }: Stored): Promise<string | null> {
+  private async agentReply(session: ChannelSession, message: ReceivedMessageData, signal: AbortSignal): Promise<string | null> {
     const { prisma, caller, logger, historyMessages } = this.deps;
     const agentId = session.autoReplyAgentId;
     const agent = agentId ? await prisma.agent.findFirst({ where: { id: agentId, tenantId: session.tenantId, isActive: true } }) : null;
@@ -94,7 +65,7 @@ export class AutoReplies {
       return null;
     }
     const history = await prisma.channelMessage.findMany({
-      where: { conversationId: conversation.id, id: { lte: message.id }, status: { not: 'FAILED' } },
+      where: { conversationId: message.conversationId, id: { lte: message.id }, status: { not: 'FAILED' } },
       orderBy: { id: 'desc' },
       take: historyMessages,
     });
@@ -102,33 +73,34 @@ export class AutoReplies {
       messages: history.reverse().map((entry) => ({ role: entry.direction === 'INBOUND' ? 'user' : 'assistant', content: entry.text })),
       system_prompt: agent.systemPrompt,
       config: agent.config,
-      chat_id: conversation.id,
+      chat_id: message.conversationId,
       message_id: message.id,
     };
-    const call = { url: agent.webhookUrl, token: agent.webhookToken, body, signal: this.stopping.signal };
-    const outcome = await caller.call(call, () => {});
+    const outcome = await caller.call({ url: agent.webhookUrl, token: agent.webhookToken, body, signal }, () => {});
     if (outcome.kind === 'completed') return outcome.content;
-    const reason = outcome.kind === 'failed' ? outcome.reason : 'the server stopped';
-    logger.warn({ sessionId: session.id, messageId: message.id, agentId: agent.id, reason }, 'auto-reply agent gave no reply');
+    // Stopping: the job is handed back, and the agent asked again after the restart.
+    if (outcome.kind !== 'failed') throw new Error('the server is stopping');
+    logger.warn({ sessionId: session.id, messageId: message.id, agentId: agent.id, reason: outcome.reason }, 'auto-reply agent gave no reply');
     return null;
   }
 
-  /** Sends through the provider (none for the website widget), then records the outcome with `message.sent`. */
-  private async send({ session, contact, conversation }: Stored, text: string): Promise<ChannelMessage> {
-    const { outbox, sender, logger } = this.deps;
+  /** Sends through the provider (none for the website widget), then records the outcome with `message.sent`, and the reply as done. */
+  private async send(session: ChannelSession, received: ReceivedMessageData, text: string, sent: string): Promise<void> {
+    const { outbox, sender, effects, logger } = this.deps;
     let record: OutboundRecord = { text, providerMessageId: null, status: 'SENT' };
     if (session.channel !== 'WEBSITE') {
       try {
-        record.providerMessageId = (await sender.send(session, contact.externalId, text)).providerMessageId;
+        record.providerMessageId = (await sender.send(session, received.contact.externalId, text)).providerMessageId;
       } catch (error) {
-        logger.warn({ err: error, sessionId: session.id, conversationId: conversation.id }, 'auto-reply could not be sent');
+        logger.warn({ err: error, sessionId: session.id, conversationId: received.conversationId }, 'auto-reply could not be sent');
         record = { ...record, status: 'FAILED', error: error instanceof ProviderError ? error.message : SEND_FAILED };
       }
     }
-    return outbox.transaction(async (unit) => {
+    await outbox.transaction(async (unit) => {
       // Read again: a reply sent since the message arrived may have set the first response time.
-      const current = await unit.tx.channelConversation.findUniqueOrThrow({ where: { id: conversation.id } });
-      return recordOutbound(unit, session, current, record);
+      const current = await unit.tx.channelConversation.findUniqueOrThrow({ where: { id: received.conversationId } });
+      await recordOutbound(unit, session, current, record);
+      await effects.record(unit.tx, sent);
     });
   }
 }
@@ -139,6 +111,7 @@ export function createAutoReplies(deps: {
   prisma: PrismaClient;
   outbox: Outbox;
   sender: ChannelSender;
+  effects: EffectKeys;
   logger: Logger;
   /** The client agents are called with. */
   agentHttp: OutboundHttp;

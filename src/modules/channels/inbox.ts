@@ -1,20 +1,11 @@
 import type { Outbox, UnitOfWork } from '../events.ts';
 import type { ChannelSession } from '../../generated/prisma/client.ts';
-import type { Logger } from '../../logger.ts';
 import type { ConversationLeads, InboundMessage, Received } from './contracts.ts';
 import { openConversation } from './ledger.ts';
 import { contactJson, toChannelMessageJson } from './messages.ts';
 
-/**
- * Told about each newly stored inbound message once its transaction committed (never about a
- * redelivery). Runs on the request that brought the message: start long work (an agent reply)
- * without awaiting it. A returned promise is not awaited; its rejection is logged.
- */
-export type ReceivedListener = (received: Received) => void | Promise<void>;
-
 export type InboxOptions = {
   outbox: Outbox;
-  logger: Logger;
   /** Keeps leads in step with conversations, in the same transaction; none: no leads are made. */
   leads?: ConversationLeads;
 };
@@ -23,36 +14,31 @@ export type InboxOptions = {
  * Where every channel's inbound messages are stored: contacts, conversations and messages,
  * with `conversation.created` and `message.received`, one transaction per payload. The
  * provider's message id is unique per session, so a redelivered message is stored once and
- * announced once, and a distinct one is never dropped.
+ * announced once, and a distinct one is never dropped. What follows a message (auto-replies,
+ * webhooks, leads' emails) reacts to `message.received`.
  */
 export class Inbox {
-  private readonly listeners = new Set<ReceivedListener>();
-
   constructor(private readonly options: InboxOptions) {}
 
-  /** Registers a listener (auto-reply); the returned function removes it. */
-  onReceived(listener: ReceivedListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Stores the messages of one payload, in order; each result's `message` is null for a redelivery. */
+  /** Stores the messages of one payload in a transaction of their own; each result's `message` is null for a redelivery. */
   async receive(session: ChannelSession, messages: InboundMessage[]): Promise<Received[]> {
     if (messages.length === 0) return [];
-    const results = await this.options.outbox.transaction(async (unit) => {
-      const stored = await this.storedAlready(unit, session, messages);
-      const received: Received[] = [];
-      for (const message of messages) {
-        const earlier = stored.get(message.providerMessageId);
-        if (earlier) received.push({ session, ...earlier, conversationCreated: false, message: null });
-        else received.push(await this.store(unit, session, message));
-        const last = received.at(-1)!;
-        stored.set(message.providerMessageId, { contact: last.contact, conversation: last.conversation });
-      }
-      return received;
-    });
-    for (const result of results) if (result.message) this.announce(result);
-    return results;
+    return this.options.outbox.transaction((unit) => this.receiveIn(unit, session, messages));
+  }
+
+  /** Stores the messages of one payload, in order, in the caller's transaction. */
+  async receiveIn(unit: UnitOfWork, session: ChannelSession, messages: InboundMessage[]): Promise<Received[]> {
+    if (messages.length === 0) return [];
+    const stored = await this.storedAlready(unit, session, messages);
+    const received: Received[] = [];
+    for (const message of messages) {
+      const earlier = stored.get(message.providerMessageId);
+      if (earlier) received.push({ session, ...earlier, conversationCreated: false, message: null });
+      else received.push(await this.store(unit, session, message));
+      const last = received.at(-1)!;
+      stored.set(message.providerMessageId, { contact: last.contact, conversation: last.conversation });
+    }
+    return received;
   }
 
   /** The conversation and contact of each message of the payload that is stored already. */
@@ -91,19 +77,5 @@ export class Inbox {
     await emit(session.tenantId, 'message.received', { ...toChannelMessageJson(message), channel: session.channel, contact: contactJson(contact) });
     await this.options.leads?.track(unit, { tenantId: session.tenantId, channel: session.channel, conversation: current, contact });
     return { session, contact, conversation: current, conversationCreated: created, message };
-  }
-
-  private announce(received: Received): void {
-    for (const listener of this.listeners) {
-      try {
-        void Promise.resolve(listener(received)).catch((error: unknown) => this.failed(error, received));
-      } catch (error) {
-        this.failed(error, received);
-      }
-    }
-  }
-
-  private failed(error: unknown, received: Received): void {
-    this.options.logger.error({ err: error, sessionId: received.session.id, messageId: received.message?.id }, 'an inbound message listener failed');
   }
 }

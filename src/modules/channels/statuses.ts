@@ -1,4 +1,4 @@
-import type { ChannelMessageStatus, ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
+import type { ChannelMessageStatus, ChannelSession, Prisma } from '../../generated/prisma/client.ts';
 import type { StatusUpdate } from './normalize/index.ts';
 
 /**
@@ -12,26 +12,25 @@ const MOVES_FROM: Record<Exclude<StatusUpdate['status'], 'SENT'>, ChannelMessage
   FAILED: ['SENT'],
 };
 
-/** Applies WhatsApp delivery reports to the session's outbound messages, by the provider's message id. */
-export class MessageStatuses {
-  constructor(private readonly prisma: PrismaClient) {}
-
-  /** Resolves with how many messages changed; reports about messages we do not know are ignored. */
-  async apply(session: Pick<ChannelSession, 'id'>, updates: StatusUpdate[]): Promise<number> {
-    let changed = 0;
-    for (const update of updates) {
-      if (update.status === 'SENT') continue;
-      const { count } = await this.prisma.channelMessage.updateMany({
-        where: {
-          sessionId: session.id,
-          providerMessageId: update.providerMessageId,
-          direction: 'OUTBOUND',
-          status: { in: MOVES_FROM[update.status] },
-        },
-        data: { status: update.status, ...(update.status === 'FAILED' ? { error: update.error } : {}) },
-      });
-      changed += count;
-    }
-    return changed;
+/**
+ * Applies WhatsApp delivery reports to the session's outbound messages, by the provider's
+ * message id, in the caller's transaction; resolves with how many messages changed. Reports
+ * about messages we do not know are ignored.
+ */
+export async function applyStatuses(tx: Prisma.TransactionClient, session: Pick<ChannelSession, 'id'>, updates: StatusUpdate[]): Promise<number> {
+  let changed = 0;
+  for (const update of updates) {
+    if (update.status === 'SENT') continue;
+    const { count } = await tx.channelMessage.updateMany({
+      where: {
+        sessionId: session.id,
+        providerMessageId: update.providerMessageId,
+        direction: 'OUTBOUND',
+        status: { in: MOVES_FROM[update.status] },
+      },
+      data: { status: update.status, ...(update.status === 'FAILED' ? { error: update.error } : {}) },
+    });
+    changed += count;
   }
+  return changed;
 }

@@ -4,7 +4,6 @@ import type { AttemptCounter } from '../../auth/rate-limiter.ts';
 import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors.ts';
 import type { ChannelMessage, ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, email, parseInput, withoutNul } from '../../validation.ts';
-import type { AutoReplies } from './auto-reply.ts';
 import type { Inbox } from './inbox.ts';
 import { secretsEqual } from './signature.ts';
 
@@ -45,7 +44,8 @@ export class WidgetService {
     private readonly deps: {
       prisma: PrismaClient;
       inbox: Pick<Inbox, 'receive'>;
-      autoReplies: Pick<AutoReplies, 'replyTo'>;
+      /** Resolves once the auto-reply to a message is done on this instance, or after `waitMs` (it may still come later). */
+      awaitAutoReply: (messageId: string, waitMs: number) => Promise<unknown>;
       /** Counts messages per visitor and per address in one-minute windows. */
       limiter: AttemptCounter;
       messagesPerMinute: number;
@@ -70,7 +70,7 @@ export class WidgetService {
       (await this.deps.prisma.channelMessage.findUniqueOrThrow({
         where: { sessionId_providerMessageId: { sessionId: session.id, providerMessageId } },
       }));
-    if (received?.message) await this.deps.autoReplies.replyTo(message.id, REPLY_WAIT_MS);
+    if (received?.message && session.autoReplyMode !== 'OFF') await this.deps.awaitAutoReply(message.id, REPLY_WAIT_MS);
     const replies = await this.deps.prisma.channelMessage.findMany({
       where: { conversationId: message.conversationId, direction: 'OUTBOUND', status: { not: 'FAILED' }, id: { gt: message.id } },
       orderBy: { id: 'asc' },

@@ -1,29 +1,39 @@
-import type { Lead } from '../../generated/prisma/client.ts';
+import type { EffectKeys } from '../../events/effect-keys.ts';
+import type { Lead, PrismaClient } from '../../generated/prisma/client.ts';
 import { escapeHtml, type Mailer } from '../../mail/mailer.ts';
-import { signalsOf } from './messages.ts';
+import { fromMessage, signalsOf, type LeadMessage } from './messages.ts';
 
 const MAX_LABEL_LENGTH = 100;
 
-/** A lead that just turned HOT, with the addresses to tell and the team's name (read in the same transaction). */
-export type HotLeadNotice = { tenantName: string; recipients: string[]; lead: Lead };
-
 /**
- * Emails the tenant's notification addresses when a lead turns HOT, one message per address.
- * Sending happens in the background: failures are logged and never reach the request or the
- * inbound message that caused them.
+ * Emails the tenant's notification addresses when a lead turns HOT (`lead.turned_hot`), one
+ * message per address. It runs as a durable job: a failed send is retried, and each address
+ * that got its email is remembered, so a retry or a crash never sends it twice.
  */
 export class LeadNotifier {
-  constructor(private readonly mailer: Mailer) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly mailer: Mailer,
+    private readonly effects: EffectKeys,
+  ) {}
 
-  /** Starts sending and returns at once. */
-  notifyHot(notice: HotLeadNotice): void {
-    const message = compose(notice);
-    for (const to of notice.recipients) this.mailer.send({ to, ...message }, { leadId: notice.lead.id, mail: 'hot-lead' });
+  /** Sends what is not sent yet; throws when a send failed, for the job to be retried. */
+  async notifyHot(tenantId: string, turnedHot: LeadMessage): Promise<void> {
+    const tenant = await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { name: true, notificationEmails: true } });
+    if (!tenant) return;
+    const lead = fromMessage(turnedHot, tenantId);
+    const message = compose(tenant.name, lead);
+    for (const to of tenant.notificationEmails) {
+      await this.effects.once(`hot-lead:${lead.id}:${to}`, async () => {
+        await this.mailer.deliver({ to, ...message }, { leadId: lead.id, mail: 'hot-lead' });
+        return null;
+      });
+    }
   }
 }
 
 /** Subject, plain text and HTML of the notice; every value from users is escaped in the HTML. */
-function compose({ tenantName, lead }: HotLeadNotice) {
+function compose(tenantName: string, lead: Lead) {
   const label = (lead.name ?? lead.email ?? lead.phone ?? 'A new lead').replace(/\s+/g, ' ').slice(0, MAX_LABEL_LENGTH);
   const decidedBy = lead.intentSource === 'OVERRIDE' ? 'set by a team member' : `by the classifier, score ${lead.score}`;
   const details: [string, string][] = [

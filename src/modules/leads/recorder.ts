@@ -2,7 +2,6 @@ import type { UnitOfWork } from '../events.ts';
 import type { IntentSource, Lead, LeadIntent, LeadSource } from '../../generated/prisma/client.ts';
 import type { Classification, LeadSignal } from './classifier.ts';
 import { signalsOf, toMessage } from './messages.ts';
-import type { LeadNotifier } from './notifier.ts';
 
 /** Every column of a lead that a change may set. */
 export type LeadState = {
@@ -28,17 +27,14 @@ export function verdictFor(intentSource: IntentSource, { intent, score, signals 
 /**
  * Writes leads inside a unit of work with what every write owes: `lead.created`,
  * `lead.updated` (only when something changed) or `lead.deleted` in the outbox, and, the first
- * time a lead is HOT, the claim of its notification (`hotNotifiedAt`) with the email sent once
- * the transaction has committed.
+ * time a lead is HOT, `hotNotifiedAt` with `lead.turned_hot`, which the hot-lead email reacts to.
  */
 export class LeadRecorder {
-  constructor(private readonly notifier: LeadNotifier) {}
-
   async create(unit: UnitOfWork, data: LeadState & { tenantId: string; conversationId?: string | null }): Promise<Lead> {
     const hot = data.intent === 'HOT';
     const lead = await unit.tx.lead.create({ data: { ...data, hotNotifiedAt: hot ? new Date() : null } });
     await unit.emit(lead.tenantId, 'lead.created', toMessage(lead));
-    if (hot) await this.notifyAfterCommit(unit, lead);
+    if (hot) await unit.emit(lead.tenantId, 'lead.turned_hot', toMessage(lead));
     return lead;
   }
 
@@ -49,19 +45,13 @@ export class LeadRecorder {
     const turnsHot = (changes.intent ?? current.intent) === 'HOT' && current.hotNotifiedAt === null;
     const lead = await unit.tx.lead.update({ where: { id: current.id }, data: { ...changes, ...(turnsHot ? { hotNotifiedAt: new Date() } : {}) } });
     await unit.emit(lead.tenantId, 'lead.updated', toMessage(lead));
-    if (turnsHot) await this.notifyAfterCommit(unit, lead);
+    if (turnsHot) await unit.emit(lead.tenantId, 'lead.turned_hot', toMessage(lead));
     return lead;
   }
 
   async delete(unit: UnitOfWork, lead: Lead): Promise<void> {
     await unit.tx.lead.delete({ where: { id: lead.id } });
     await unit.emit(lead.tenantId, 'lead.deleted', toMessage(lead));
-  }
-
-  /** Reads who to tell in the same transaction, and tells them once it has committed. */
-  private async notifyAfterCommit(unit: UnitOfWork, lead: Lead) {
-    const tenant = await unit.tx.tenant.findUniqueOrThrow({ where: { id: lead.tenantId }, select: { name: true, notificationEmails: true } });
-    unit.afterCommit(() => this.notifier.notifyHot({ tenantName: tenant.name, recipients: tenant.notificationEmails, lead }));
   }
 }
 

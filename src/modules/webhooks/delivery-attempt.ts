@@ -1,6 +1,6 @@
 import { OutboundError, type OutboundHttp } from '../../outbound/http-client.ts';
 import type { ClaimedDelivery } from './delivery-claims.ts';
-import { parseRetryAfter } from './retry-policy.ts';
+import { parseRetryAfter } from '../../events/retry-policy.ts';
 import { webhookHeaders } from './signing.ts';
 
 /** How much of a receiver's answer is kept with the attempt. */

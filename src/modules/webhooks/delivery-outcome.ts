@@ -2,7 +2,7 @@ import type { Config } from '../../config.ts';
 import type { DeliveryStatus } from '../../generated/prisma/client.ts';
 import { isSuccess, type AttemptResult } from './delivery-attempt.ts';
 import type { ClaimedDelivery } from './delivery-claims.ts';
-import { retryDelayMs } from './retry-policy.ts';
+import { retryDelayMs } from '../../events/retry-policy.ts';
 
 const GONE = 410;
 

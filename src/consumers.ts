@@ -1,0 +1,43 @@
+/**
+ * What happens after what: every reaction of one module to another's events, in one table.
+ *
+ * Each event committed to the outbox is, by the dispatcher, in one transaction:
+ * - published to pub/sub, for GraphQL subscriptions;
+ * - scheduled as a webhook delivery to each endpoint of its tenant subscribed to its type;
+ * - enqueued as a job of each consumer below whose `on` is its type.
+ * Jobs run on the consumer worker: claimed with SKIP LOCKED, leased, retried with backoff and
+ * kept with their state (`consumer_jobs`). Transactional consumers change the database only and
+ * run exactly once; effect consumers run at least once and remember what they did outside
+ * (`effect_keys`), so that a retry does not do it again.
+ *
+ * A WhatsApp, Messenger or Instagram message: POST /channels/... stores the raw payload as a job
+ * of `channels.inbound-payload` and answers 200 → that job stores contacts, conversations,
+ * messages and leads, emitting `conversation.created`, `message.received` and `lead.*` → the
+ * dispatcher publishes them, delivers them to webhooks, and enqueues `channels.auto-reply` (and
+ * `leads.hot-lead-email` when the lead turned HOT).
+ */
+import type { ConsumerTable } from './events/consumers.ts';
+import { AUTO_REPLY_CONSUMER, type AutoReplies } from './modules/channels/auto-reply.ts';
+import { INBOUND_PAYLOAD_CONSUMER, type ChannelWebhookIntake } from './modules/channels/webhook-intake.ts';
+import type { AppEvents } from './modules/events.ts';
+import type { LeadNotifier } from './modules/leads/notifier.ts';
+
+export function createConsumers(deps: { channelWebhooks: ChannelWebhookIntake; autoReplies: AutoReplies; leadNotifier: LeadNotifier }): ConsumerTable<AppEvents> {
+  return {
+    [INBOUND_PAYLOAD_CONSUMER]: {
+      kind: 'transactional',
+      run: (unit, jobs) => deps.channelWebhooks.process(unit, jobs),
+    },
+    [AUTO_REPLY_CONSUMER]: {
+      on: 'message.received',
+      kind: 'effect',
+      keyOf: (event) => event.data.id,
+      run: (job, signal) => deps.autoReplies.replyTo(job.payload.data, signal),
+    },
+    'leads.hot-lead-email': {
+      on: 'lead.turned_hot',
+      kind: 'effect',
+      run: (job) => deps.leadNotifier.notifyHot(job.tenantId, job.payload.data),
+    },
+  };
+}

@@ -1,0 +1,237 @@
+import { setMaxListeners } from 'node:events';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Logger } from '../logger.ts';
+import type { EventMap } from './catalogue.ts';
+import type { AnyConsumer, ConsumerTable, Job } from './consumers.ts';
+import { EffectKeys } from './effect-keys.ts';
+import { claimJobs, deleteFinished, markDone, markFailed, release, renewLeases, type ClaimedJob } from './job-claims.ts';
+import type { Outbox } from './outbox.ts';
+import { retryDelayMs } from './retry-policy.ts';
+import { Wakeable } from './wakeable.ts';
+
+/** At shutdown, jobs running get this long to finish before they are cancelled and handed back. */
+const SHUTDOWN_GRACE_MS = 2_000;
+/** Jobs of one tenant running at once, as a share of the concurrency: the rest is kept for other tenants. */
+const BUSIEST_TENANT_SHARE = 7 / 8;
+const CLEANUP_EVERY_MS = 3_600_000;
+
+export type ConsumerWorkerOptions<Events extends EventMap> = {
+  prisma: PrismaClient;
+  outbox: Outbox<Events>;
+  consumers: ConsumerTable<Events>;
+  effects: EffectKeys;
+  logger: Logger;
+  /** Seconds before each retry of a failed job; past the last, it is FAILED. */
+  retryScheduleSeconds: readonly number[];
+  /** How long a claim holds; renewed every third of it while the job runs. */
+  leaseMs: number;
+  /** Jobs (or ordered batches) running at once in this instance. @default 16 */
+  concurrency?: number;
+  /** The most jobs of one ordering key claimed and run together. @default 50 */
+  batchSize?: number;
+  /** How often to look for jobs nobody woke this instance for (retries, a crashed instance's). @default 1000 */
+  pollIntervalMs?: number;
+  /** Finished jobs and effect keys are kept this long. @default 7 days */
+  retentionMs?: number;
+};
+
+/** Jobs run together: one consumer's jobs of one ordering key, oldest first, or a single job. */
+type Batch = { consumer: AnyConsumer<EventMap, unknown>; name: string; tenantId: string; jobs: ClaimedJob[] };
+
+/**
+ * Runs internal consumers' jobs: claims due ones (see `claimJobs`), runs them, and records each
+ * outcome; a failed job is retried on the consumer retry schedule, then FAILED with its last
+ * error. Transactional consumers mark their jobs done in their own transaction (exactly once);
+ * effect consumers after they return (at least once). Jobs of one ordering key run in order,
+ * and one failing holds back the ones behind it until it succeeds or fails for good.
+ */
+export class ConsumerWorker<Events extends EventMap> extends Wakeable {
+  private readonly concurrency: number;
+  private readonly perTenant: number;
+  private readonly batchSize: number;
+  private readonly retentionMs: number;
+  private readonly tenantsInFlight = new Map<string, number>();
+  /** Jobs claimed and not yet recorded: their leases are renewed. */
+  private readonly held = new Set<string>();
+  private readonly runs = new Set<Promise<void>>();
+  private readonly cancel = new AbortController();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private renewal: NodeJS.Timeout | undefined;
+  private lastCleanupAt = 0;
+
+  constructor(private readonly options: ConsumerWorkerOptions<Events>) {
+    super(options.pollIntervalMs ?? 1000, options.logger.child({ component: 'consumer-worker' }));
+    this.concurrency = options.concurrency ?? 16;
+    this.perTenant = Math.max(1, Math.floor(this.concurrency * BUSIEST_TENANT_SHARE));
+    this.batchSize = options.batchSize ?? 50;
+    this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
+    setMaxListeners(this.concurrency, this.cancel.signal);
+  }
+
+  /** Jobs were enqueued: claim now. */
+  jobsEnqueued(): void {
+    this.wake();
+  }
+
+  /** Resolves true once the job of `consumer` named `key` finished here, false after `waitMs` (it may run elsewhere, or later). */
+  waitFor(consumer: string, key: string, waitMs: number): Promise<boolean> {
+    const id = `${consumer}\u0000${key}`;
+    return new Promise((resolve) => {
+      const waiters = this.waiters.get(id) ?? new Set();
+      this.waiters.set(id, waiters);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(done);
+        if (waiters.size === 0) this.waiters.delete(id);
+        resolve(false);
+      }, waitMs);
+      waiters.add(done);
+    });
+  }
+
+  override start(): void {
+    super.start();
+    this.renewal ??= setInterval(() => void this.renewLeases(), Math.max(100, this.options.leaseMs / 3));
+    this.renewal.unref();
+  }
+
+  /** Stops claiming, lets jobs running finish for a moment, then cancels them and hands them back. */
+  override async stop(): Promise<void> {
+    await super.stop();
+    const grace = setTimeout(() => this.cancel.abort(), SHUTDOWN_GRACE_MS);
+    await Promise.all(this.runs);
+    clearTimeout(grace);
+    clearInterval(this.renewal);
+    this.renewal = undefined;
+  }
+
+  protected async work(): Promise<boolean> {
+    const room = this.concurrency - this.runs.size;
+    if (room <= 0) return false;
+    const now = Date.now();
+    const jobs = await claimJobs(this.options.prisma, {
+      consumers: Object.keys(this.options.consumers),
+      limit: room,
+      perTenant: this.perTenant,
+      followers: this.batchSize - 1,
+      tenantsInFlight: this.tenantsInFlight,
+      now: new Date(now),
+      leaseUntil: new Date(now + this.options.leaseMs),
+    });
+    const batches = this.batchesOf(jobs);
+    for (const batch of batches) this.launch(batch);
+    await this.cleanUpNowAndThen();
+    return batches.length === room;
+  }
+
+  private batchesOf(jobs: ClaimedJob[]): Batch[] {
+    const batches = new Map<string, Batch>();
+    for (const job of jobs) {
+      const consumer = this.options.consumers[job.consumer] as AnyConsumer<EventMap, unknown> | undefined;
+      if (!consumer) continue;
+      const id = job.orderingKey === null ? job.id : `${job.consumer}\u0000${job.orderingKey}`;
+      const batch = batches.get(id) ?? { consumer, name: job.consumer, tenantId: job.tenantId, jobs: [] };
+      batch.jobs.push(job);
+      batches.set(id, batch);
+      this.held.add(job.id);
+    }
+    return [...batches.values()];
+  }
+
+  private launch(batch: Batch) {
+    count(this.tenantsInFlight, batch.tenantId, 1);
+    const run = this.runBatch(batch)
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, consumer: batch.name }, 'job outcome not recorded; the jobs come back when their lease runs out'),
+      )
+      .finally(() => {
+        for (const job of batch.jobs) this.held.delete(job.id);
+        count(this.tenantsInFlight, batch.tenantId, -1);
+        this.runs.delete(run);
+        this.wake();
+      });
+    this.runs.add(run);
+  }
+
+  private async runBatch({ consumer, name, jobs }: Batch): Promise<void> {
+    if (consumer.kind === 'transactional' && jobs.length > 1) {
+      try {
+        await this.options.outbox.transaction(async (unit) => {
+          await consumer.run(unit as never, jobs.map(asJob));
+          await markDone(unit.tx, jobs.map((job) => job.id));
+        });
+        return this.finished(jobs);
+      } catch (error) {
+        this.logger.warn({ err: error, consumer: name, jobs: jobs.length }, 'a batch failed; running its jobs one by one');
+      }
+    }
+    for (const [index, job] of jobs.entries()) {
+      const outcome = await this.runOne(consumer, name, job);
+      if (outcome === 'done') continue;
+      // What follows a job that failed or was cancelled waits for it.
+      await release(this.options.prisma, jobs.slice(index + (outcome === 'failed' ? 1 : 0)).map((next) => next.id));
+      return;
+    }
+  }
+
+  private async runOne(consumer: AnyConsumer<EventMap, unknown>, name: string, job: ClaimedJob): Promise<'done' | 'failed' | 'cancelled'> {
+    const { prisma, outbox } = this.options;
+    try {
+      if (consumer.kind === 'transactional') {
+        await outbox.transaction(async (unit) => {
+          await consumer.run(unit as never, [asJob(job)]);
+          await markDone(unit.tx, [job.id]);
+        });
+      } else {
+        await consumer.run(asJob(job), this.cancel.signal);
+        await markDone(prisma, [job.id]);
+      }
+      this.finished([job]);
+      return 'done';
+    } catch (error) {
+      if (this.cancel.signal.aborted) return 'cancelled';
+      const attempt = job.attemptCount + 1;
+      const delay = retryDelayMs(this.options.retryScheduleSeconds, attempt, null);
+      this.logger.warn({ err: error, consumer: name, jobId: job.id, attempt, retryInMs: delay }, delay === null ? 'job failed for good' : 'job failed; it will be retried');
+      await markFailed(prisma, job.id, error instanceof Error ? error.message : String(error), delay === null ? null : new Date(Date.now() + delay));
+      return 'failed';
+    }
+  }
+
+  private finished(jobs: ClaimedJob[]) {
+    for (const job of jobs) {
+      const id = `${job.consumer}\u0000${job.key}`;
+      for (const resolve of this.waiters.get(id) ?? []) resolve();
+      this.waiters.delete(id);
+    }
+  }
+
+  private async renewLeases() {
+    try {
+      await renewLeases(this.options.prisma, [...this.held], new Date(Date.now() + this.options.leaseMs));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not renew the leases of running jobs');
+    }
+  }
+
+  private async cleanUpNowAndThen() {
+    if (Date.now() - this.lastCleanupAt < CLEANUP_EVERY_MS) return;
+    this.lastCleanupAt = Date.now();
+    const before = new Date(Date.now() - this.retentionMs);
+    await deleteFinished(this.options.prisma, before);
+    await this.options.effects.forget(before);
+  }
+}
+
+function asJob(job: ClaimedJob): Job<unknown> {
+  return { id: job.id, tenantId: job.tenantId, key: job.key, payload: job.payload, attemptCount: job.attemptCount };
+}
+
+function count(counts: Map<string, number>, key: string, change: 1 | -1) {
+  const next = (counts.get(key) ?? 0) + change;
+  if (next === 0) counts.delete(key);
+  else counts.set(key, next);
+}
