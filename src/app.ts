@@ -89,10 +89,13 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
       resolveHost: overrides.resolveHost,
     });
     replies = services.replyLifecycle;
-    for (const worker of background) {
-      await worker.start();
-      workers.push(worker);
-    }
+    const startWorkers = async (beforeListening: boolean) => {
+      for (const worker of background.filter((each) => !!each.beforeListening === beforeListening)) {
+        await worker.start();
+        workers.push(worker);
+      }
+    };
+    await startWorkers(true);
     const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, secureCookies: config.secureCookies });
 
     const db = database;
@@ -134,6 +137,8 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
     });
     const { port } = listening.address() as AddressInfo;
     listeningPort = port;
+    // Once listening: work left by a previous run may call this server (the demo agent).
+    await startWorkers(false);
     const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}${GRAPHQL_PATH}`;
     logger.info({ url, database: database.kind, pubsub: redis ? 'redis' : 'memory' }, 'ready');
     return { url, port };

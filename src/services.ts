@@ -51,8 +51,11 @@ import type { Redis } from 'ioredis';
 
 export type Services = ReturnType<typeof createServices>['api'];
 
-/** Background work with a life of its own: started in the order given, stopped in reverse. */
-export type Worker = { name: string; start(): void | Promise<void>; stop(): Promise<void> };
+/**
+ * Background work with a life of its own: started in the order given, stopped in reverse. Those
+ * `beforeListening` start before the server takes requests; the rest once it does.
+ */
+export type Worker = { name: string; start(): void | Promise<void>; stop(): Promise<void>; beforeListening?: boolean };
 
 /**
  * The composition root: wires every domain service (`api`, all that GraphQL and HTTP handlers
@@ -122,7 +125,7 @@ export function createServices(deps: {
   const leadRecorder = new LeadRecorder();
   const conversationLeads = new ConversationLeadTracker(leadRecorder);
   const inbox = new Inbox({ outbox, leads: conversationLeads });
-  const channelWebhooks = new ChannelWebhookIntake(prisma, inbox, () => consumerWorker.jobsEnqueued());
+  const channelWebhooks = new ChannelWebhookIntake(prisma, inbox, () => consumerWorker.jobsEnqueued(), logger.child({ service: 'channel-webhooks' }));
   const channelSender = new GraphApiClient(
     outboundClient('convo-graph-channels/1.0'),
     { baseUrl: config.channels.graphApiBaseUrl, version: config.channels.graphApiVersion },
@@ -165,8 +168,9 @@ export function createServices(deps: {
     logger: logger.child({ component: 'idle-closer' }),
   });
   const workers: Worker[] = [
-    { name: 'mailer', start: () => {}, stop: () => mailer.stop() },
-    { name: 'revocations', start: () => revocations.start(), stop: () => revocations.stop() },
+    { name: 'mailer', start: () => {}, stop: () => mailer.stop(), beforeListening: true },
+    // Requests are checked against revoked sessions from the first one on.
+    { name: 'revocations', start: () => revocations.start(), stop: () => revocations.stop(), beforeListening: true },
     { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
     { name: 'webhook deliveries', start: () => deliveryWorker.start(), stop: () => deliveryWorker.stop() },
     { name: 'consumers', start: () => consumerWorker.start(), stop: () => consumerWorker.stop() },

@@ -49,6 +49,8 @@ export class DeliveryLedger {
   issued = 0;
   redelivered = 0;
   private readonly statuses = new Map<number, number>();
+  /** When each payload was first answered 2xx (performance.now()). */
+  readonly acknowledgedAt = new Map<number, number>();
 
   /**
    * @param cycle reuse payloads modulo the pool (for a server that stores nothing); otherwise
@@ -68,7 +70,9 @@ export class DeliveryLedger {
   }
 
   answer(index: number, status: number): void {
-    if (!isOk(this.statuses.get(index))) this.statuses.set(index, status);
+    if (isOk(this.statuses.get(index))) return;
+    this.statuses.set(index, status);
+    if (isOk(status)) this.acknowledgedAt.set(index, performance.now());
   }
 
   /** Issued payloads with no answer yet: in flight when the load generator stopped, or on a connection it dropped. */
@@ -93,8 +97,11 @@ export class DeliveryLedger {
 
 const isOk = (status: number | undefined) => status !== undefined && status >= 200 && status < 300;
 
-/** POSTs a new payload on each request, at CONNECTIONS keep-alive connections for `seconds`. */
-export function signedLoad(url: string, ledger: DeliveryLedger, seconds: number): Promise<autocannon.Result> {
+/**
+ * POSTs a new payload on each request, at CONNECTIONS keep-alive connections for `seconds`: as
+ * fast as the server answers, or at `ratePerSecond` requests a second over all connections.
+ */
+export function signedLoad(url: string, ledger: DeliveryLedger, seconds: number, ratePerSecond?: number): Promise<autocannon.Result> {
   return autocannon({
     url,
     method: 'POST',
@@ -102,6 +109,7 @@ export function signedLoad(url: string, ledger: DeliveryLedger, seconds: number)
     connections: CONNECTIONS,
     pipelining: 1,
     duration: seconds,
+    ...(ratePerSecond ? { overallRate: ratePerSecond } : {}),
     requests: [
       {
         // autocannon gives every request a fresh context and answers with the same one (pipelining 1).

@@ -4,13 +4,15 @@ import type { Logger } from '../logger.ts';
 import type { EventMap } from './catalogue.ts';
 import type { AnyConsumer, ConsumerTable, Job } from './consumers.ts';
 import { EffectKeys } from './effect-keys.ts';
-import { claimJobs, deleteFinished, markDone, markFailed, release, renewLeases, type ClaimedJob } from './job-claims.ts';
+import { claimJobs, deleteFinished, LeaseLostError, markDone, markFailed, release, renewLeases, type ClaimedJob } from './job-claims.ts';
 import type { Outbox } from './outbox.ts';
 import { retryDelayMs } from './retry-policy.ts';
 import { Wakeable } from './wakeable.ts';
 
 /** At shutdown, jobs running get this long to finish before they are cancelled and handed back. */
 const SHUTDOWN_GRACE_MS = 2_000;
+/** Then this long to end once cancelled; one still running is left to its lease. */
+const ABANDON_AFTER_CANCEL_MS = 3_000;
 /** Jobs of one tenant running at once, as a share of the concurrency: the rest is kept for other tenants. */
 const BUSIEST_TENANT_SHARE = 7 / 8;
 const CLEANUP_EVERY_MS = 3_600_000;
@@ -35,15 +37,20 @@ export type ConsumerWorkerOptions<Events extends EventMap> = {
   retentionMs?: number;
 };
 
-/** Jobs run together: one consumer's jobs of one ordering key, oldest first, or a single job. */
+/**
+ * Jobs run together, from one claim: one consumer's jobs of one tenant, oldest first, in one
+ * transaction for a transactional consumer; a single job for an effect consumer, or the jobs of
+ * one ordering key, one after another.
+ */
 type Batch = { consumer: AnyConsumer<EventMap, unknown>; name: string; tenantId: string; jobs: ClaimedJob[] };
 
 /**
  * Runs internal consumers' jobs: claims due ones (see `claimJobs`), runs them, and records each
  * outcome; a failed job is retried on the consumer retry schedule, then FAILED with its last
- * error. Transactional consumers mark their jobs done in their own transaction (exactly once);
- * effect consumers after they return (at least once). Jobs of one ordering key run in order,
- * and one failing holds back the ones behind it until it succeeds or fails for good.
+ * error. Transactional consumers mark their jobs done in their own transaction, so they run
+ * exactly once: a run whose lease was taken over (see `markDone`) rolls back. Effect consumers
+ * are marked done after they return (at least once). Jobs of one ordering key run in order, and
+ * one failing holds back the ones behind it until it succeeds or fails for good.
  */
 export class ConsumerWorker<Events extends EventMap> extends Wakeable {
   private readonly concurrency: number;
@@ -52,9 +59,9 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
   private readonly retentionMs: number;
   private readonly tenantsInFlight = new Map<string, number>();
   /** Jobs claimed and not yet recorded: their leases are renewed. */
-  private readonly held = new Set<string>();
+  private readonly held = new Map<string, ClaimedJob>();
   private readonly runs = new Set<Promise<void>>();
-  private readonly cancel = new AbortController();
+  private cancel = new AbortController();
   private readonly waiters = new Map<string, Set<() => void>>();
   private renewal: NodeJS.Timeout | undefined;
   private lastCleanupAt = 0;
@@ -65,7 +72,6 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     this.perTenant = Math.max(1, Math.floor(this.concurrency * BUSIEST_TENANT_SHARE));
     this.batchSize = options.batchSize ?? 50;
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
-    setMaxListeners(this.concurrency, this.cancel.signal);
   }
 
   /** Jobs were enqueued: claim now. */
@@ -93,17 +99,24 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
   }
 
   override start(): void {
+    if (this.cancel.signal.aborted) this.cancel = new AbortController();
+    setMaxListeners(this.concurrency, this.cancel.signal);
     super.start();
     this.renewal ??= setInterval(() => void this.renewLeases(), Math.max(100, this.options.leaseMs / 3));
     this.renewal.unref();
   }
 
-  /** Stops claiming, lets jobs running finish for a moment, then cancels them and hands them back. */
+  /**
+   * Stops claiming, lets running jobs finish for a moment, then cancels them and hands them back.
+   * A job that ignores the cancel is left to its lease after a last wait.
+   */
   override async stop(): Promise<void> {
     await super.stop();
     const grace = setTimeout(() => this.cancel.abort(), SHUTDOWN_GRACE_MS);
-    await Promise.all(this.runs);
+    let cap: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.runs), new Promise((resolve) => (cap = setTimeout(resolve, SHUTDOWN_GRACE_MS + ABANDON_AFTER_CANCEL_MS)))]);
     clearTimeout(grace);
+    clearTimeout(cap);
     clearInterval(this.renewal);
     this.renewal = undefined;
   }
@@ -121,22 +134,21 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
       now: new Date(now),
       leaseUntil: new Date(now + this.options.leaseMs),
     });
-    const batches = this.batchesOf(jobs);
-    for (const batch of batches) this.launch(batch);
+    const heads = new Set(jobs.map((job) => job.orderingKey ?? job.id)).size;
+    for (const batch of this.batchesOf(jobs)) this.launch(batch);
     await this.cleanUpNowAndThen();
-    return batches.length === room;
+    return heads === room;
   }
 
   private batchesOf(jobs: ClaimedJob[]): Batch[] {
     const batches = new Map<string, Batch>();
     for (const job of jobs) {
-      const consumer = this.options.consumers[job.consumer] as AnyConsumer<EventMap, unknown> | undefined;
-      if (!consumer) continue;
-      const id = job.orderingKey === null ? job.id : `${job.consumer}\u0000${job.orderingKey}`;
-      const batch = batches.get(id) ?? { consumer, name: job.consumer, tenantId: job.tenantId, jobs: [] };
+      const consumer = this.options.consumers[job.consumer] as AnyConsumer<EventMap, unknown>;
+      const together = consumer.kind === 'transactional' ? `${job.consumer}\u0000${job.tenantId}` : (job.orderingKey ?? job.id);
+      const batch = batches.get(together) ?? { consumer, name: job.consumer, tenantId: job.tenantId, jobs: [] };
       batch.jobs.push(job);
-      batches.set(id, batch);
-      this.held.add(job.id);
+      batches.set(together, batch);
+      this.held.set(job.id, job);
     }
     return [...batches.values()];
   }
@@ -157,24 +169,34 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
   }
 
   private async runBatch({ consumer, name, jobs }: Batch): Promise<void> {
-    if (consumer.kind === 'transactional' && jobs.length > 1) {
+    // A batch with a job that failed before runs one by one: that job alone is retried.
+    if (consumer.kind === 'transactional' && jobs.length > 1 && jobs.every((job) => job.attemptCount === 0)) {
       try {
         await this.options.outbox.transaction(async (unit) => {
           await consumer.run(unit as never, jobs.map(asJob));
-          await markDone(unit.tx, jobs.map((job) => job.id));
+          await markDone(unit.tx, jobs);
         });
         return this.finished(jobs);
       } catch (error) {
+        if (error instanceof LeaseLostError) throw error;
         this.logger.warn({ err: error, consumer: name, jobs: jobs.length }, 'a batch failed; running its jobs one by one');
       }
     }
-    for (const [index, job] of jobs.entries()) {
+    const held = new Set<string>();
+    const handBack: ClaimedJob[] = [];
+    for (const job of jobs) {
+      const sequence = job.orderingKey ?? job.id;
+      if (held.has(sequence) || this.cancel.signal.aborted) {
+        handBack.push(job);
+        continue;
+      }
       const outcome = await this.runOne(consumer, name, job);
-      if (outcome === 'done') continue;
+      if (outcome === 'cancelled') handBack.push(job);
       // What follows a job that failed or was cancelled waits for it.
-      await release(this.options.prisma, jobs.slice(index + (outcome === 'failed' ? 1 : 0)).map((next) => next.id));
-      return;
+      if (outcome !== 'done') held.add(sequence);
     }
+    this.settle(handBack);
+    await release(this.options.prisma, handBack);
   }
 
   private async runOne(consumer: AnyConsumer<EventMap, unknown>, name: string, job: ClaimedJob): Promise<'done' | 'failed' | 'cancelled'> {
@@ -183,25 +205,33 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
       if (consumer.kind === 'transactional') {
         await outbox.transaction(async (unit) => {
           await consumer.run(unit as never, [asJob(job)]);
-          await markDone(unit.tx, [job.id]);
+          await markDone(unit.tx, [job]);
         });
       } else {
         await consumer.run(asJob(job), this.cancel.signal);
-        await markDone(prisma, [job.id]);
+        await markDone(prisma, [job]);
       }
       this.finished([job]);
       return 'done';
     } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
       if (this.cancel.signal.aborted) return 'cancelled';
       const attempt = job.attemptCount + 1;
       const delay = retryDelayMs(this.options.retryScheduleSeconds, attempt, null);
       this.logger.warn({ err: error, consumer: name, jobId: job.id, attempt, retryInMs: delay }, delay === null ? 'job failed for good' : 'job failed; it will be retried');
-      await markFailed(prisma, job.id, error instanceof Error ? error.message : String(error), delay === null ? null : new Date(Date.now() + delay));
+      this.settle([job]);
+      await markFailed(prisma, job, error instanceof Error ? error.message : String(error), delay === null ? null : new Date(Date.now() + delay));
       return 'failed';
     }
   }
 
+  /** Stops renewing the leases of jobs about to be recorded, so that a renewal cannot take back what is handed back. */
+  private settle(jobs: ClaimedJob[]) {
+    for (const job of jobs) this.held.delete(job.id);
+  }
+
   private finished(jobs: ClaimedJob[]) {
+    this.settle(jobs);
     for (const job of jobs) {
       const id = `${job.consumer}\u0000${job.key}`;
       for (const resolve of this.waiters.get(id) ?? []) resolve();
@@ -211,7 +241,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
 
   private async renewLeases() {
     try {
-      await renewLeases(this.options.prisma, [...this.held], new Date(Date.now() + this.options.leaseMs));
+      await renewLeases(this.options.prisma, [...this.held.values()], new Date(Date.now() + this.options.leaseMs));
     } catch (error) {
       this.logger.warn({ err: error }, 'could not renew the leases of running jobs');
     }

@@ -21,6 +21,12 @@ export class EffectKeys {
     return (await this.prisma.effectKey.count({ where: { key } })) > 0;
   }
 
+  /** The result of the effect done with `key`; undefined when it is not done. */
+  async recall<Result extends Prisma.JsonValue>(key: string): Promise<Result | undefined> {
+    const done = await this.prisma.effectKey.findUnique({ where: { key } });
+    return done ? (done.result as Result) : undefined;
+  }
+
   /** Records `key` done, inside the caller's transaction when the effect's own record is written there too. */
   async record(db: Prisma.TransactionClient | PrismaClient, key: string, result: Prisma.InputJsonValue | null = null): Promise<void> {
     await db.effectKey.createMany({ data: [{ key, result: result ?? Prisma.DbNull }], skipDuplicates: true });

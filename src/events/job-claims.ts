@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { uuid7 } from '../db/uuid7.ts';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 
@@ -10,19 +11,31 @@ export type ClaimedJob = {
   orderingKey: string | null;
   payload: unknown;
   attemptCount: number;
+  /** The claim's token: recording an outcome needs it, so a run whose lease was taken over records nothing. */
+  leaseToken: string;
 };
 
-/** How many due jobs one claim looks at, per job it may take: enough for tenants and ordering keys to skip over. */
-const SCAN_PER_SLOT = 8;
+type Db = Prisma.TransactionClient | PrismaClient;
+
+/** The job's outcome was not recorded: its lease ran out and another claim took it. */
+export class LeaseLostError extends Error {
+  constructor() {
+    super('the lease on the job ran out and another claim took it');
+    this.name = 'LeaseLostError';
+  }
+}
 
 /**
  * Claims due jobs of `consumers` for this instance.
- * - A job whose ordering key has an older pending job waits for it, even one leased elsewhere or
- *   waiting for a retry; the head of a key comes with up to `followers` of its next jobs, in order.
- * - Tenants take turns: a job's place is its tenant's jobs in flight here plus its rank in the
- *   tenant, so the tenant with less in flight goes first and none takes more than `perTenant`.
- * - Heads are locked with SKIP LOCKED and leased in the same statement: instances claiming at
- *   once get disjoint sets, and a crashed instance's jobs come due again when their lease runs out.
+ * - A job with an ordering key runs only once every other pending job of its consumer and key
+ *   is younger and due: none older waits (nor one leased, or waiting for a retry). It comes with
+ *   up to `followers` of the key's next jobs, in order, up to the first that is not due.
+ * - Tenants take turns: each tenant with pending jobs offers its oldest due ones, up to
+ *   `perTenant` less what it has in flight here; a job's place is its tenant's jobs in flight
+ *   plus its rank in the tenant, so the tenant with less in flight goes first.
+ * - Heads are locked with SKIP LOCKED and leased, with a new lease token, in the same statement:
+ *   instances claiming at once get disjoint sets, and a crashed instance's jobs come due again
+ *   when their lease runs out.
  */
 export async function claimJobs(
   prisma: PrismaClient,
@@ -30,79 +43,98 @@ export async function claimJobs(
 ): Promise<ClaimedJob[]> {
   const { consumers, limit, perTenant, followers, now, leaseUntil } = options;
   const tenantsBusy = JSON.stringify(Object.fromEntries(options.tenantsInFlight));
+  const leaseToken = randomUUID();
   return prisma.$queryRaw<ClaimedJob[]>`
-    WITH due AS (
-      SELECT id, tenant_id, ordering_key FROM consumer_jobs
-       WHERE status = 'PENDING' AND next_attempt_at <= ${now} AND consumer = ANY(${consumers}::text[])
-       ORDER BY next_attempt_at, id
-       LIMIT ${limit * SCAN_PER_SLOT}
+    WITH RECURSIVE tenants AS (
+      (SELECT tenant_id FROM consumer_jobs WHERE status = 'PENDING' ORDER BY tenant_id LIMIT 1)
+      UNION ALL
+      SELECT (SELECT next.tenant_id FROM consumer_jobs next
+               WHERE next.status = 'PENDING' AND next.tenant_id > tenants.tenant_id
+               ORDER BY next.tenant_id LIMIT 1)
+        FROM tenants WHERE tenants.tenant_id IS NOT NULL
     ), heads AS (
-      SELECT due.id, due.tenant_id FROM due
-       WHERE due.ordering_key IS NULL OR NOT EXISTS (
-             SELECT 1 FROM consumer_jobs older
-              WHERE older.ordering_key = due.ordering_key AND older.status = 'PENDING' AND older.id < due.id)
+      SELECT head.id, head.next_attempt_at,
+             COALESCE((${tenantsBusy}::jsonb ->> head.tenant_id)::int, 0)
+               + row_number() OVER (PARTITION BY head.tenant_id ORDER BY head.next_attempt_at, head.id) AS place
+        FROM tenants CROSS JOIN LATERAL (
+             SELECT job.id, job.tenant_id, job.next_attempt_at FROM consumer_jobs job
+              WHERE job.tenant_id = tenants.tenant_id AND job.status = 'PENDING' AND job.next_attempt_at <= ${now}
+                AND job.consumer = ANY(${consumers}::text[])
+                AND (job.ordering_key IS NULL OR NOT EXISTS (
+                     SELECT 1 FROM consumer_jobs other
+                      WHERE other.ordering_key = job.ordering_key AND other.consumer = job.consumer AND other.status = 'PENDING'
+                        AND (other.id < job.id OR other.next_attempt_at > ${now})))
+              ORDER BY job.next_attempt_at, job.id
+              LIMIT GREATEST(0, ${perTenant}::int - COALESCE((${tenantsBusy}::jsonb ->> tenants.tenant_id)::int, 0))) head
+       WHERE tenants.tenant_id IS NOT NULL
     ), picked AS (
-      SELECT id FROM (
-        SELECT id, COALESCE((${tenantsBusy}::jsonb ->> tenant_id)::int, 0)
-                   + row_number() OVER (PARTITION BY tenant_id ORDER BY id) AS place
-          FROM heads) ranked
-       WHERE place <= ${perTenant}
-       ORDER BY place, id
-       LIMIT ${limit}
+      SELECT id FROM heads ORDER BY place, next_attempt_at, id LIMIT ${limit}
     ), claimed AS (
-      SELECT locked.id, locked.ordering_key FROM picked CROSS JOIN LATERAL (
-        SELECT id, ordering_key FROM consumer_jobs
+      SELECT locked.id, locked.consumer, locked.ordering_key FROM picked CROSS JOIN LATERAL (
+        SELECT id, consumer, ordering_key FROM consumer_jobs
          WHERE id = picked.id AND status = 'PENDING' AND next_attempt_at <= ${now}
            FOR UPDATE SKIP LOCKED) locked
     ), following AS (
       SELECT next.id FROM claimed CROSS JOIN LATERAL (
-        SELECT id FROM consumer_jobs
-         WHERE ordering_key = claimed.ordering_key AND status = 'PENDING' AND id > claimed.id AND next_attempt_at <= ${now}
-         ORDER BY id
+        SELECT f.id FROM consumer_jobs f
+         WHERE f.ordering_key = claimed.ordering_key AND f.consumer = claimed.consumer AND f.status = 'PENDING' AND f.id > claimed.id
+           AND NOT EXISTS (
+               SELECT 1 FROM consumer_jobs gap
+                WHERE gap.ordering_key = claimed.ordering_key AND gap.consumer = claimed.consumer AND gap.status = 'PENDING'
+                  AND gap.id > claimed.id AND gap.id <= f.id AND gap.next_attempt_at > ${now})
+         ORDER BY f.id
          LIMIT ${followers}
-           FOR UPDATE SKIP LOCKED) next
+           FOR UPDATE) next
        WHERE claimed.ordering_key IS NOT NULL
     ), leased AS (
       UPDATE consumer_jobs
-         SET next_attempt_at = ${leaseUntil}
+         SET next_attempt_at = ${leaseUntil}, lease_token = ${leaseToken}
        WHERE id = ANY (ARRAY(SELECT id FROM claimed UNION ALL SELECT id FROM following))
-      RETURNING id, tenant_id, consumer, key, ordering_key, payload, attempt_count
+      RETURNING id, tenant_id, consumer, key, ordering_key, payload, attempt_count, lease_token
     )
-    SELECT id, tenant_id AS "tenantId", consumer, key, ordering_key AS "orderingKey", payload, attempt_count AS "attemptCount"
+    SELECT id, tenant_id AS "tenantId", consumer, key, ordering_key AS "orderingKey", payload,
+           attempt_count AS "attemptCount", lease_token AS "leaseToken"
       FROM leased
      ORDER BY id`;
 }
 
 /** Pushes the lease of jobs still running here forward, so that no other instance takes them over. */
-export async function renewLeases(prisma: PrismaClient, ids: string[], leaseUntil: Date): Promise<void> {
-  if (ids.length === 0) return;
+export async function renewLeases(prisma: PrismaClient, jobs: { id: string; leaseToken: string }[], leaseUntil: Date): Promise<void> {
+  if (jobs.length === 0) return;
   await prisma.$executeRaw`
-    UPDATE consumer_jobs SET next_attempt_at = ${leaseUntil} WHERE id = ANY(${ids}::text[]) AND status = 'PENDING'`;
+    UPDATE consumer_jobs SET next_attempt_at = ${leaseUntil}
+     WHERE status = 'PENDING' AND (id, lease_token) IN (SELECT * FROM unnest(${jobs.map((job) => job.id)}::text[], ${jobs.map((job) => job.leaseToken)}::text[]))`;
 }
 
-/** Marks jobs done, inside the transaction that did their work when there is one. */
-export async function markDone(db: Prisma.TransactionClient | PrismaClient, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db.$executeRaw`
+/**
+ * Marks jobs done, inside the transaction that did their work when there is one; throws
+ * LeaseLostError (rolling that transaction back) when any of them is no longer this claim's.
+ */
+export async function markDone(db: Db, jobs: ClaimedJob[]): Promise<void> {
+  if (jobs.length === 0) return;
+  const done = await db.$executeRaw`
     UPDATE consumer_jobs
        SET status = 'DONE', attempt_count = attempt_count + 1, next_attempt_at = NULL, last_error = NULL, finished_at = ${new Date()}
-     WHERE id = ANY(${ids}::text[])`;
+     WHERE id = ANY(${jobs.map((job) => job.id)}::text[]) AND lease_token = ${jobs[0]!.leaseToken} AND status = 'PENDING'`;
+  if (done !== jobs.length) throw new LeaseLostError();
 }
 
 /** Records a failed attempt: due again at `retryAt`, or FAILED for good when it is null. */
-export async function markFailed(prisma: PrismaClient, id: string, error: string, retryAt: Date | null): Promise<void> {
+export async function markFailed(prisma: PrismaClient, job: ClaimedJob, error: string, retryAt: Date | null): Promise<void> {
   await prisma.$executeRaw`
     UPDATE consumer_jobs
        SET attempt_count = attempt_count + 1, last_error = ${error.slice(0, 2000)},
            status = ${retryAt ? 'PENDING' : 'FAILED'}::"JobStatus", next_attempt_at = ${retryAt},
            finished_at = ${retryAt ? null : new Date()}
-     WHERE id = ${id}`;
+     WHERE id = ${job.id} AND lease_token = ${job.leaseToken} AND status = 'PENDING'`;
 }
 
 /** Hands jobs back without counting an attempt (shutdown, or jobs behind one that failed): due at once. */
-export async function release(prisma: PrismaClient, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await prisma.$executeRaw`UPDATE consumer_jobs SET next_attempt_at = ${new Date()} WHERE id = ANY(${ids}::text[]) AND status = 'PENDING'`;
+export async function release(prisma: PrismaClient, jobs: ClaimedJob[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await prisma.$executeRaw`
+    UPDATE consumer_jobs SET next_attempt_at = ${new Date()}
+     WHERE id = ANY(${jobs.map((job) => job.id)}::text[]) AND lease_token = ${jobs[0]!.leaseToken} AND status = 'PENDING'`;
 }
 
 /** Deletes jobs finished before `before`. */
@@ -110,15 +142,24 @@ export async function deleteFinished(prisma: PrismaClient, before: Date): Promis
   await prisma.consumerJob.deleteMany({ where: { finishedAt: { lt: before } } });
 }
 
-export type NewJob = { consumer: string; tenantId: string; key: string; orderingKey?: string | null; payload: unknown };
+export type NewJob = {
+  consumer: string;
+  tenantId: string;
+  key: string;
+  /** Names a sequence of the consumer's jobs that run one at a time, in the order they were enqueued. */
+  orderingKey?: string | null;
+  payload: unknown;
+};
 
-/** Enqueues a job in one statement; false when one with its consumer and key exists already. */
-export async function enqueueJob(db: Prisma.TransactionClient | PrismaClient, job: NewJob): Promise<boolean> {
-  const rows = await db.$queryRaw<unknown[]>`
+/** Enqueues jobs in one statement; resolves with how many were new (a job whose consumer and key exist already is left as it is). */
+export async function enqueueJobs(db: Db, jobs: NewJob[]): Promise<number> {
+  if (jobs.length === 0) return 0;
+  const now = new Date();
+  const rows = jobs.map((job) => ({ ...job, id: uuid7(), orderingKey: job.orderingKey ?? null }));
+  return db.$executeRaw`
     INSERT INTO consumer_jobs (id, tenant_id, consumer, key, ordering_key, payload, status, attempt_count, next_attempt_at, created_at)
-    VALUES (${uuid7()}, ${job.tenantId}, ${job.consumer}, ${job.key}, ${job.orderingKey ?? null}, ${JSON.stringify(job.payload)}::jsonb,
-            'PENDING', 0, ${new Date()}, ${new Date()})
-    ON CONFLICT (consumer, key) DO NOTHING
-    RETURNING 1`;
-  return rows.length > 0;
+    SELECT j.id, j."tenantId", j.consumer, j.key, j."orderingKey", j.payload, 'PENDING', 0, ${now}, ${now}
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+           AS j(id text, "tenantId" text, consumer text, key text, "orderingKey" text, payload jsonb)
+    ON CONFLICT (consumer, key) DO NOTHING`;
 }

@@ -31,8 +31,9 @@ export type AutoRepliesDependencies = {
 /**
  * Answers inbound channel messages as their session's auto-reply settings say: a fixed text
  * (TEXT) or an agent's reply (AGENT). It reacts to `message.received` as a durable job, so a
- * crash or a shutdown before the reply went out runs it again; the agent's answer and the sent
- * reply are remembered by the message's id, so a retry neither asks the agent again nor sends twice.
+ * crash or a shutdown before the reply went out runs it again; the agent's answer, the send and
+ * the recorded reply are each remembered by the message's id, so a retry neither asks the agent
+ * again nor sends twice (only a crash between a send and its memo repeats it).
  */
 export class AutoReplies {
   constructor(private readonly deps: AutoRepliesDependencies) {}
@@ -50,10 +51,24 @@ export class AutoReplies {
     }
     const sent = `auto-reply:${received.id}`;
     if (await effects.isDone(sent)) return;
-    const text =
-      session.autoReplyMode === 'TEXT' ? session.autoReplyText : await effects.once(`${sent}:agent`, () => this.agentReply(session, received, signal));
+    const text = session.autoReplyMode === 'TEXT' ? session.autoReplyText : await this.agentText(session, received, signal, `${sent}:agent`);
     if (!text?.trim()) return;
-    await this.send(session, received, text, sent);
+    const record = await effects.once(`${sent}:send`, () => this.sendThroughProvider(session, received, text));
+    await this.deps.outbox.transaction(async (unit) => {
+      // Read again: a reply sent since the message arrived may have set the first response time.
+      const current = await unit.tx.channelConversation.findUniqueOrThrow({ where: { id: received.conversationId } });
+      await recordOutbound(unit, session, current, record);
+      await effects.record(unit.tx, sent);
+    });
+  }
+
+  /** The agent's answer, remembered once it gave one: a retry does not ask again. A failed call is not remembered. */
+  private async agentText(session: ChannelSession, received: ReceivedMessageData, signal: AbortSignal, key: string): Promise<string | null> {
+    const remembered = await this.deps.effects.recall<string>(key);
+    if (remembered !== undefined) return remembered;
+    const text = await this.agentReply(session, received, signal);
+    if (text !== null) await this.deps.effects.record(this.deps.prisma, key, text);
+    return text;
   }
 
   private async agentReply(session: ChannelSession, message: ReceivedMessageData, signal: AbortSignal): Promise<string | null> {
@@ -84,24 +99,17 @@ export class AutoReplies {
     return null;
   }
 
-  /** Sends through the provider (none for the website widget), then records the outcome with `message.sent`, and the reply as done. */
-  private async send(session: ChannelSession, received: ReceivedMessageData, text: string, sent: string): Promise<void> {
-    const { outbox, sender, effects, logger } = this.deps;
-    let record: OutboundRecord = { text, providerMessageId: null, status: 'SENT' };
-    if (session.channel !== 'WEBSITE') {
-      try {
-        record.providerMessageId = (await sender.send(session, received.contact.externalId, text)).providerMessageId;
-      } catch (error) {
-        logger.warn({ err: error, sessionId: session.id, conversationId: received.conversationId }, 'auto-reply could not be sent');
-        record = { ...record, status: 'FAILED', error: error instanceof ProviderError ? error.message : SEND_FAILED };
-      }
+  /** Sends through the provider (none for the website widget); a refusal is an outcome to record, not an error. */
+  private async sendThroughProvider(session: ChannelSession, received: ReceivedMessageData, text: string): Promise<OutboundRecord> {
+    const { sender, logger } = this.deps;
+    const record: OutboundRecord = { text, providerMessageId: null, status: 'SENT' };
+    if (session.channel === 'WEBSITE') return record;
+    try {
+      return { ...record, providerMessageId: (await sender.send(session, received.contact.externalId, text)).providerMessageId };
+    } catch (error) {
+      logger.warn({ err: error, sessionId: session.id, conversationId: received.conversationId }, 'auto-reply could not be sent');
+      return { ...record, status: 'FAILED', error: error instanceof ProviderError ? error.message : SEND_FAILED };
     }
-    await outbox.transaction(async (unit) => {
-      // Read again: a reply sent since the message arrived may have set the first response time.
-      const current = await unit.tx.channelConversation.findUniqueOrThrow({ where: { id: received.conversationId } });
-      await recordOutbound(unit, session, current, record);
-      await effects.record(unit.tx, sent);
-    });
   }
 }
 

@@ -1,18 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { Job } from '../../events/consumers.ts';
-import { enqueueJob } from '../../events/job-claims.ts';
+import { enqueueJobs } from '../../events/job-claims.ts';
 import type { ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
 import type { UnitOfWork } from '../events.ts';
 import type { Inbox } from './inbox.ts';
-import { normalizers, type NormalizedPayload, type WebhookChannel } from './normalize/index.ts';
+import type { Logger } from '../../logger.ts';
+import type { InboundMessage } from './contracts.ts';
+import { normalizers, PayloadError, type NormalizedPayload, type WebhookChannel } from './normalize/index.ts';
 import { verifyHubSignature, secretsEqual } from './signature.ts';
 import { applyStatuses } from './statuses.ts';
 
 /** The consumer that stores what accepted payloads say; its jobs are the payloads. */
 export const INBOUND_PAYLOAD_CONSUMER = 'channels.inbound-payload';
 
-/** A payload as accepted, waiting to be processed. */
-export type InboundPayload = { sessionId: string; body: unknown };
+/**
+ * A payload as accepted, waiting to be processed: the messages of one contact in it, or its
+ * delivery reports. One contact's messages are processed in the order they came; different
+ * contacts' at once, and reports in any order (a status only ever moves forward).
+ */
+export type InboundPayload = { sessionId: string; body: unknown; part: { contact: string } | { statuses: true } };
 
 /** A session whose provider calls our webhook URL. */
 export type WebhookSession = ChannelSession & { channel: WebhookChannel };
@@ -20,15 +26,15 @@ export type WebhookSession = ChannelSession & { channel: WebhookChannel };
 /** Tells the sessions service that the provider verified a session's callback URL. */
 export type SessionVerified = (session: ChannelSession) => Promise<void>;
 
-/** What accepting a payload did: how much it holds, and whether it was new (not a redelivery). */
+/** What accepting a payload did: how much it holds, and whether any of it was new (not a redelivery). */
 export type Accepted = { messages: number; statuses: number; stored: boolean };
 
 /**
  * What the providers' webhook calls do, without HTTP: find the session they are for, check the
  * handshake and signatures, and accept payloads. Accepting checks the shape and stores the raw
- * payload with one insert, keyed by the provider's ids in it, so that the provider gets its
- * answer at once and a redelivery is stored once; `process` (a consumer) stores what payloads
- * say, one session's payloads in the order they came.
+ * payload with one insert, a job per contact writing in it (and one for its delivery reports),
+ * keyed by the provider's ids, so that the provider gets its answer at once and a redelivery is
+ * stored once; `process` (a consumer) stores what they say, one contact's in the order they came.
  */
 export class ChannelWebhookIntake {
   private onVerified: SessionVerified | undefined;
@@ -38,6 +44,7 @@ export class ChannelWebhookIntake {
     private readonly inbox: Pick<Inbox, 'receiveIn'>,
     /** Called once a payload is stored, to process it now rather than at the next poll. */
     private readonly onAccepted: () => void,
+    private readonly logger: Logger,
   ) {}
 
   /** Registers what happens once a session's verify handshake succeeded (the sessions service marks it connected). */
@@ -68,40 +75,55 @@ export class ChannelWebhookIntake {
 
   /** Checks a parsed body's shape (throws PayloadError when it is not the channel's) and stores it to be processed. */
   async accept(session: WebhookSession, body: unknown): Promise<Accepted> {
-    const normalized = normalizers[session.channel](body, session);
-    const { messages, statuses } = normalized;
-    if (messages.length === 0 && statuses.length === 0) return { messages: 0, statuses: 0, stored: false };
-    const payload: InboundPayload = { sessionId: session.id, body };
-    const stored = await enqueueJob(this.prisma, {
+    const { messages, statuses } = normalizers[session.channel](body, session);
+    const contacts = new Map<string, string[]>();
+    for (const message of messages) contacts.set(message.from.externalId, [...(contacts.get(message.from.externalId) ?? []), `m:${message.providerMessageId}`]);
+    const job = (part: InboundPayload['part'], ids: string[], orderingKey: string | null) => ({
       consumer: INBOUND_PAYLOAD_CONSUMER,
       tenantId: session.tenantId,
-      key: `${session.id}:${idsDigest(normalized)}`,
-      orderingKey: session.id,
-      payload,
+      key: `${session.id}:${digest(ids)}`,
+      orderingKey,
+      payload: { sessionId: session.id, body, part } satisfies InboundPayload,
     });
+    const jobs = [...contacts].map(([contact, ids]) => job({ contact }, ids, `${session.id}:${contact}`));
+    if (statuses.length) jobs.push(job({ statuses: true }, statuses.map((status) => `s:${status.providerMessageId}:${status.status}`), null));
+    const stored = (await enqueueJobs(this.prisma, jobs)) > 0;
     if (stored) this.onAccepted();
     return { messages: messages.length, statuses: statuses.length, stored };
   }
 
-  /** Stores the messages and statuses of accepted payloads, in order, in the consumer's transaction. */
+  /**
+   * Stores what accepted payloads say in the consumer's transaction: each session's messages
+   * together, in the order they came, and the delivery reports. A payload the session no longer
+   * takes (its account changed since) is left out: retrying it would change nothing.
+   */
   async process(unit: UnitOfWork, jobs: Job<InboundPayload>[]): Promise<void> {
-    const sessions = new Map<string, ChannelSession | null>();
-    for (const { payload } of jobs) {
+    const sessions = new Map<string, { session: ChannelSession; messages: InboundMessage[] } | null>();
+    for (const { id, payload } of jobs) {
       if (!sessions.has(payload.sessionId)) {
-        sessions.set(payload.sessionId, await unit.tx.channelSession.findUnique({ where: { id: payload.sessionId } }));
+        const session = await unit.tx.channelSession.findUnique({ where: { id: payload.sessionId } });
+        // A session deleted since has nothing left to store into.
+        sessions.set(payload.sessionId, session && session.channel !== 'WEBSITE' ? { session, messages: [] } : null);
       }
-      const session = sessions.get(payload.sessionId);
-      // A session deleted since has nothing left to store into.
-      if (!session || session.channel === 'WEBSITE') continue;
-      const { messages, statuses } = normalizers[session.channel](payload.body, session);
-      await this.inbox.receiveIn(unit, session, messages);
-      await applyStatuses(unit.tx, session, statuses);
+      const target = sessions.get(payload.sessionId);
+      if (!target) continue;
+      let normalized: NormalizedPayload;
+      try {
+        normalized = normalizers[target.session.channel as WebhookChannel](payload.body, target.session);
+      } catch (error) {
+        if (!(error instanceof PayloadError)) throw error;
+        this.logger.warn({ err: error, jobId: id, sessionId: payload.sessionId }, 'an accepted payload no longer fits its session; left out');
+        continue;
+      }
+      const { part } = payload;
+      if ('statuses' in part) await applyStatuses(unit.tx, target.session, normalized.statuses);
+      else target.messages.push(...normalized.messages.filter((message) => message.from.externalId === part.contact));
     }
+    for (const target of sessions.values()) if (target) await this.inbox.receiveIn(unit, target.session, target.messages);
   }
 }
 
-/** The provider's ids of what a payload holds (with each report's status, as one message has several): a redelivery has the same. */
-function idsDigest({ messages, statuses }: NormalizedPayload): string {
-  const ids = [...messages.map((message) => `m:${message.providerMessageId}`), ...statuses.map((status) => `s:${status.providerMessageId}:${status.status}`)];
+/** The provider's ids of what a job holds (with each report's status, as one message has several): a redelivery has the same. */
+function digest(ids: string[]): string {
   return createHash('sha256').update(ids.sort().join('\n')).digest('base64url');
 }

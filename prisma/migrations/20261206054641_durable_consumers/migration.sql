@@ -12,6 +12,7 @@ CREATE TABLE "consumer_jobs" (
     "status" "JobStatus" NOT NULL DEFAULT 'PENDING',
     "attempt_count" INTEGER NOT NULL DEFAULT 0,
     "next_attempt_at" TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP,
+    "lease_token" TEXT,
     "last_error" TEXT,
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "finished_at" TIMESTAMP(3),
@@ -29,10 +30,13 @@ CREATE TABLE "effect_keys" (
 );
 
 -- CreateIndex
-CREATE INDEX "consumer_jobs_due_idx" ON "consumer_jobs"("next_attempt_at", "id") WHERE (status = 'PENDING');
+CREATE INDEX "consumer_jobs_due_idx" ON "consumer_jobs"("tenant_id", "next_attempt_at", "id") WHERE (status = 'PENDING');
 
 -- CreateIndex
 CREATE INDEX "consumer_jobs_ordering_idx" ON "consumer_jobs"("ordering_key", "id") WHERE (status = 'PENDING' AND ordering_key IS NOT NULL);
+
+-- CreateIndex
+CREATE INDEX "consumer_jobs_tenant_id_idx" ON "consumer_jobs"("tenant_id");
 
 -- CreateIndex
 CREATE INDEX "consumer_jobs_finished_at_idx" ON "consumer_jobs"("finished_at");

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { ConsumerWorker } from '../src/events/consumer-worker.ts';
+import type { ConsumerTable } from '../src/events/consumers.ts';
+import { EffectKeys } from '../src/events/effect-keys.ts';
+import { claimJobs, enqueueJobs, LeaseLostError, markDone } from '../src/events/job-claims.ts';
+import { Outbox } from '../src/events/outbox.ts';
+import { createLogger } from '../src/logger.ts';
+import type { AppEvents } from '../src/modules/events.ts';
+import { startApp, type RunningApp } from './support/app.ts';
+import { eventually, signUpTenant } from './support/fixtures.ts';
+import { backends } from './support/services.ts';
+
+type Run = { key: string; at: number };
+
+/**
+ * The consumer worker against the app's real database, with consumers of the test's own (the
+ * app's worker runs beside it and takes none of their jobs).
+ */
+for (const backend of backends()) {
+  describe(`consumer jobs (${backend.name})`, { skip: backend.skip, timeout: 90_000 }, () => {
+    let app: RunningApp;
+    let tenants: { a: string; b: string };
+    before(async () => {
+      app = await startApp(await backend.env());
+      const [a, b] = await Promise.all([signUpTenant(app.client, 'A'), signUpTenant(app.client, 'B')]);
+      tenants = { a: a.tenant.id, b: b.tenant.id };
+    });
+    after(() => app?.stop());
+
+    /** A worker over `consumers`, retrying after `retry` seconds, stopped after the test. */
+    const workerFor = (consumers: ConsumerTable<AppEvents>, options: { retry?: number[]; concurrency?: number; leaseMs?: number } = {}) => {
+      const prisma = app.prisma();
+      const worker = new ConsumerWorker<AppEvents>({
+        prisma,
+        outbox: new Outbox<AppEvents>(prisma, () => {}),
+        consumers,
+        effects: new EffectKeys(prisma),
+        logger: createLogger('silent'),
+        retryScheduleSeconds: options.retry ?? [1],
+        leaseMs: options.leaseMs ?? 10_000,
+        concurrency: options.concurrency,
+        pollIntervalMs: 100,
+      });
+      worker.start();
+      return worker;
+    };
+    const jobsOf = (consumer: string) =>
+      app.prisma().consumerJob.findMany({ where: { consumer }, orderBy: { key: 'asc' }, select: { key: true, status: true, attemptCount: true, lastError: true } });
+
+    it("runs one key's jobs in order, holds them behind one that failed until its retry succeeds, and serves another tenant meanwhile", async () => {
+      const consumer = `test.ordered.${backend.name}`;
+      const runs: Run[] = [];
+      let failedOnce = false;
+      const worker = workerFor({
+        [consumer]: {
+          kind: 'effect',
+          run: async (job) => {
+            runs.push({ key: job.key, at: Date.now() });
+            if (job.key === 'a-2' && !failedOnce) {
+              failedOnce = true;
+              throw new Error('receiver unavailable');
+            }
+          },
+        },
+      });
+      try {
+        await enqueueJobs(app.prisma(), [
+          ...['a-1', 'a-2', 'a-3', 'a-4'].map((key) => ({ consumer, tenantId: tenants.a, key, orderingKey: 'conversation-a', payload: {} })),
+          { consumer, tenantId: tenants.b, key: 'b-1', payload: {} },
+        ]);
+        worker.jobsEnqueued();
+        await eventually(() => (runs.filter((run) => run.key.startsWith('a-')).length === 5 ? true : undefined), 15_000, 'every job of A');
+        const ofA = runs.filter((run) => run.key.startsWith('a-')).map((run) => run.key);
+        assert.deepEqual(ofA, ['a-1', 'a-2', 'a-2', 'a-3', 'a-4']);
+        const retried = runs.filter((run) => run.key === 'a-2')[1]!;
+        const ofB = runs.find((run) => run.key === 'b-1')!;
+        assert.ok(ofB.at < retried.at, "B's job did not wait for A's retry");
+        assert.deepEqual(
+          (await jobsOf(consumer)).map((job) => [job.key, job.status, job.attemptCount, job.lastError]),
+          [['a-1', 'DONE', 1, null], ['a-2', 'DONE', 2, null], ['a-3', 'DONE', 1, null], ['a-4', 'DONE', 1, null], ['b-1', 'DONE', 1, null]],
+        );
+      } finally {
+        await worker.stop();
+      }
+    });
+
+    it('ends a job that fails every attempt FAILED, with its last error, and then runs the jobs behind it', async () => {
+      const consumer = `test.failing.${backend.name}`;
+      const runs: string[] = [];
+      const worker = workerFor(
+        {
+          [consumer]: {
+            kind: 'effect',
+            run: async (job) => {
+              runs.push(job.key);
+              if (job.key === 'x-1') throw new Error(`refused, attempt ${job.attemptCount + 1}`);
+            },
+          },
+        },
+        { retry: [0, 0] },
+      );
+      try {
+        await enqueueJobs(app.prisma(), ['x-1', 'x-2'].map((key) => ({ consumer, tenantId: tenants.a, key, orderingKey: 'sequence-x', payload: {} })));
+        worker.jobsEnqueued();
+        await eventually(() => (runs.includes('x-2') ? true : undefined), 15_000, 'the job behind the failed one');
+        assert.deepEqual(runs, ['x-1', 'x-1', 'x-1', 'x-2']);
+        assert.deepEqual(
+          (await jobsOf(consumer)).map((job) => [job.key, job.status, job.attemptCount, job.lastError]),
+          [['x-1', 'FAILED', 3, 'refused, attempt 3'], ['x-2', 'DONE', 1, null]],
+        );
+      } finally {
+        await worker.stop();
+      }
+    });
+
+    it("keeps room for another tenant while one tenant's backlog runs slowly", async () => {
+      const consumer = `test.backlog.${backend.name}`;
+      const started: Run[] = [];
+      const worker = workerFor(
+        {
+          [consumer]: {
+            kind: 'effect',
+            run: async (job) => {
+              started.push({ key: job.key, at: Date.now() });
+              if (job.tenantId === tenants.a) await delay(300);
+            },
+          },
+        },
+        { concurrency: 4 },
+      );
+      try {
+        const backlog = Array.from({ length: 200 }, (_, index) => ({ consumer, tenantId: tenants.a, key: `a-${index}`, payload: {} }));
+        await enqueueJobs(app.prisma(), backlog);
+        worker.jobsEnqueued();
+        await eventually(() => (started.length >= 3 ? true : undefined), 10_000, "A's backlog to start");
+        const enqueuedAt = Date.now();
+        await enqueueJobs(app.prisma(), [{ consumer, tenantId: tenants.b, key: 'b-1', payload: {} }]);
+        worker.jobsEnqueued();
+        const ofB = await eventually(() => started.find((run) => run.key === 'b-1'), 10_000, "B's job");
+        assert.ok(ofB.at - enqueuedAt < 1_000, `B's job started ${ofB.at - enqueuedAt} ms after it was enqueued`);
+        assert.ok(started.filter((run) => run.key.startsWith('a-')).length < 50, "B's job ran while A's backlog was still draining");
+      } finally {
+        await worker.stop();
+      }
+    });
+
+    it('records nothing for a run whose lease ran out and was claimed again', async () => {
+      const consumer = `test.lease.${backend.name}`;
+      const prisma = app.prisma();
+      await enqueueJobs(prisma, [{ consumer, tenantId: tenants.a, key: 'only', payload: {} }]);
+      const claim = (now: Date) =>
+        claimJobs(prisma, { consumers: [consumer], limit: 1, perTenant: 1, followers: 0, tenantsInFlight: new Map(), now, leaseUntil: new Date(now.getTime() + 1_000) });
+      const [first] = await claim(new Date());
+      assert.ok(first);
+      assert.deepEqual(await claim(new Date()), [], 'a leased job is not claimed again');
+      const [second] = await claim(new Date(Date.now() + 2_000));
+      assert.equal(second?.id, first.id, 'claimed again once the lease ran out');
+      await assert.rejects(markDone(prisma, [first]), LeaseLostError);
+      await markDone(prisma, [second]);
+      assert.deepEqual((await jobsOf(consumer)).map((job) => [job.status, job.attemptCount]), [['DONE', 1]]);
+    });
+  });
+}
