@@ -47,5 +47,8 @@ CREATE UNIQUE INDEX "consumer_jobs_consumer_key_key" ON "consumer_jobs"("consume
 -- CreateIndex
 CREATE INDEX "effect_keys_done_at_idx" ON "effect_keys"("done_at");
 
+-- CreateIndex
+CREATE INDEX "outbox_events_undispatched_idx" ON "outbox_events"("tenant_id", "id") WHERE (dispatched_at IS NULL);
+
 -- AddForeignKey
 ALTER TABLE "consumer_jobs" ADD CONSTRAINT "consumer_jobs_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id") ON DELETE CASCADE ON UPDATE CASCADE;
