@@ -42,7 +42,7 @@ export type ConsumerWorkerOptions<Events extends EventMap> = {
  * transaction for a transactional consumer; a single job for an effect consumer, or the jobs of
  * one ordering key, one after another.
  */
-type Batch = { consumer: AnyConsumer<EventMap, unknown>; name: string; tenantId: string; jobs: ClaimedJob[] };
+type Batch<Events extends EventMap> = { consumer: AnyConsumer<Events, unknown>; name: string; tenantId: string; jobs: ClaimedJob[] };
 
 /**
  * Runs internal consumers' jobs: claims due ones (see `claimJobs`), runs them, and records each
@@ -140,10 +140,10 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     return heads === room;
   }
 
-  private batchesOf(jobs: ClaimedJob[]): Batch[] {
-    const batches = new Map<string, Batch>();
+  private batchesOf(jobs: ClaimedJob[]): Batch<Events>[] {
+    const batches = new Map<string, Batch<Events>>();
     for (const job of jobs) {
-      const consumer = this.options.consumers[job.consumer] as AnyConsumer<EventMap, unknown>;
+      const consumer = this.options.consumers[job.consumer] as AnyConsumer<Events, unknown>;
       const together = consumer.kind === 'transactional' ? `${job.consumer}\u0000${job.tenantId}` : (job.orderingKey ?? job.id);
       const batch = batches.get(together) ?? { consumer, name: job.consumer, tenantId: job.tenantId, jobs: [] };
       batch.jobs.push(job);
@@ -153,7 +153,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     return [...batches.values()];
   }
 
-  private launch(batch: Batch) {
+  private launch(batch: Batch<Events>) {
     count(this.tenantsInFlight, batch.tenantId, 1);
     const run = this.runBatch(batch)
       .catch((error: unknown) =>
@@ -168,12 +168,12 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     this.runs.add(run);
   }
 
-  private async runBatch({ consumer, name, jobs }: Batch): Promise<void> {
+  private async runBatch({ consumer, name, jobs }: Batch<Events>): Promise<void> {
     // A batch with a job that failed before runs one by one: that job alone is retried.
     if (consumer.kind === 'transactional' && jobs.length > 1 && jobs.every((job) => job.attemptCount === 0)) {
       try {
         await this.options.outbox.transaction(async (unit) => {
-          await consumer.run(unit as never, jobs.map(asJob));
+          await consumer.run(unit, jobs.map(asJob));
           await markDone(unit.tx, jobs);
         });
         return this.finished(jobs);
@@ -199,12 +199,12 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     await release(this.options.prisma, handBack);
   }
 
-  private async runOne(consumer: AnyConsumer<EventMap, unknown>, name: string, job: ClaimedJob): Promise<'done' | 'failed' | 'cancelled'> {
+  private async runOne(consumer: AnyConsumer<Events, unknown>, name: string, job: ClaimedJob): Promise<'done' | 'failed' | 'cancelled'> {
     const { prisma, outbox } = this.options;
     try {
       if (consumer.kind === 'transactional') {
         await outbox.transaction(async (unit) => {
-          await consumer.run(unit as never, [asJob(job)]);
+          await consumer.run(unit, [asJob(job)]);
           await markDone(unit.tx, [job]);
         });
       } else {
