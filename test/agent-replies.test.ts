@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { AgentCaller } from '../src/modules/chats/agent-reply/caller.ts';
-import type { AgentCallerLimits, AgentRequestBody } from '../src/modules/chats/agent-reply/types.ts';
+import { AgentCaller } from '../src/modules/agents/calling/caller.ts';
+import type { AgentCallerLimits, AgentRequestBody } from '../src/modules/agents/calling/types.ts';
 import { OutboundHttp } from '../src/outbound/http-client.ts';
 import { startAgentStandin, type AgentStandin, type ControlledAgent } from './support/agent-standin.ts';
 import { eventually } from './support/fixtures.ts';

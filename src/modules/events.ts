@@ -12,7 +12,7 @@ import { channelEvents, type ChannelEvents } from './channels/events.ts';
 import { chatEvents, type ChatEvents } from './chats/events.ts';
 import { interactionEvents, type InteractionEvents } from './interactions/events.ts';
 import { leadEvents, type LeadEvents } from './leads/events.ts';
-import { sessionEvents, type SessionEvents } from './sessions/events.ts';
+import { sessionEvents, type SessionEvents } from './channels/sessions/events.ts';
 import { webhookEvents, type WebhookEvents } from './webhooks/events.ts';
 
 export type AppEvents = ChannelEvents & AgentEvents & ChatEvents & SessionEvents & LeadEvents & InteractionEvents & WebhookEvents & AuditEvents;

@@ -14,7 +14,7 @@ import '../modules/chats/stream-schema.ts';
 import '../modules/analytics/schema.ts';
 import '../modules/channels/schema.ts';
 import '../modules/channels/widget-schema.ts';
-import '../modules/sessions/schema.ts';
+import '../modules/channels/sessions/schema.ts';
 import '../modules/leads/schema.ts';
 import { builder } from './builder.ts';
 

@@ -5,7 +5,7 @@ import type { PrismaClient } from '../../../generated/prisma/client.ts';
 import type { Logger } from '../../../logger.ts';
 import type { OutboundHttp } from '../../../outbound/http-client.ts';
 import type { PubSub } from '../../../pubsub/pubsub.ts';
-import { AgentCaller } from '../agent-reply/caller.ts';
+import { AgentCaller } from '../../agents/calling/caller.ts';
 import { ConversationService } from '../conversation-service.ts';
 import { MessageStreams } from './message-streams.ts';
 import { ReplyEndings } from './reply-endings.ts';

@@ -1,7 +1,7 @@
 import type { Logger } from '../../../logger.ts';
 import type { PubSub } from '../../../pubsub/pubsub.ts';
-import type { AgentCaller } from '../agent-reply/caller.ts';
-import type { AgentReplyOutcome, AgentRequestBody } from '../agent-reply/types.ts';
+import type { AgentCaller } from '../../agents/calling/caller.ts';
+import type { AgentReplyOutcome, AgentRequestBody } from '../../agents/calling/types.ts';
 import type { MessageStreams } from './message-streams.ts';
 import type { ReplyEndings } from './reply-endings.ts';
 import type { FinalState } from './reply-store.ts';

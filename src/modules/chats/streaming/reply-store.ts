@@ -1,7 +1,7 @@
 import type { Outbox } from '../../events.ts';
 import type { Message, MessageStatus, Prisma, PrismaClient } from '../../../generated/prisma/client.ts';
 import { toMessageJson } from '../message-json.ts';
-import type { AgentRequestBody } from '../agent-reply/types.ts';
+import type { AgentRequestBody } from '../../agents/calling/types.ts';
 
 export type FinalState = { status: Exclude<MessageStatus, 'STREAMING'>; content: string; error: string | null; lastSeq: number };
 

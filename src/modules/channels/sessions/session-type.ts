@@ -1,5 +1,5 @@
-import { builder } from '../../schema/builder.ts';
-import { ChannelEnum } from '../channels/channel-types.ts';
+import { builder } from '../../../schema/builder.ts';
+import { ChannelEnum } from '../channel-types.ts';
 import type { SessionJson } from './messages.ts';
 
 export const SessionStatusEnum = builder.enumType('SessionStatus', {

@@ -1,17 +1,17 @@
 import { filter, map, pipe } from 'graphql-yoga';
-import type { Revocations } from '../../auth/revocations.ts';
-import { generateSecret } from '../../auth/secrets.ts';
-import { actorOf, boundSessionOf, type Viewer } from '../../auth/viewer.ts';
-import { lockOwnedRow, lockTenant } from '../../db/row-locks.ts';
-import { domainEvents, type Outbox, type UnitOfWork } from '../events.ts';
-import { AppError, badInput, conflict, notFound } from '../../errors.ts';
-import type { ChannelSession, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
-import type { PubSub } from '../../pubsub/pubsub.ts';
-import { parseInput } from '../../validation.ts';
-import type { AuditEventType } from '../audit/messages.ts';
-import type { AuditService } from '../audit/service.ts';
-import { channelNames, ProviderError, type GraphApiClient } from '../channels/provider-client.ts';
-import type { ValidEndpoint, WebhookEndpointsService } from '../webhooks/endpoints-service.ts';
+import type { Revocations } from '../../../auth/revocations.ts';
+import { generateSecret } from '../../../auth/secrets.ts';
+import { actorOf, boundSessionOf, type Viewer } from '../../../auth/viewer.ts';
+import { lockOwnedRow, lockTenant } from '../../../db/row-locks.ts';
+import { domainEvents, type Outbox, type UnitOfWork } from '../../events.ts';
+import { AppError, badInput, conflict, notFound } from '../../../errors.ts';
+import type { ChannelSession, Prisma, PrismaClient } from '../../../generated/prisma/client.ts';
+import type { PubSub } from '../../../pubsub/pubsub.ts';
+import { parseInput } from '../../../validation.ts';
+import type { AuditEventType } from '../../audit/messages.ts';
+import type { AuditService } from '../../audit/service.ts';
+import { channelNames, ProviderError, type GraphApiClient } from '../provider-client.ts';
+import type { ValidEndpoint, WebhookEndpointsService } from '../../webhooks/endpoints-service.ts';
 import {
   assertFieldsFit,
   changesOf,

@@ -1,11 +1,11 @@
-import type { Viewer } from '../../auth/viewer.ts';
-import type { Outbox } from '../events.ts';
-import { AppError, badInput, conflict } from '../../errors.ts';
-import type { ChannelMessage, ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
-import { parseInput } from '../../validation.ts';
-import type { ChannelSender } from '../channels/contracts.ts';
-import { openConversation, recordOutbound, type OutboundRecord } from '../channels/ledger.ts';
-import { channelNames, ProviderError } from '../channels/provider-client.ts';
+import type { Viewer } from '../../../auth/viewer.ts';
+import type { Outbox } from '../../events.ts';
+import { AppError, badInput, conflict } from '../../../errors.ts';
+import type { ChannelMessage, ChannelSession, PrismaClient } from '../../../generated/prisma/client.ts';
+import { parseInput } from '../../../validation.ts';
+import type { ChannelSender } from '../contracts.ts';
+import { openConversation, recordOutbound, type OutboundRecord } from '../ledger.ts';
+import { channelNames, ProviderError } from '../provider-client.ts';
 import { recipientFor, sendSessionMessageInput, type SendSessionMessageInput } from './input.ts';
 import { assertSessionAdmin, reachableSession } from './session-keys.ts';
 

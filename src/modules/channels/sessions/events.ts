@@ -1,4 +1,4 @@
-import type { Catalogue } from '../../events/catalogue.ts';
+import type { Catalogue } from '../../../events/catalogue.ts';
 import type { StatusChangedData } from './messages.ts';
 
 export type SessionEvents = {

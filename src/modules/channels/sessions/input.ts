@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { badInput } from '../../errors.ts';
-import type { Channel, Prisma } from '../../generated/prisma/client.ts';
-import { displayName, withoutNul } from '../../validation.ts';
+import { badInput } from '../../../errors.ts';
+import type { Channel, Prisma } from '../../../generated/prisma/client.ts';
+import { displayName, withoutNul } from '../../../validation.ts';
 
 /** The longest text one message may carry on every channel (WhatsApp's limit). */
 export const MAX_MESSAGE_CHARS = 4096;

@@ -1,6 +1,6 @@
-import type { UnitOfWork } from '../events.ts';
-import type { ChannelSession, SessionStatus } from '../../generated/prisma/client.ts';
-import type { AuditEntry, AuditService } from '../audit/service.ts';
+import type { UnitOfWork } from '../../events.ts';
+import type { ChannelSession, SessionStatus } from '../../../generated/prisma/client.ts';
+import type { AuditEntry, AuditService } from '../../audit/service.ts';
 import { toSessionJson, type StatusChangedData } from './messages.ts';
 
 export type AuditActor = Pick<AuditEntry, 'actorType' | 'actorId'>;

@@ -1,11 +1,11 @@
-import type { WebhookEndpoint } from '../../generated/prisma/client.ts';
-import { builder } from '../../schema/builder.ts';
-import { ChannelEnum, ChannelMessageRef } from '../channels/channel-types.ts';
-import { CreateWebhookEndpointPayload } from '../webhooks/endpoints-schema.ts';
+import type { WebhookEndpoint } from '../../../generated/prisma/client.ts';
+import { builder } from '../../../schema/builder.ts';
+import { ChannelEnum, ChannelMessageRef } from '../channel-types.ts';
+import { CreateWebhookEndpointPayload } from '../../webhooks/endpoints-schema.ts';
 import { MAX_MESSAGE_CHARS } from './input.ts';
 import type { SessionJson } from './messages.ts';
 import { AutoReplyModeEnum, SessionRef } from './session-type.ts';
-import { LIVE_ONLY } from '../../schema/live-only.ts';
+import { LIVE_ONLY } from '../../../schema/live-only.ts';
 
 /** Sessions are part of what the whole team works with: changing them is an admin's decision. */
 const adminWrite = { $all: { admin: true, scope: 'sessions:write' } } as const;

@@ -1,9 +1,9 @@
-import { generateSecret, sha256 } from '../../auth/secrets.ts';
-import type { Scope } from '../../auth/scopes.ts';
-import { boundSessionOf, isAdmin, type Viewer } from '../../auth/viewer.ts';
-import { forbidden } from '../../errors.ts';
-import type { ApiKey, ChannelSession, Prisma } from '../../generated/prisma/client.ts';
-import { API_KEY_PREFIX } from '../api-keys/service.ts';
+import { generateSecret, sha256 } from '../../../auth/secrets.ts';
+import type { Scope } from '../../../auth/scopes.ts';
+import { boundSessionOf, isAdmin, type Viewer } from '../../../auth/viewer.ts';
+import { forbidden } from '../../../errors.ts';
+import type { ApiKey, ChannelSession, Prisma } from '../../../generated/prisma/client.ts';
+import { API_KEY_PREFIX } from '../../api-keys/service.ts';
 
 /** What a session API key carries; `hasScope` never grants it more, whatever it is updated to. */
 export const SESSION_KEY_SCOPES: Scope[] = ['sessions:read', 'sessions:write'];

@@ -1,4 +1,4 @@
-import type { ChannelSession } from '../../generated/prisma/client.ts';
+import type { ChannelSession } from '../../../generated/prisma/client.ts';
 
 /**
  * A session as the API shows it and as `session.status_changed` carries it: JSON values only,
