@@ -125,7 +125,6 @@ export function createServices(deps: {
   const leadRecorder = new LeadRecorder();
   const conversationLeads = new ConversationLeadTracker(leadRecorder);
   const inbox = new Inbox({ outbox, leads: conversationLeads });
-  const channelWebhooks = new ChannelWebhookIntake(prisma, inbox, () => consumerWorker.jobsEnqueued(), logger.child({ service: 'channel-webhooks' }));
   const channelSender = new GraphApiClient(
     outboundClient('convo-graph-channels/1.0'),
     { baseUrl: config.channels.graphApiBaseUrl, version: config.channels.graphApiVersion },
@@ -141,7 +140,13 @@ export function createServices(deps: {
     publicUrl: config.publicUrl,
     sessionLimitPerTenant: config.channels.sessionLimitPerTenant,
   });
-  channelWebhooks.whenVerified((session) => sessions.markConnected(session));
+  const channelWebhooks = new ChannelWebhookIntake({
+    prisma,
+    inbox,
+    onVerified: (session) => sessions.markConnected(session),
+    onAccepted: () => consumerWorker.jobsEnqueued(),
+    logger: logger.child({ service: 'channel-webhooks' }),
+  });
   const autoReplies = createAutoReplies({ config, prisma, outbox, sender: channelSender, effects, logger, agentHttp });
   const widget = new WidgetService({
     prisma,

@@ -37,24 +37,21 @@ export type Accepted = { messages: number; statuses: number; stored: boolean };
  * stored once; `process` (a consumer) stores what they say, one contact's in the order they came.
  */
 export class ChannelWebhookIntake {
-  private onVerified: SessionVerified | undefined;
-
   constructor(
-    private readonly prisma: PrismaClient,
-    private readonly inbox: Pick<Inbox, 'receiveIn'>,
-    /** Called once a payload is stored, to process it now rather than at the next poll. */
-    private readonly onAccepted: () => void,
-    private readonly logger: Logger,
+    private readonly deps: {
+      prisma: PrismaClient;
+      inbox: Pick<Inbox, 'receiveIn'>;
+      /** What happens once a session's verify handshake succeeded: the sessions service marks it connected. */
+      onVerified: SessionVerified;
+      /** Called once a payload is stored, to process it now rather than at the next poll. */
+      onAccepted: () => void;
+      logger: Logger;
+    },
   ) {}
-
-  /** Registers what happens once a session's verify handshake succeeded (the sessions service marks it connected). */
-  whenVerified(onVerified: SessionVerified): void {
-    this.onVerified = onVerified;
-  }
 
   /** The session the URL names, when it exists and is of that channel; null otherwise (say nothing more). */
   async session(channel: WebhookChannel, sessionId: string): Promise<WebhookSession | null> {
-    const session = await this.prisma.channelSession.findUnique({ where: { id: sessionId } });
+    const session = await this.deps.prisma.channelSession.findUnique({ where: { id: sessionId } });
     return session?.channel === channel ? (session as WebhookSession) : null;
   }
 
@@ -64,7 +61,7 @@ export class ChannelWebhookIntake {
    */
   async verify(session: ChannelSession, mode: string | null, token: string | null): Promise<boolean> {
     if (mode !== 'subscribe' || !token || !session.verifyToken || !secretsEqual(token, session.verifyToken)) return false;
-    await this.onVerified?.(session);
+    await this.deps.onVerified(session);
     return true;
   }
 
@@ -87,8 +84,8 @@ export class ChannelWebhookIntake {
     });
     const jobs = [...contacts].map(([contact, ids]) => job({ contact }, ids, `${session.id}:${contact}`));
     if (statuses.length) jobs.push(job({ statuses: true }, statuses.map((status) => `s:${status.providerMessageId}:${status.status}`), null));
-    const stored = (await enqueueJobs(this.prisma, jobs)) > 0;
-    if (stored) this.onAccepted();
+    const stored = (await enqueueJobs(this.deps.prisma, jobs)) > 0;
+    if (stored) this.deps.onAccepted();
     return { messages: messages.length, statuses: statuses.length, stored };
   }
 
@@ -112,14 +109,14 @@ export class ChannelWebhookIntake {
         normalized = normalizers[target.session.channel as WebhookChannel](payload.body, target.session);
       } catch (error) {
         if (!(error instanceof PayloadError)) throw error;
-        this.logger.warn({ err: error, jobId: id, sessionId: payload.sessionId }, 'an accepted payload no longer fits its session; left out');
+        this.deps.logger.warn({ err: error, jobId: id, sessionId: payload.sessionId }, 'an accepted payload no longer fits its session; left out');
         continue;
       }
       const { part } = payload;
       if ('statuses' in part) await applyStatuses(unit.tx, target.session, normalized.statuses);
       else target.messages.push(...normalized.messages.filter((message) => message.from.externalId === part.contact));
     }
-    for (const target of sessions.values()) if (target) await this.inbox.receiveIn(unit, target.session, target.messages);
+    for (const target of sessions.values()) if (target) await this.deps.inbox.receiveIn(unit, target.session, target.messages);
   }
 }
 
