@@ -32,6 +32,7 @@ export function createConsumers(deps: { channelWebhooks: ChannelWebhookIntake; a
       on: 'message.received',
       kind: 'effect',
       keyOf: (event) => event.data.id,
+      select: (db, events) => deps.autoReplies.answerable(db, events),
       run: (job, signal) => deps.autoReplies.replyTo(job.payload.data, signal),
     },
     'leads.hot-lead-email': {

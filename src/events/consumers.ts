@@ -1,3 +1,4 @@
+import type { Prisma } from '../generated/prisma/client.ts';
 import type { EventMap } from './catalogue.ts';
 import type { DomainEventMessage } from './messages.ts';
 import type { UnitOfWork } from './outbox.ts';
@@ -35,25 +36,37 @@ export type AnyConsumer<Events extends EventMap, Payload> = EffectConsumer<Paylo
 export type EventJobPayload<Events extends EventMap, Type extends keyof Events & string> = DomainEventMessage<Type, Events[Type]>;
 
 /**
- * A consumer the dispatcher feeds with every event of type `on`, in the transaction that marks
- * the event dispatched. `keyOf` names the job when something else must find it (the event id otherwise).
+ * A consumer the dispatcher feeds with events of type `on`, in the transaction that marks them
+ * dispatched. `keyOf` names the job when something else must find it (the event id otherwise);
+ * `select` narrows a dispatch batch's events to those it reacts to, with one query for all of
+ * them, so that events it would ignore make no job.
  */
 export type EventReaction<Events extends EventMap> = {
   [Type in keyof Events & string]: AnyConsumer<Events, EventJobPayload<Events, Type>> & {
     on: Type;
     keyOf?: (event: EventJobPayload<Events, Type>) => string;
+    select?: (db: Prisma.TransactionClient, events: EventJobPayload<Events, Type>[]) => Promise<EventJobPayload<Events, Type>[]>;
   };
 }[keyof Events & string];
 
 /** A consumer whose jobs its own module enqueues (an inbound payload), not the dispatcher. */
-export type QueueConsumer<Events extends EventMap, Payload> = AnyConsumer<Events, Payload> & { on?: undefined; keyOf?: undefined };
+export type QueueConsumer<Events extends EventMap, Payload> = AnyConsumer<Events, Payload> & { on?: undefined; keyOf?: undefined; select?: undefined };
 
 /** Every consumer by name: the names are stored with their jobs, so a renamed consumer leaves its jobs behind. */
 export type ConsumerTable<Events extends EventMap> = Record<string, EventReaction<Events> | QueueConsumer<Events, never>>;
 
+/** How the dispatcher sees a reaction: its name, how it names jobs, and which events it wants. */
+export type Reaction = {
+  name: string;
+  keyOf: (event: { id: string }) => string;
+  select?: (db: Prisma.TransactionClient, events: { id: string }[]) => Promise<{ id: string }[]>;
+};
+
 /** The reactions to events of `type`, as the dispatcher schedules them. */
-export function reactionsTo<Events extends EventMap>(table: ConsumerTable<Events>, type: string) {
+export function reactionsTo<Events extends EventMap>(table: ConsumerTable<Events>, type: string): Reaction[] {
   return Object.entries(table).flatMap(([name, consumer]) =>
-    consumer.on === type ? [{ name, keyOf: (consumer.keyOf ?? ((event: { id: string }) => event.id)) as (event: unknown) => string }] : [],
+    consumer.on === type
+      ? [{ name, keyOf: (consumer.keyOf ?? ((event: { id: string }) => event.id)) as Reaction['keyOf'], select: consumer.select as Reaction['select'] }]
+      : [],
   );
 }

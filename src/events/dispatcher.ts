@@ -2,7 +2,8 @@ import { uuid7 } from '../db/uuid7.ts';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
-import { webhookBody } from './messages.ts';
+import type { Reaction } from './consumers.ts';
+import { webhookBody, type DomainEventMessage } from './messages.ts';
 import { PublicationBacklog } from './publication-backlog.ts';
 import { messageOf, publishInOrder, type OutboxRow } from './publication.ts';
 import { endpointWants } from './routing.ts';
@@ -18,7 +19,7 @@ export type DispatcherOptions = {
   /** Whether webhook endpoints may subscribe to events of this type. */
   isWebhookEvent: (type: string) => boolean;
   /** The internal consumers that react to events of this type (see `reactionsTo`). */
-  reactionsTo: (type: string) => { name: string; keyOf: (event: unknown) => string }[];
+  reactionsTo: (type: string) => Reaction[];
   /** Called after a batch that scheduled webhook deliveries has committed. */
   onDeliveriesScheduled?: () => void;
   /** Called after a batch that enqueued consumer jobs has committed. */
@@ -142,16 +143,7 @@ export class Dispatcher extends Wakeable {
           })),
       );
 
-      const jobs = events.flatMap((event) => {
-        const message = messageOf(event);
-        return this.options.reactionsTo(event.type).map((consumer) => ({
-          id: uuid7(),
-          tenantId: event.tenantId,
-          consumer: consumer.name,
-          key: consumer.keyOf(message),
-          payload: message,
-        }));
-      });
+      const jobs = await this.jobsFor(tx, events);
 
       // Publishing ahead of the backlog would reorder events; publishing while this instance's
       // subscriber is away would lose them for its subscribers.
@@ -161,6 +153,27 @@ export class Dispatcher extends Wakeable {
       const { scheduled, enqueued } = await scheduleAndMark(tx, { deliveries, jobs }, events.map((event) => event.id), published);
       return { dispatched: events.length, scheduled, enqueued, backlogged: published < events.length };
     });
+  }
+
+  /** A job per event for each consumer that reacts to it (and wants it, when it selects). */
+  private async jobsFor(tx: Prisma.TransactionClient, events: OutboxRow[]) {
+    const byReaction = new Map<string, { reaction: Reaction; events: { tenantId: string; message: DomainEventMessage }[] }>();
+    for (const event of events) {
+      for (const reaction of this.options.reactionsTo(event.type)) {
+        const entry = byReaction.get(reaction.name) ?? { reaction, events: [] };
+        entry.events.push({ tenantId: event.tenantId, message: messageOf(event) });
+        byReaction.set(reaction.name, entry);
+      }
+    }
+    const jobs: { id: string; tenantId: string; consumer: string; key: string; payload: unknown }[] = [];
+    for (const { reaction, events: theirs } of byReaction.values()) {
+      const wanted = reaction.select && new Set((await reaction.select(tx, theirs.map((event) => event.message))).map((event) => event.id));
+      for (const { tenantId, message } of theirs) {
+        if (wanted && !wanted.has(message.id)) continue;
+        jobs.push({ id: uuid7(), tenantId, consumer: reaction.name, key: reaction.keyOf(message), payload: message });
+      }
+    }
+    return jobs;
   }
 
   private async cleanUpNowAndThen() {

@@ -1,7 +1,7 @@
 import type { Config } from '../../config.ts';
 import type { Outbox } from '../events.ts';
 import type { EffectKeys } from '../../events/effect-keys.ts';
-import type { ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
+import type { ChannelSession, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { OutboundHttp } from '../../outbound/http-client.ts';
 import { AgentCaller } from '../agents/calling/caller.ts';
@@ -37,6 +37,18 @@ export type AutoRepliesDependencies = {
  */
 export class AutoReplies {
   constructor(private readonly deps: AutoRepliesDependencies) {}
+
+  /** The inbound messages among `events` whose session auto-replies: the others need no job. */
+  async answerable<Event extends { data: ReceivedMessageData }>(db: Prisma.TransactionClient, events: Event[]): Promise<Event[]> {
+    const inbound = events.filter((event) => event.data.direction === 'INBOUND');
+    if (inbound.length === 0) return [];
+    const replying = await db.channelSession.findMany({
+      where: { id: { in: [...new Set(inbound.map((event) => event.data.sessionId))] }, autoReplyMode: { not: 'OFF' } },
+      select: { id: true },
+    });
+    const ids = new Set(replying.map((session) => session.id));
+    return inbound.filter((event) => ids.has(event.data.sessionId));
+  }
 
   /** Replies to one stored message, unless it is not inbound or its session does not auto-reply (any more). */
   async replyTo(received: ReceivedMessageData, signal: AbortSignal): Promise<void> {

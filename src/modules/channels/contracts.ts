@@ -35,9 +35,9 @@ export interface ChannelSender {
 }
 
 /**
- * Keeps leads in step with channel conversations, inside the transaction that stored a
- * message: a new conversation makes a lead, each inbound message re-classifies its intent.
+ * Keeps leads in step with channel conversations, inside the transaction that stored inbound
+ * messages: a new conversation makes a lead, each batch of inbound messages re-classifies its intent.
  */
 export interface ConversationLeads {
-  track(unit: UnitOfWork, input: { tenantId: string; channel: Channel; conversation: ChannelConversation; contact: ChannelContact }): Promise<void>;
+  track(unit: UnitOfWork, tenantId: string, conversations: { channel: Channel; conversation: ChannelConversation; contact: ChannelContact }[]): Promise<void>;
 }

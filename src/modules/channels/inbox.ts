@@ -1,8 +1,8 @@
 import type { Outbox, UnitOfWork } from '../events.ts';
-import type { ChannelSession } from '../../generated/prisma/client.ts';
+import { Prisma, type ChannelConversation, type ChannelMessage, type ChannelSession } from '../../generated/prisma/client.ts';
 import { uuid7 } from '../../db/uuid7.ts';
 import type { ContactDetails, ConversationLeads, InboundMessage, Received } from './contracts.ts';
-import { openConversation } from './ledger.ts';
+import { openConversations } from './ledger.ts';
 import { contactJson, toChannelMessageJson } from './messages.ts';
 
 export type InboxOptions = {
@@ -42,10 +42,7 @@ export class Inbox {
       if (!theirs.some((earlier) => earlier.providerMessageId === message.providerMessageId)) theirs.push(message);
       fresh.set(message.from.externalId, theirs);
     }
-    const results = new Map<string, Received>();
-    for (const theirs of fresh.values()) {
-      for (const [providerMessageId, received] of await this.storeFrom(unit, session, theirs)) results.set(providerMessageId, received);
-    }
+    const results = await this.storeAll(unit, session, [...fresh.values()]);
     const returned = new Set<string>();
     return messages.map((message) => {
       const id = message.providerMessageId;
@@ -71,45 +68,71 @@ export class Inbox {
     );
   }
 
-  /** Stores messages of one contact, not stored before, oldest first. */
-  private async storeFrom(unit: UnitOfWork, session: ChannelSession, theirs: InboundMessage[]): Promise<Map<string, Received>> {
+  /**
+   * Stores messages not stored before, each contact's oldest first, with one statement per step
+   * for all of them; each contact's lead is then kept in step once.
+   */
+  private async storeAll(unit: UnitOfWork, session: ChannelSession, byContact: InboundMessage[][]): Promise<Map<string, Received>> {
     const { tx, emitAll } = unit;
-    const { contact, conversation, created } = await openConversation(unit, session, latestDetails(theirs));
+    const opened = await openConversations(unit, session, byContact.map(latestDetails));
+    const openOf = (inbound: InboundMessage) => opened.get(inbound.from.externalId)!;
+    const rows = byContact.flat().map((inbound) => ({
+      id: uuid7(),
+      conversationId: openOf(inbound).conversation.id,
+      providerMessageId: inbound.providerMessageId,
+      text: inbound.text,
+      occurredAt: inbound.occurredAt.toISOString(),
+    }));
+    const now = Prisma.sql`${new Date()}::timestamp(3)`;
     // ON CONFLICT DO NOTHING: a concurrent delivery of the same message may have stored it since the check.
-    const rows = await tx.channelMessage.createManyAndReturn({
-      data: theirs.map((inbound) => ({
-        id: uuid7(),
+    const stored = await tx.$queryRaw<ChannelMessage[]>`
+      INSERT INTO channel_messages (id, tenant_id, session_id, conversation_id, direction, provider_message_id, text, status, occurred_at, created_at)
+      SELECT m.id, ${session.tenantId}, ${session.id}, m."conversationId", 'INBOUND'::"MessageDirection", m."providerMessageId", m.text,
+             'RECEIVED'::"ChannelMessageStatus", m."occurredAt"::timestamptz AT TIME ZONE 'UTC', ${now}
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS m(id text, "conversationId" text, "providerMessageId" text, text text, "occurredAt" text)
+      ON CONFLICT (session_id, provider_message_id) DO NOTHING
+      RETURNING id, tenant_id AS "tenantId", session_id AS "sessionId", conversation_id AS "conversationId", direction,
+                provider_message_id AS "providerMessageId", text, status, error, occurred_at AS "occurredAt", created_at AS "createdAt"`;
+    stored.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const touched = [...new Set(stored.map((message) => message.conversationId))];
+    // Arrival, not the provider's timestamp: a delivery retried for days must not look idle at once.
+    const current = touched.length
+      ? await tx.$queryRaw<ChannelConversation[]>`
+          UPDATE channel_conversations SET last_message_at = ${now} WHERE id = ANY(${touched}::text[])
+          RETURNING id, tenant_id AS "tenantId", session_id AS "sessionId", contact_id AS "contactId", status,
+                    last_message_at AS "lastMessageAt", first_response_at AS "firstResponseAt", closed_at AS "closedAt", created_at AS "createdAt"`
+      : [];
+    const conversations = new Map(current.map((conversation) => [conversation.id, conversation]));
+    const contactOf = new Map([...opened.values()].map(({ contact, conversation }) => [conversation.id, contact]));
+    await emitAll(
+      stored.map((message) => ({
         tenantId: session.tenantId,
-        sessionId: session.id,
-        conversationId: conversation.id,
-        direction: 'INBOUND' as const,
-        providerMessageId: inbound.providerMessageId,
-        text: inbound.text,
-        status: 'RECEIVED' as const,
-        occurredAt: inbound.occurredAt,
+        type: 'message.received' as const,
+        data: { ...toChannelMessageJson(message), channel: session.channel, contact: contactJson(contactOf.get(message.conversationId)!) },
       })),
-      skipDuplicates: true,
-    });
-    const byProviderId = new Map(rows.map((row) => [row.providerMessageId!, row]));
-    let current = conversation;
-    if (rows.length > 0) {
-      // Arrival, not the provider's timestamp: a delivery retried for days must not look idle at once.
-      current = await tx.channelConversation.update({ where: { id: conversation.id }, data: { lastMessageAt: new Date() } });
-      const announced = [...rows].sort((a, b) => (a.id < b.id ? -1 : 1));
-      await emitAll(
-        announced.map((message) => ({
-          tenantId: session.tenantId,
-          type: 'message.received' as const,
-          data: { ...toChannelMessageJson(message), channel: session.channel, contact: contactJson(contact) },
-        })),
-      );
-      await this.options.leads?.track(unit, { tenantId: session.tenantId, channel: session.channel, conversation: current, contact });
-    }
+    );
+    await this.options.leads?.track(
+      unit,
+      session.tenantId,
+      current.map((conversation) => ({ channel: session.channel, conversation, contact: contactOf.get(conversation.id)! })),
+    );
+    const byProviderId = new Map(stored.map((message) => [message.providerMessageId!, message]));
     return new Map(
-      theirs.map((inbound, index) => [
-        inbound.providerMessageId,
-        { session, contact, conversation: current, conversationCreated: created && index === 0, message: byProviderId.get(inbound.providerMessageId) ?? null },
-      ]),
+      byContact.flatMap((theirs) =>
+        theirs.map((inbound, index): [string, Received] => {
+          const { contact, conversation, created } = openOf(inbound);
+          return [
+            inbound.providerMessageId,
+            {
+              session,
+              contact,
+              conversation: conversations.get(conversation.id) ?? conversation,
+              conversationCreated: created && index === 0,
+              message: byProviderId.get(inbound.providerMessageId) ?? null,
+            },
+          ];
+        }),
+      ),
     );
   }
 }

@@ -1,4 +1,3 @@
-import { lockOwnedRow } from '../../db/row-locks.ts';
 import type { UnitOfWork } from '../events.ts';
 import type { Channel, ChannelContact, ChannelConversation, Lead, LeadSource, Prisma } from '../../generated/prisma/client.ts';
 import type { ConversationLeads } from '../channels/contracts.ts';
@@ -10,64 +9,81 @@ const MAX_CLASSIFIED_MESSAGES = 200;
 
 const sourceOf: Record<Channel, LeadSource> = { WHATSAPP: 'WHATSAPP', INSTAGRAM: 'INSTAGRAM', MESSENGER: 'MESSENGER', WEBSITE: 'WEBSITE' };
 
-/** The texts the contact sent in a conversation, oldest first (at most the latest MAX_CLASSIFIED_MESSAGES). */
-export async function inboundTexts(tx: Prisma.TransactionClient, conversationId: string): Promise<string[]> {
-  const latest = await tx.channelMessage.findMany({
-    where: { conversationId, direction: 'INBOUND' },
-    select: { text: true },
-    orderBy: { id: 'desc' },
-    take: MAX_CLASSIFIED_MESSAGES,
-  });
-  return latest.reverse().map((message) => message.text);
-}
+type Tracked = { channel: Channel; conversation: ChannelConversation; contact: ChannelContact };
 
 /**
- * One lead per channel conversation, kept in step inside the transaction that stored each
- * inbound message: made with the contact's details on the first one, re-classified on each.
- * An intent a team member set stays; signals and score follow the conversation all the same.
+ * One lead per channel conversation, kept in step inside the transaction that stored inbound
+ * messages: made with the contact's details on the first one, re-classified on each batch of
+ * them. An intent a team member set stays; signals and score follow the conversation all the same.
  */
 export class ConversationLeadTracker implements ConversationLeads {
   constructor(private readonly recorder: LeadRecorder) {}
 
-  async track(
-    unit: UnitOfWork,
-    { tenantId, channel, conversation, contact }: { tenantId: string; channel: Channel; conversation: ChannelConversation; contact: ChannelContact },
-  ): Promise<void> {
+  async track(unit: UnitOfWork, tenantId: string, conversations: Tracked[]): Promise<void> {
     const { tx } = unit;
-    // The conversation's row serialises its tracking, so that two messages arriving together make one lead.
-    if (!(await lockOwnedRow(tx, 'channel_conversations', tenantId, conversation.id))) return;
-    const messages = await inboundTexts(tx, conversation.id);
-    const current = await lockByConversation(tx, conversation.id);
-    if (!current) {
-      const { intent, score, signals } = classify({ messages });
-      await this.recorder.create(unit, {
-        tenantId,
-        conversationId: conversation.id,
+    if (conversations.length === 0) return;
+    const ids = conversations.map((item) => item.conversation.id);
+    // The conversations' rows serialise their tracking, so that two messages arriving together make one lead.
+    const present = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM channel_conversations WHERE tenant_id = ${tenantId} AND id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE`;
+    const texts = await inboundTextsByConversation(tx, present.map((row) => row.id));
+    const leads = await lockByConversations(tx, present.map((row) => row.id));
+    const tracked = new Set(present.map((row) => row.id));
+    for (const { channel, conversation, contact } of conversations) {
+      if (!tracked.has(conversation.id)) continue;
+      const messages = texts.get(conversation.id) ?? [];
+      const current = leads.get(conversation.id);
+      if (!current) {
+        const { intent, score, signals } = classify({ messages });
+        await this.recorder.create(unit, {
+          tenantId,
+          conversationId: conversation.id,
+          contactId: contact.id,
+          name: contact.name,
+          email: contact.email,
+          phone: contact.phone,
+          notes: null,
+          source: sourceOf[channel],
+          intent,
+          intentSource: 'RULES',
+          signals,
+          score,
+        });
+        continue;
+      }
+      await this.recorder.update(unit, current, {
+        // What a team member typed wins over what the channel says.
+        name: current.name ?? contact.name,
+        email: current.email ?? contact.email,
+        phone: current.phone ?? contact.phone,
         contactId: contact.id,
-        name: contact.name,
-        email: contact.email,
-        phone: contact.phone,
-        notes: null,
-        source: sourceOf[channel],
-        intent,
-        intentSource: 'RULES',
-        signals,
-        score,
+        ...verdictFor(current.intentSource, classify({ messages, notes: current.notes })),
       });
-      return;
     }
-    await this.recorder.update(unit, current, {
-      // What a team member typed wins over what the channel says.
-      name: current.name ?? contact.name,
-      email: current.email ?? contact.email,
-      phone: current.phone ?? contact.phone,
-      contactId: contact.id,
-      ...verdictFor(current.intentSource, classify({ messages, notes: current.notes })),
-    });
   }
 }
 
-async function lockByConversation(tx: Prisma.TransactionClient, conversationId: string): Promise<Lead | null> {
-  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM leads WHERE conversation_id = ${conversationId} FOR UPDATE`;
-  return locked[0] ? tx.lead.findUnique({ where: { id: locked[0].id } }) : null;
+/** The texts the contact sent in a conversation, oldest first (at most the latest MAX_CLASSIFIED_MESSAGES). */
+export async function inboundTexts(tx: Prisma.TransactionClient, conversationId: string): Promise<string[]> {
+  return (await inboundTextsByConversation(tx, [conversationId])).get(conversationId) ?? [];
+}
+
+/** The texts the contact sent in each conversation, oldest first (at most the latest MAX_CLASSIFIED_MESSAGES). */
+async function inboundTextsByConversation(tx: Prisma.TransactionClient, conversationIds: string[]): Promise<Map<string, string[]>> {
+  const rows = await tx.$queryRaw<{ conversationId: string; text: string }[]>`
+    SELECT conversation_id AS "conversationId", text FROM (
+      SELECT conversation_id, id, text, row_number() OVER (PARTITION BY conversation_id ORDER BY id DESC) AS recency
+        FROM channel_messages
+       WHERE conversation_id = ANY(${conversationIds}::text[]) AND direction = 'INBOUND') latest
+     WHERE recency <= ${MAX_CLASSIFIED_MESSAGES}
+     ORDER BY conversation_id, id`;
+  const texts = new Map<string, string[]>();
+  for (const row of rows) texts.set(row.conversationId, [...(texts.get(row.conversationId) ?? []), row.text]);
+  return texts;
+}
+
+async function lockByConversations(tx: Prisma.TransactionClient, conversationIds: string[]): Promise<Map<string, Lead>> {
+  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM leads WHERE conversation_id = ANY(${conversationIds}::text[]) ORDER BY id FOR UPDATE`;
+  const leads = locked.length ? await tx.lead.findMany({ where: { id: { in: locked.map((row) => row.id) } } }) : [];
+  return new Map(leads.map((lead) => [lead.conversationId!, lead]));
 }
