@@ -136,11 +136,13 @@ for (const backend of backends()) {
       }
     });
 
-    it('answers the provider before the agent does, and ends an agent call in flight cleanly on shutdown', async () => {
-      const stopping = await start();
+    it('answers the provider before the agent does, hands an agent call in flight back on shutdown, and replies once after the restart', async () => {
+      const env = { ...(await backend.env()), GRAPH_API_BASE_URL: graph.url, TRUST_PROXY: '1' };
+      const stopping = await startApp(env);
       const owner = await signUpTenant(stopping.client);
-      const agent = agents.controlled('/held');
-      const session = await whatsappSession(stopping, owner.token, { mode: 'AGENT', agentId: (await agentAt(stopping, owner.token, '/held')).id });
+      const agent = agents.controlled('/json');
+      const agentPath = `/json?${new URLSearchParams({ tokens: 'Open until 6pm.' })}`;
+      const session = await whatsappSession(stopping, owner.token, { mode: 'AGENT', agentId: (await agentAt(stopping, owner.token, agentPath)).id });
       const payload = whatsappText(session.phoneNumberId, [{ from: '5511966665555', text: 'Are you open?' }]);
       assert.equal((await postWebhook(stopping.origin, 'whatsapp', session.id, payload, session)).status, 200);
       await agent.arrived;
@@ -149,6 +151,16 @@ for (const backend of backends()) {
       assert.ok(Date.now() - startedAt < 5_000, 'shutdown did not wait for the agent');
       assert.equal((await agent.closed).clientAborted, true);
       assert.deepEqual(sendsTo(session.phoneNumberId), []);
+
+      const restarted = await startApp(env);
+      try {
+        const [sent] = await eventually(() => (sendsTo(session.phoneNumberId).length ? sendsTo(session.phoneNumberId) : undefined), 10_000, 'the reply');
+        assert.deepEqual(sent!.body, { messaging_product: 'whatsapp', to: '5511966665555', type: 'text', text: { body: 'Open until 6pm.' } });
+        await delay(QUIET_MS);
+        assert.equal(sendsTo(session.phoneNumberId).length, 1, 'the reply went out once');
+      } finally {
+        await restarted.stop();
+      }
     });
   });
 }
