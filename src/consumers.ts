@@ -4,17 +4,18 @@
  * Each event committed to the outbox is, by the dispatcher, in one transaction:
  * - published to pub/sub, for GraphQL subscriptions;
  * - scheduled as a webhook delivery to each endpoint of its tenant subscribed to its type;
- * - enqueued as a job of each consumer below whose `on` is its type.
+ * - enqueued as a job of each consumer below whose `on` is its type (and whose `select` wants it).
  * Jobs run on the consumer worker: claimed with SKIP LOCKED, leased, retried with backoff and
  * kept with their state (`consumer_jobs`). Transactional consumers change the database only and
  * run exactly once; effect consumers run at least once and remember what they did outside
  * (`effect_keys`), so that a retry does not do it again.
  *
- * A WhatsApp, Messenger or Instagram message: POST /channels/... stores the raw payload as a job
- * of `channels.inbound-payload` and answers 200 → that job stores contacts, conversations,
- * messages and leads, emitting `conversation.created`, `message.received` and `lead.*` → the
- * dispatcher publishes them, delivers them to webhooks, and enqueues `channels.auto-reply` (and
- * `leads.hot-lead-email` when the lead turned HOT).
+ * A WhatsApp, Messenger or Instagram message: POST /channels/... stores the raw payload as jobs
+ * of `channels.inbound-payload` (one per contact in it) and answers 200 → those jobs, in batches,
+ * store contacts, conversations, messages and leads, emitting `conversation.created`,
+ * `message.received` and `lead.*` → the dispatcher publishes them, delivers them to webhooks, and
+ * enqueues `channels.auto-reply` when the session auto-replies (and `leads.hot-lead-email` when
+ * the lead turned HOT).
  */
 import type { ConsumerTable } from './events/consumers.ts';
 import { AUTO_REPLY_CONSUMER, type AutoReplies } from './modules/channels/auto-reply.ts';
