@@ -7,7 +7,7 @@ import { RevokedSessions } from './auth/revoked-sessions.ts';
 import type { Config } from './config.ts';
 import { createConsumers } from './consumers.ts';
 import { ConsumerWorker } from './events/consumer-worker.ts';
-import { reactionsTo, type ConsumerTable } from './events/consumers.ts';
+import { reactionsByType, type Reaction } from './events/consumers.ts';
 import { Dispatcher } from './events/dispatcher.ts';
 import { EffectKeys } from './events/effect-keys.ts';
 import { Outbox } from './events/outbox.ts';
@@ -77,13 +77,13 @@ export function createServices(deps: {
   resolveHost?: HostResolver;
 }) {
   const { config, prisma, pubsub, limits, logger } = deps;
-  let consumers: ConsumerTable<AppEvents> = {};
+  let reactions = new Map<string, Reaction[]>();
   const dispatcher = new Dispatcher({
     prisma,
     pubsub,
     logger,
     isWebhookEvent: isWebhookEventType,
-    reactionsTo: (type) => reactionsTo(consumers, type),
+    reactionsTo: (type) => reactions.get(type) ?? [],
     onDeliveriesScheduled: () => deliveryWorker.deliveriesScheduled(),
     onJobsEnqueued: () => consumerWorker.jobsEnqueued(),
   });
@@ -155,7 +155,8 @@ export function createServices(deps: {
     limiter: limits,
     messagesPerMinute: config.channels.widgetMessagesPerMinute,
   });
-  consumers = createConsumers({ channelWebhooks, autoReplies, leadNotifier: new LeadNotifier(prisma, mailer, effects) });
+  const consumers = createConsumers({ channelWebhooks, autoReplies, leadNotifier: new LeadNotifier(prisma, mailer, effects) });
+  reactions = reactionsByType(consumers);
   const consumerWorker = new ConsumerWorker({
     prisma,
     outbox,

@@ -3,7 +3,8 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Logger } from '../logger.ts';
 import type { EventMap } from './catalogue.ts';
 import type { AnyConsumer, ConsumerTable, Job } from './consumers.ts';
-import { EffectKeys } from './effect-keys.ts';
+import type { EffectKeys } from './effect-keys.ts';
+import { countInFlight } from './in-flight.ts';
 import { claimJobs, deleteFinished, LeaseLostError, markDone, markFailed, release, renewLeases, type ClaimedJob } from './job-claims.ts';
 import type { Outbox } from './outbox.ts';
 import { retryDelayMs } from './retry-policy.ts';
@@ -57,6 +58,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
   private readonly perTenant: number;
   private readonly batchSize: number;
   private readonly retentionMs: number;
+  private readonly consumerNames: string[];
   private readonly tenantsInFlight = new Map<string, number>();
   /** Jobs claimed and not yet recorded: their leases are renewed. */
   private readonly held = new Map<string, ClaimedJob>();
@@ -72,6 +74,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     this.perTenant = Math.max(1, Math.floor(this.concurrency * BUSIEST_TENANT_SHARE));
     this.batchSize = options.batchSize ?? 50;
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
+    this.consumerNames = Object.keys(options.consumers);
   }
 
   /** Jobs were enqueued: claim now. */
@@ -126,7 +129,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     if (room <= 0) return false;
     const now = Date.now();
     const jobs = await claimJobs(this.options.prisma, {
-      consumers: Object.keys(this.options.consumers),
+      consumers: this.consumerNames,
       limit: room,
       perTenant: this.perTenant,
       followers: this.batchSize - 1,
@@ -154,14 +157,14 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
   }
 
   private launch(batch: Batch<Events>) {
-    count(this.tenantsInFlight, batch.tenantId, 1);
+    countInFlight(this.tenantsInFlight, batch.tenantId, 1);
     const run = this.runBatch(batch)
       .catch((error: unknown) =>
         this.logger.warn({ err: error, consumer: batch.name }, 'job outcome not recorded; the jobs come back when their lease runs out'),
       )
       .finally(() => {
         for (const job of batch.jobs) this.held.delete(job.id);
-        count(this.tenantsInFlight, batch.tenantId, -1);
+        countInFlight(this.tenantsInFlight, batch.tenantId, -1);
         this.runs.delete(run);
         this.wake();
       });
@@ -258,10 +261,4 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
 
 function asJob(job: ClaimedJob): Job<unknown> {
   return { id: job.id, tenantId: job.tenantId, key: job.key, payload: job.payload, attemptCount: job.attemptCount };
-}
-
-function count(counts: Map<string, number>, key: string, change: 1 | -1) {
-  const next = (counts.get(key) ?? 0) + change;
-  if (next === 0) counts.delete(key);
-  else counts.set(key, next);
 }

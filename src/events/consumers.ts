@@ -62,11 +62,13 @@ export type Reaction = {
   select?: (db: Prisma.TransactionClient, events: { id: string }[]) => Promise<{ id: string }[]>;
 };
 
-/** The reactions to events of `type`, as the dispatcher schedules them. */
-export function reactionsTo<Events extends EventMap>(table: ConsumerTable<Events>, type: string): Reaction[] {
-  return Object.entries(table).flatMap(([name, consumer]) =>
-    consumer.on === type
-      ? [{ name, keyOf: (consumer.keyOf ?? ((event: { id: string }) => event.id)) as Reaction['keyOf'], select: consumer.select as Reaction['select'] }]
-      : [],
-  );
+/** The reactions to each event type, as the dispatcher schedules them. */
+export function reactionsByType<Events extends EventMap>(table: ConsumerTable<Events>): Map<string, Reaction[]> {
+  const byType = new Map<string, Reaction[]>();
+  for (const [name, consumer] of Object.entries(table)) {
+    if (!consumer.on) continue;
+    const reaction = { name, keyOf: (consumer.keyOf ?? ((event: { id: string }) => event.id)) as Reaction['keyOf'], select: consumer.select as Reaction['select'] };
+    byType.set(consumer.on, [...(byType.get(consumer.on) ?? []), reaction]);
+  }
+  return byType;
 }

@@ -18,7 +18,7 @@ export type DispatcherOptions = {
   logger: Logger;
   /** Whether webhook endpoints may subscribe to events of this type. */
   isWebhookEvent: (type: string) => boolean;
-  /** The internal consumers that react to events of this type (see `reactionsTo`). */
+  /** The internal consumers that react to events of this type (see `reactionsByType`). */
   reactionsTo: (type: string) => Reaction[];
   /** Called after a batch that scheduled webhook deliveries has committed. */
   onDeliveriesScheduled?: () => void;

@@ -2,7 +2,7 @@ import type { Outbox, UnitOfWork } from '../events.ts';
 import { Prisma, type ChannelConversation, type ChannelMessage, type ChannelSession } from '../../generated/prisma/client.ts';
 import { uuid7 } from '../../db/uuid7.ts';
 import type { ContactDetails, ConversationLeads, InboundMessage, Received } from './contracts.ts';
-import { openConversations } from './ledger.ts';
+import { CONVERSATION_COLUMNS, openConversations } from './ledger.ts';
 import { contactJson, toChannelMessageJson } from './messages.ts';
 
 export type InboxOptions = {
@@ -27,22 +27,19 @@ export class Inbox {
     return this.options.outbox.transaction((unit) => this.receiveIn(unit, session, messages));
   }
 
-  /**
-   * Stores messages in the caller's transaction, in order, a contact's at a time: their contact
-   * and conversation are opened once, their messages inserted with one statement and announced
-   * with another, and their lead kept in step once for all of them.
-   */
+  /** Stores messages in the caller's transaction, each contact's in order (see `storeAll`). */
   async receiveIn(unit: UnitOfWork, session: ChannelSession, messages: InboundMessage[]): Promise<Received[]> {
     if (messages.length === 0) return [];
     const stored = await this.storedAlready(unit, session, messages);
     const fresh = new Map<string, InboundMessage[]>();
+    const seen = new Set<string>();
     for (const message of messages) {
-      if (stored.has(message.providerMessageId)) continue;
-      const theirs = fresh.get(message.from.externalId) ?? [];
-      if (!theirs.some((earlier) => earlier.providerMessageId === message.providerMessageId)) theirs.push(message);
-      fresh.set(message.from.externalId, theirs);
+      if (stored.has(message.providerMessageId) || seen.has(message.providerMessageId)) continue;
+      seen.add(message.providerMessageId);
+      fresh.set(message.from.externalId, [...(fresh.get(message.from.externalId) ?? []), message]);
     }
-    const results = await this.storeAll(unit, session, [...fresh.values()]);
+    // A redelivery of what is stored already writes nothing.
+    const results = fresh.size > 0 ? await this.storeAll(unit, session, [...fresh.values()]) : new Map<string, Received>();
     const returned = new Set<string>();
     return messages.map((message) => {
       const id = message.providerMessageId;
@@ -99,8 +96,7 @@ export class Inbox {
     const current = touched.length
       ? await tx.$queryRaw<ChannelConversation[]>`
           UPDATE channel_conversations SET last_message_at = ${now} WHERE id = ANY(${touched}::text[])
-          RETURNING id, tenant_id AS "tenantId", session_id AS "sessionId", contact_id AS "contactId", status,
-                    last_message_at AS "lastMessageAt", first_response_at AS "firstResponseAt", closed_at AS "closedAt", created_at AS "createdAt"`
+          RETURNING ${CONVERSATION_COLUMNS}`
       : [];
     const conversations = new Map(current.map((conversation) => [conversation.id, conversation]));
     const contactOf = new Map([...opened.values()].map(({ contact, conversation }) => [conversation.id, contact]));

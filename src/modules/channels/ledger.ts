@@ -13,7 +13,8 @@ import { conversationEventData, toChannelMessageJson } from './messages.ts';
 
 const CONTACT_COLUMNS = Prisma.sql`id, tenant_id AS "tenantId", session_id AS "sessionId", external_id AS "externalId",
   name, phone, email, created_at AS "createdAt", updated_at AS "updatedAt"`;
-const CONVERSATION_COLUMNS = Prisma.sql`id, tenant_id AS "tenantId", session_id AS "sessionId", contact_id AS "contactId", status,
+/** A conversation row as Prisma names its fields, for raw statements that return conversations. */
+export const CONVERSATION_COLUMNS = Prisma.sql`id, tenant_id AS "tenantId", session_id AS "sessionId", contact_id AS "contactId", status,
   last_message_at AS "lastMessageAt", first_response_at AS "firstResponseAt", closed_at AS "closedAt", created_at AS "createdAt"`;
 
 export type OpenConversation = { contact: ChannelContact; conversation: ChannelConversation; created: boolean };

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Config } from '../../config.ts';
 import type { Outbox } from '../events.ts';
+import { countInFlight } from '../../events/in-flight.ts';
 import { Wakeable } from '../../events/wakeable.ts';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
@@ -136,13 +137,13 @@ export class DeliveryWorker extends Wakeable {
    */
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
     this.sending++;
-    this.countInFlight(delivery, 1);
+    this.trackInFlight(delivery, 1);
     let result: Awaited<ReturnType<DeliveryWorker['send']>> | null;
     try {
       result = delivery.endpoint.isActive ? await this.send(delivery) : null;
     } finally {
       this.sending--;
-      this.countInFlight(delivery, -1);
+      this.trackInFlight(delivery, -1);
       if (this.backlog) this.wake();
     }
     if (result === 'cancelled') return this.recorder.release(delivery);
@@ -171,14 +172,8 @@ export class DeliveryWorker extends Wakeable {
     this.timers.add(timer);
   }
 
-  private countInFlight(delivery: ClaimedDelivery, change: 1 | -1) {
-    count(this.inFlight.endpoints, delivery.endpointId, change);
-    count(this.inFlight.tenants, delivery.tenantId, change);
+  private trackInFlight(delivery: ClaimedDelivery, change: 1 | -1) {
+    countInFlight(this.inFlight.endpoints, delivery.endpointId, change);
+    countInFlight(this.inFlight.tenants, delivery.tenantId, change);
   }
-}
-
-function count(counts: Map<string, number>, key: string, change: 1 | -1) {
-  const next = (counts.get(key) ?? 0) + change;
-  if (next === 0) counts.delete(key);
-  else counts.set(key, next);
 }
