@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Client } from 'graphql-ws';
+import { enqueueJobs } from '../src/events/job-claims.ts';
+import { INBOUND_PAYLOAD_CONSUMER } from '../src/modules/channels/webhook-intake.ts';
 import { startApp, type RunningApp } from './support/app.ts';
 import {
   connectChannelSession,
@@ -219,6 +221,28 @@ for (const backend of backends()) {
         assert.equal((await response.json()).errors[0].extensions.code, 'BAD_USER_INPUT');
       }
       assert.deepEqual(await conversations(token, session.id), []);
+    });
+
+    it('leaves out an accepted payload that no longer fits its session, and stores the ones behind it', async () => {
+      const { token, session, tenant } = await tenantWithSession('whatsapp');
+      const from = '5511955554444';
+      // As stored by an earlier version whose normaliser took what this one refuses.
+      const accepted = (key: string, body: unknown) => ({
+        consumer: INBOUND_PAYLOAD_CONSUMER,
+        tenantId: tenant.id,
+        key: `${session.id}:${key}`,
+        orderingKey: `${session.id}:${from}`,
+        payload: { sessionId: session.id, body, part: { contact: from } },
+      });
+      await enqueueJobs(app.prisma(), [
+        accepted('stale', { object: 'whatsapp_business_account', entry: 'not a list' }),
+        accepted('fresh', whatsappText(session.phoneNumberId, [{ from, text: 'behind the stale one' }])),
+      ]);
+      await eventually(async () => ((await conversations(token, session.id)).length ? true : undefined), 10_000, 'the payload behind the stale one');
+      await inboundProcessed(app);
+      assert.deepEqual((await messagesOf(token, session.id)).map((message) => message.text), ['behind the stale one']);
+      const jobs = await app.prisma().consumerJob.findMany({ where: { key: { startsWith: session.id } }, orderBy: { key: 'asc' } });
+      assert.deepEqual(jobs.map((job) => [job.key, job.status, job.attemptCount]), [[`${session.id}:fresh`, 'DONE', 1], [`${session.id}:stale`, 'DONE', 1]]);
     });
 
     it('answers 404 for an unknown session or a session of another channel, and 413 above 1 MiB', async () => {
