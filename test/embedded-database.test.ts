@@ -58,6 +58,25 @@ describe('the embedded database', () => {
       await Promise.all([a.end(), b.end()]);
     });
 
+    it('holds no other connection up between a BEGIN and the statement after it, and keeps the transaction whole', async () => {
+      const [a, b] = [await connect(), await connect()];
+      // The first BEGIN of its form goes to the backend; later ones wait for their next statement.
+      for (const form of ['BEGIN', { name: 'begin_named', text: 'BEGIN', values: [] }] satisfies (string | pg.QueryConfig)[]) {
+        await a.query(form);
+        await a.query('ROLLBACK');
+        await a.query(form);
+        const { rows } = await b.query<{ count: string }>('SELECT count(*) FROM wire_test');
+        assert.ok(Number(rows[0]!.count) >= 0, 'another connection is answered while the transaction has only begun');
+        await a.query('INSERT INTO wire_test VALUES (3, $1)', ['in a transaction']);
+        const read = b.query<{ count: string }>('SELECT count(*) FROM wire_test WHERE id = 3');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal((await a.query<{ written: boolean }>('SELECT txid_current_if_assigned() IS NOT NULL AS written')).rows[0]!.written, true, 'the insert ran inside the transaction');
+        await a.query('ROLLBACK');
+        assert.equal((await read).rows[0]!.count, '0', 'the rolled-back insert was never seen');
+      }
+      await Promise.all([a.end(), b.end()]);
+    });
+
     it('rolls back the transaction of a connection that dies inside it, and serves the others', async () => {
       const [a, b] = [await connect(), await connect()];
       await a.query('BEGIN');

@@ -1,15 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 
+import { afterFirstReadyForQuery, batchKey, endsIdle, isBareBegin, PARSE_COMPLETE, preparedName, queryMessage, SYNC, TERMINATE } from './wire-messages.ts';
+
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 const CANCEL_REQUEST = 80877102;
-const TERMINATE = 0x58; // 'X'
-const READY_FOR_QUERY = 0x5a; // 'Z'
-const PARSE = 0x50; // 'P'
-const PARSE_COMPLETE = Buffer.from([0x31, 0, 0, 0, 4]);
-const IDLE = 0x49; // 'I'
-const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
 const ROLLBACK = queryMessage('ROLLBACK');
 
 /** How long a connection may hold the session idle inside a transaction before it is cut off. */
@@ -38,6 +34,8 @@ export class SessionServer {
   private readonly waiting: { holder: SessionHolder; grant: (granted: boolean) => void }[] = [];
   /** The session's named prepared statements: name → the Parse message that prepared it. */
   readonly preparedStatements = new Map<string, Buffer>();
+  /** What the backend answered to each form of a bare BEGIN seen so far, to answer the next ones without it. */
+  readonly beginAnswers = new Map<string, Buffer>();
 
   constructor(
     readonly pglite: PGlite,
@@ -111,6 +109,8 @@ class WireConnection {
   private running = false;
   private closed = false;
   private owns = false;
+  /** A bare BEGIN answered without the session, sent to it with the batch that follows. */
+  private deferredBegin: Buffer[] | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -154,6 +154,10 @@ class WireConnection {
   }
 
   private async run(messages: Buffer[]) {
+    const knownParse = this.skipKnownParse(messages);
+    if (knownParse) messages = messages.slice(1);
+    const outsideTransaction = !this.owns && !this.deferredBegin;
+    if (outsideTransaction && this.deferBegin(messages, knownParse)) return;
     if (!this.owns) {
       if (!(await this.server.acquire(this))) return;
       this.owns = true;
@@ -161,21 +165,43 @@ class WireConnection {
     }
     const { pglite } = this.server;
     const output: Buffer[] = [];
-    const knownParse = this.skipKnownParse(messages);
-    if (knownParse) {
-      messages = messages.slice(1);
-      output.push(PARSE_COMPLETE);
-    }
-    if (messages.length > 0) {
+    const deferred = this.deferredBegin ?? [];
+    this.deferredBegin = undefined;
+    const sent = [...deferred, ...messages];
+    if (sent.length > 0) {
       // PGlite reads every message of a batch in one call: one entry into Postgres per batch, not per message.
-      const batch = messages.length === 1 ? messages[0]! : Buffer.concat(messages);
+      const batch = sent.length === 1 ? sent[0]! : Buffer.concat(sent);
       await pglite.runExclusive(() => pglite.execProtocolRawStream(batch, { onRawData: (data) => output.push(Buffer.from(data)) }));
     }
-    const answer = output.length === 1 ? output[0]! : Buffer.concat(output);
+    const whole = output.length === 1 ? output[0]! : Buffer.concat(output);
+    const ownAnswer = deferred.length > 0 ? whole.subarray(afterFirstReadyForQuery(whole)) : whole;
+    if (outsideTransaction && isBareBegin(messages, this.server.preparedStatements) && !endsIdle(ownAnswer)) this.learnBegin(messages, ownAnswer);
+    const answer = knownParse ? Buffer.concat([PARSE_COMPLETE, ownAnswer]) : ownAnswer;
     if (!knownParse) this.rememberPrepared(messages[0]!, answer);
     if (answer.length > 0 && this.socket.writable) this.socket.write(answer);
     if (endsIdle(answer)) this.releaseSession();
     else this.idleTimer = setTimeout(() => this.socket.destroy(), IDLE_IN_TRANSACTION_MS);
+  }
+
+  /**
+   * A bare BEGIN takes no snapshot and no lock, so it need not hold the session: it is answered
+   * as the backend answered the same batch before, and sent with the batch that follows, which
+   * saves every transaction one round trip of holding up the other connections.
+   */
+  private deferBegin(messages: Buffer[], knownParse: boolean): boolean {
+    const answer = this.server.beginAnswers.get(batchKey(messages));
+    if (!answer) return false;
+    this.deferredBegin = messages.map((message) => Buffer.from(message));
+    if (this.socket.writable) this.socket.write(knownParse ? Buffer.concat([PARSE_COMPLETE, answer]) : answer);
+    this.idleTimer = setTimeout(() => this.socket.destroy(), IDLE_IN_TRANSACTION_MS);
+    return true;
+  }
+
+  /** Remembers the answer to a bare BEGIN; one that prepared its statement teaches the form that follows, without the Parse. */
+  private learnBegin(messages: Buffer[], answer: Buffer) {
+    const prepares = preparedName(messages[0]!) !== null && answer.subarray(0, PARSE_COMPLETE.length).equals(PARSE_COMPLETE);
+    const [batch, reply] = prepares ? [messages.slice(1), answer.subarray(PARSE_COMPLETE.length)] : [messages, answer];
+    this.server.beginAnswers.set(batchKey(batch), Buffer.from(reply));
   }
 
   /**
@@ -256,24 +282,4 @@ class WireConnection {
     }
     this.releaseSession();
   }
-}
-
-/** Whether the backend's answer ends with ReadyForQuery, idle: no transaction, no batch open. */
-function endsIdle(answer: Buffer): boolean {
-  const length = answer.length;
-  return length >= 6 && answer[length - 6] === READY_FOR_QUERY && answer.readInt32BE(length - 5) === 5 && answer[length - 1] === IDLE;
-}
-
-/** The statement name of a Parse message that names one; null for any other message. */
-function preparedName(message: Buffer): string | null {
-  if (message[0] !== PARSE || message[5] === 0) return null;
-  return message.toString('utf8', 5, message.indexOf(0, 5));
-}
-
-function queryMessage(sql: string): Buffer {
-  const text = Buffer.from(`${sql}\0`);
-  const header = Buffer.alloc(5);
-  header[0] = 0x51; // 'Q'
-  header.writeInt32BE(text.length + 4, 1);
-  return Buffer.concat([header, text]);
 }
