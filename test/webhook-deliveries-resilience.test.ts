@@ -5,6 +5,7 @@ import {
   attemptOf,
   bodyOf,
   createEndpoint,
+  deliveriesOf,
   deliveryWhen,
   emitInteraction,
   FAST_RETRIES,
@@ -50,6 +51,34 @@ for (const backend of all) {
         const delivery = await onlyDeliveryOf(app.client, token, endpoint.id);
         const sent = await deliveryWhen(app.client, token, delivery.id, (current) => current.status === 'SENT');
         assert.deepEqual(sent.attempts.map((attempt) => [attempt.attemptNumber, attempt.statusCode]), [[1, 500], [2, 200]]);
+      } finally {
+        await app.stop();
+      }
+    });
+
+    it('hands back at shutdown the deliveries claimed ahead of a free slot, so that the next start sends them at once', async () => {
+      // One attempt per endpoint at a time: the first event hangs, the next two wait claimed ahead.
+      const env = { ...(await backend.env()), WEBHOOK_ENDPOINT_CONCURRENCY: '1', WEBHOOK_TIMEOUT_MS: '10000' };
+      receiver.answer((request, count) => (request.path === '/claimed-ahead' && count === 0 ? 'hang' : { status: 200 }));
+      let app = await startApp(env);
+      try {
+        const { token, endpoint } = await createdTenant(app, receiver.url('/claimed-ahead'));
+        for (const text of ['first', 'second', 'third']) await emitInteraction(app.client, token, text);
+        await receiver.waitFor('/claimed-ahead', 1);
+        await app.stop();
+
+        // Left to their lease, the two waiting would come back only after 2 x 10 s + 30 s.
+        const restartedAt = Date.now();
+        app = await startApp(env);
+        const requests = await receiver.waitFor('/claimed-ahead', 4, 15_000);
+        assert.ok(Date.now() - restartedAt < 15_000);
+        // Handed back, they are due again from that moment: no order between them is promised.
+        assert.deepEqual(requests.map((request) => bodyOf(request).data.text).sort(), ['first', 'first', 'second', 'third']);
+        assert.deepEqual(requests.map(attemptOf), [1, 1, 1, 1], 'an attempt cut off by shutdown is handed back, not counted');
+        const sent = await Promise.all(
+          (await deliveriesOf(app.client, token, endpoint.id)).map((delivery) => deliveryWhen(app.client, token, delivery.id, (current) => current.status === 'SENT')),
+        );
+        assert.deepEqual(sent.map((delivery) => delivery.attemptCount), [1, 1, 1]);
       } finally {
         await app.stop();
       }

@@ -50,14 +50,16 @@ export class DeliveryRecorder {
     });
   }
 
-  /** Gives back the claim of an attempt cancelled at shutdown, so that any instance takes it up at once. */
-  async release(delivery: ClaimedDelivery): Promise<void> {
-    await this.outbox.transaction(({ tx }) =>
-      tx.webhookDelivery.updateMany({
-        where: { id: delivery.id, attemptCount: delivery.attemptCount, status: 'PENDING' },
-        data: { nextAttemptAt: new Date() },
-      }),
-    );
+  /**
+   * Gives back the claims of attempts cancelled or not started at shutdown, so that any instance
+   * takes them up at once; a claim another instance has taken over since is left alone.
+   */
+  async release(deliveries: ClaimedDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.prisma.webhookDelivery.updateMany({
+      where: { status: 'PENDING', OR: deliveries.map(({ id, attemptCount }) => ({ id, attemptCount })) },
+      data: { nextAttemptAt: new Date() },
+    });
   }
 
   private async flush() {

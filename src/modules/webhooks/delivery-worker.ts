@@ -9,9 +9,17 @@ import { OutboundError, type OutboundHttp } from '../../outbound/http-client.ts'
 import { sendAttempt } from './delivery-attempt.ts';
 import { claimDue, type ClaimedDelivery } from './delivery-claims.ts';
 import { DeliveryRecorder } from './delivery-recorder.ts';
+import { ReadyDeliveries } from './ready-deliveries.ts';
 
-/** How long a claim outlives the request timeout, for signing, recording and a slow database. */
+/** How long a claim outlives its wait for a slot and its request, for signing, recording and a slow database. */
 const LEASE_MARGIN_MS = 30_000;
+/**
+ * Deliveries held, in flight or claimed ahead and waiting for a slot, as a multiple of every cap
+ * (the instance's, each endpoint's and each tenant's). A slot freed is then filled at once, while
+ * the next claim is on its way, instead of after a round trip to the database. A delivery claimed
+ * ahead waits at most for the attempts before it at its endpoint.
+ */
+const CLAIM_AHEAD = 2;
 /** At shutdown, attempts in flight get this long to finish before they are cancelled and handed back. */
 const SHUTDOWN_GRACE_MS = 2_000;
 /**
@@ -60,6 +68,8 @@ export class DeliveryWorker extends Wakeable {
   /** Requests in flight per endpoint and per tenant. */
   private readonly inFlight = { endpoints: new Map<string, number>(), tenants: new Map<string, number>() };
   private sending = 0;
+  private readonly ready = new ReadyDeliveries();
+  private stopping = false;
   /** Every attempt until it is recorded. */
   private readonly attempts = new Set<Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -87,19 +97,22 @@ export class DeliveryWorker extends Wakeable {
 
   /** Stops claiming, lets attempts in flight finish for a moment, then cancels and hands back the rest. */
   override async stop(): Promise<void> {
+    this.stopping = true;
     await super.stop();
+    const notStarted = this.recorder.release(this.ready.takeAll());
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     const grace = setTimeout(() => this.cancel.abort(), SHUTDOWN_GRACE_MS);
-    await Promise.all(this.attempts);
+    await Promise.all([...this.attempts, notStarted]);
     clearTimeout(grace);
   }
 
   /** Claims what there is room for; true when more is due and there is still room. */
   protected async work(): Promise<boolean> {
-    const room = Math.min(this.concurrency - this.sending, this.concurrency * UNRECORDED_PER_SLOT - this.attempts.size);
-    // With plenty in flight, claiming again for every attempt that finishes would cost more than it gains.
-    const worthClaiming = room >= this.concurrency / 4 || this.sending <= this.concurrency / 2;
+    const held = this.sending + this.ready.size;
+    const room = Math.min(this.concurrency * CLAIM_AHEAD - held, this.concurrency * UNRECORDED_PER_SLOT - this.attempts.size - this.ready.size);
+    // With plenty held, claiming again for every attempt that finishes would cost more than it gains.
+    const worthClaiming = room >= this.concurrency / 4 || held <= this.concurrency;
     if (room <= 0 || (this.backlog && !worthClaiming && !this.scheduled)) {
       this.backlog = true;
       return false;
@@ -108,15 +121,35 @@ export class DeliveryWorker extends Wakeable {
     const now = Date.now();
     const { deliveries, more } = await claimDue(this.options.prisma, {
       limit: room,
-      perEndpoint: this.options.settings.endpointConcurrency,
-      perTenant: this.perTenant,
-      inFlight: this.inFlight,
+      perEndpoint: this.options.settings.endpointConcurrency * CLAIM_AHEAD,
+      perTenant: this.perTenant * CLAIM_AHEAD,
+      inFlight: this.held(),
       now: new Date(now),
-      leaseUntil: new Date(now + this.options.settings.timeoutMs + LEASE_MARGIN_MS),
+      leaseUntil: new Date(now + this.options.settings.timeoutMs * CLAIM_AHEAD + LEASE_MARGIN_MS),
     });
     this.backlog = more;
-    for (const delivery of deliveries) this.launch(delivery);
-    return more && deliveries.length > 0 && this.sending < this.concurrency;
+    this.ready.add(deliveries);
+    this.startReady();
+    return more && deliveries.length > 0 && this.sending + this.ready.size < this.concurrency * CLAIM_AHEAD;
+  }
+
+  /** Starts what waits for a slot, as long as there are slots and the caps allow. */
+  private startReady() {
+    if (this.stopping) return;
+    const caps = { perEndpoint: this.options.settings.endpointConcurrency, perTenant: this.perTenant };
+    while (this.sending < this.concurrency) {
+      const delivery = this.ready.next(this.inFlight, caps);
+      if (!delivery) return;
+      this.launch(delivery);
+    }
+  }
+
+  /** In flight and claimed ahead, per endpoint and per tenant. */
+  private held() {
+    const waiting = this.ready.counts();
+    for (const [key, count] of this.inFlight.endpoints) waiting.endpoints.set(key, (waiting.endpoints.get(key) ?? 0) + count);
+    for (const [key, count] of this.inFlight.tenants) waiting.tenants.set(key, (waiting.tenants.get(key) ?? 0) + count);
+    return waiting;
   }
 
   private launch(delivery: ClaimedDelivery) {
@@ -144,9 +177,10 @@ export class DeliveryWorker extends Wakeable {
     } finally {
       this.sending--;
       this.trackInFlight(delivery, -1);
+      this.startReady();
       if (this.backlog) this.wake();
     }
-    if (result === 'cancelled') return this.recorder.release(delivery);
+    if (result === 'cancelled') return this.recorder.release([delivery]);
     const outcome = await this.recorder.record(delivery, result);
     if (!outcome) this.logger.warn({ deliveryId: delivery.id }, 'delivery taken over or deleted while attempted; attempt not recorded');
     else if (outcome.nextAttemptAt) this.wakeAt(outcome.nextAttemptAt);
