@@ -1,4 +1,4 @@
-import { filter, map, pipe } from 'graphql-yoga';
+import { map, pipe, Repeater } from 'graphql-yoga';
 import type { Projection } from '../../db/projection.ts';
 import { uuid7 } from '../../db/uuid7.ts';
 import { webhookBody } from '../../events/messages.ts';
@@ -87,11 +87,24 @@ export class WebhookDeliveriesService {
   async updates(tenantId: string, endpointId: string | null): Promise<AsyncIterable<WebhookDelivery>> {
     if (endpointId) await this.endpoints.get(tenantId, endpointId);
     return pipe(
-      domainEvents(this.pubsub, tenantId, 'webhook.delivery_updated'),
-      map((event) => fromMessage(event.data)),
-      filter((delivery) => !endpointId || delivery.endpointId === endpointId),
+      domainEvents(this.pubsub, tenantId, 'webhook.deliveries_updated'),
+      map(({ data }) => data.deliveries.filter((delivery) => !endpointId || delivery.endpointId === endpointId)),
+      flatten,
+      map(fromMessage),
     );
   }
+}
+
+/** Every item of every array the source yields, in order; ending it ends the source, as yoga's `map` does. */
+function flatten<T>(source: AsyncIterable<T[]>): AsyncIterable<T> {
+  return new Repeater<T>(async (push, stop) => {
+    const iterator = source[Symbol.asyncIterator]();
+    void stop.then(() => iterator.return?.());
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      for (const item of next.value) await push(item);
+    }
+    stop();
+  });
 }
 
 function assertActive(endpoint: { isActive: boolean }, field: string) {

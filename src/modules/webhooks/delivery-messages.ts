@@ -1,6 +1,6 @@
 import type { WebhookDelivery } from '../../generated/prisma/client.ts';
 
-/** A delivery as `webhook.delivery_updated` carries it: JSON only, dates as ISO strings. */
+/** A delivery as `webhook.deliveries_updated` carries it: JSON only, dates as ISO strings. */
 export type DeliveryMessage = Omit<WebhookDelivery, 'nextAttemptAt' | 'lastAttemptAt' | 'createdAt' | 'updatedAt'> & {
   nextAttemptAt: string | null;
   lastAttemptAt: string | null;

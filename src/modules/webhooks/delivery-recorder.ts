@@ -22,8 +22,9 @@ type Waiting = Finished & { settle(recorded: boolean): void; fail(error: unknown
 
 /**
  * The record stage: attempts finished while a transaction is committing wait and go together in
- * the next one (group commit), each with its attempt row, the delivery's new state, the endpoint's
- * health and a `webhook.delivery_updated` event. Every change is conditional on the attempt count
+ * the next one (group commit), each with its attempt row, the delivery's new state and the endpoint's
+ * health, and one `webhook.deliveries_updated` event per tenant for them all: an event per attempt
+ * would double what recording writes. Every change is conditional on the attempt count
  * the claim saw, so a worker that lost its lease (it stalled past it and another instance took
  * over) records nothing.
  */
@@ -85,22 +86,24 @@ export class DeliveryRecorder {
    */
   private async commitInOneStatement(batch: Finished[]): Promise<Set<string>> {
     const now = new Date();
-    const rows = batch.map(({ delivery, result, outcome }) => ({
+    const eventIds = new Map(batch.map(({ delivery }) => [delivery.tenantId, uuid7()]));
+    const rows = batch.map(({ delivery, result, outcome }, place) => ({
       ...deliveryChange({ delivery, result, outcome }),
-      eventId: uuid7(),
+      place,
+      eventId: eventIds.get(delivery.tenantId),
       attempt: result ? attemptRow(result) : null,
     }));
     const updated = await this.prisma.$queryRaw<{ id: string }[]>`
       WITH v AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-                   AS v(id text, seen int, attempts int, status text, last timestamp(3), next timestamp(3), "eventId" text, attempt jsonb)
+                   AS v(id text, seen int, attempts int, status text, last timestamp(3), next timestamp(3), place int, "eventId" text, attempt jsonb)
       ), updated AS (
         UPDATE webhook_deliveries d
            SET status = v.status::"DeliveryStatus", attempt_count = v.attempts, next_attempt_at = v.next,
                last_attempt_at = COALESCE(v.last, d.last_attempt_at), updated_at = ${now}
           FROM v
          WHERE d.id = v.id AND d.attempt_count = v.seen AND d.status = 'PENDING'
-        RETURNING d.*, v."eventId", v.attempt
+        RETURNING d.*, v.place, v."eventId", v.attempt
       ), attempts AS (
         INSERT INTO webhook_attempts (id, delivery_id, attempt_number, started_at, status_code, duration_ms, response_body, error)
         SELECT a.id, u.id, a."attemptNumber", a."startedAt", a."statusCode", a."durationMs", a."responseBody", a.error
@@ -110,14 +113,15 @@ export class DeliveryRecorder {
          WHERE u.attempt IS NOT NULL
       ), events AS (
         INSERT INTO outbox_events (id, tenant_id, type, data, created_at)
-        SELECT u."eventId", u.tenant_id, 'webhook.delivery_updated',
-               jsonb_build_object(
+        SELECT u."eventId", u.tenant_id, 'webhook.deliveries_updated',
+               jsonb_build_object('deliveries', jsonb_agg(jsonb_build_object(
                  'id', u.id, 'tenantId', u.tenant_id, 'endpointId', u.endpoint_id, 'eventId', u.event_id,
                  'eventType', u.event_type, 'payload', u.payload, 'status', u.status, 'attemptCount', u.attempt_count,
                  'nextAttemptAt', ${isoTimestamp('u.next_attempt_at')}, 'lastAttemptAt', ${isoTimestamp('u.last_attempt_at')},
-                 'createdAt', ${isoTimestamp('u.created_at')}, 'updatedAt', ${isoTimestamp('u.updated_at')}),
+                 'createdAt', ${isoTimestamp('u.created_at')}, 'updatedAt', ${isoTimestamp('u.updated_at')}) ORDER BY u.place)),
                ${now}
           FROM updated u
+         GROUP BY u."eventId", u.tenant_id
       )
       SELECT id FROM updated`;
     if (updated.length > 0) this.outbox.announceCommitted();
@@ -131,7 +135,11 @@ export class DeliveryRecorder {
       const mine = batch.filter((item) => ids.has(item.delivery.id));
       await this.insertAttempts(mine, unit);
       await this.updateEndpoints(mine, unit);
-      await unit.emitAll(updated.map((delivery) => ({ tenantId: delivery.tenantId, type: 'webhook.delivery_updated', data: toMessage(delivery) })));
+      const byTenant = new Map<string, WebhookDelivery[]>();
+      for (const delivery of updated) byTenant.set(delivery.tenantId, [...(byTenant.get(delivery.tenantId) ?? []), delivery]);
+      await unit.emitAll(
+        [...byTenant].map(([tenantId, theirs]) => ({ tenantId, type: 'webhook.deliveries_updated', data: { deliveries: theirs.map(toMessage) } })),
+      );
       return ids;
     });
   }
