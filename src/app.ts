@@ -81,6 +81,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
     const { api: services, workers: background } = createServices({
       config,
       prisma: database.prisma,
+      databaseKind: database.kind,
       pubsub,
       limits,
       redis: redis?.commands,

@@ -11,6 +11,7 @@ import { reactionsByType, type Reaction } from './events/consumers.ts';
 import { Dispatcher } from './events/dispatcher.ts';
 import { EffectKeys } from './events/effect-keys.ts';
 import { Outbox } from './events/outbox.ts';
+import type { DatabaseKind } from './db/pool.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { isWebhookEventType, type AppEvents } from './modules/events.ts';
 import type { Logger } from './logger.ts';
@@ -65,6 +66,8 @@ export type Worker = { name: string; start(): void | Promise<void>; stop(): Prom
 export function createServices(deps: {
   config: Config;
   prisma: PrismaClient;
+  /** Which database `prisma` reaches: the embedded one runs one transaction at a time. */
+  databaseKind: DatabaseKind;
   pubsub: PubSub;
   /** Rate-limit counters, shared through Redis when configured. */
   limits: AttemptCounter;
@@ -84,6 +87,7 @@ export function createServices(deps: {
     logger,
     isWebhookEvent: isWebhookEventType,
     reactionsTo: (type) => reactions.get(type) ?? [],
+    serialTransactions: deps.databaseKind === 'embedded',
     onDeliveriesScheduled: () => deliveryWorker.deliveriesScheduled(),
     onJobsEnqueued: () => consumerWorker.jobsEnqueued(),
   });

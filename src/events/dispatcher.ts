@@ -10,11 +10,7 @@ import { messageOf, publishInOrder, type OutboxRow } from './publication.ts';
 import { endpointWants } from './routing.ts';
 import { Wakeable } from './wakeable.ts';
 
-/**
- * A batch due sooner than this after the previous one starts only then: under load, events go in
- * fewer, larger transactions (on the embedded database each one holds up every other connection),
- * at the cost of this much latency; an event after a quiet moment never waits.
- */
+/** See `DispatcherOptions.serialTransactions`. */
 const GATHER_MS = 15;
 
 /** A claimed row, and whether events dispatched earlier still wait to be published. */
@@ -32,6 +28,13 @@ export type DispatcherOptions = {
   onDeliveriesScheduled?: () => void;
   /** Called after a batch that enqueued consumer jobs has committed. */
   onJobsEnqueued?: () => void;
+  /**
+   * Whether the database runs one transaction at a time, as the embedded one does: each holds up
+   * every other connection, so a batch due sooner than 15 ms after the previous one waits for the
+   * rest of that time, and busy moments make fewer, larger transactions. An event after a quiet
+   * moment never waits; on PostgreSQL, where transactions run side by side, none does.
+   */
+  serialTransactions?: boolean;
   /** How often to look for events other instances (or a crash) left behind. */
   pollIntervalMs?: number;
   batchSize?: number;
@@ -58,10 +61,12 @@ export class Dispatcher extends Wakeable {
   private stopFollowingPubSub: (() => void) | undefined;
   private lastCleanupAt = 0;
   private lastBatchAt = 0;
+  private readonly gatherMs: number;
 
   constructor(private readonly options: DispatcherOptions) {
     super(options.pollIntervalMs ?? 1000, options.logger.child({ component: 'dispatcher' }));
     this.batchSize = options.batchSize ?? 200;
+    this.gatherMs = options.serialTransactions ? GATHER_MS : 0;
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
     this.backlog = new PublicationBacklog({ prisma: options.prisma, pubsub: options.pubsub, logger: this.logger, batchSize: this.batchSize });
   }
@@ -84,7 +89,7 @@ export class Dispatcher extends Wakeable {
   /** Publishes some of the backlog and dispatches one batch; true when there may be more waiting. */
   protected async work(): Promise<boolean> {
     const sinceLastBatch = Date.now() - this.lastBatchAt;
-    if (sinceLastBatch < GATHER_MS) await delay(GATHER_MS - sinceLastBatch);
+    if (sinceLastBatch < this.gatherMs) await delay(this.gatherMs - sinceLastBatch);
     this.lastBatchAt = Date.now();
     const backlogLeft = await this.publishBacklog();
     const { dispatched, scheduled, enqueued, backlogged } = await this.dispatchBatch();
