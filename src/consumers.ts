@@ -16,14 +16,23 @@
  * `message.received` and `lead.*` → the dispatcher publishes them, delivers them to webhooks, and
  * enqueues `channels.auto-reply` when the session auto-replies (and `leads.hot-lead-email` when
  * the lead turned HOT).
+ *
+ * A sign-up (with SMTP_URL set): the user and their email verification commit with
+ * `user.verification_requested` → `users.verification-email` mails the link.
  */
 import type { ConsumerTable } from './events/consumers.ts';
 import { AUTO_REPLY_CONSUMER, type AutoReplies } from './modules/channels/auto-reply.ts';
 import { INBOUND_PAYLOAD_CONSUMER, type ChannelWebhookIntake } from './modules/channels/webhook-intake.ts';
 import type { AppEvents } from './modules/events.ts';
 import type { LeadNotifier } from './modules/leads/notifier.ts';
+import type { EmailVerifications } from './modules/users/email-verification.ts';
 
-export function createConsumers(deps: { channelWebhooks: ChannelWebhookIntake; autoReplies: AutoReplies; leadNotifier: LeadNotifier }): ConsumerTable<AppEvents> {
+export function createConsumers(deps: {
+  channelWebhooks: ChannelWebhookIntake;
+  autoReplies: AutoReplies;
+  leadNotifier: LeadNotifier;
+  emailVerifications: EmailVerifications;
+}): ConsumerTable<AppEvents> {
   return {
     [INBOUND_PAYLOAD_CONSUMER]: {
       kind: 'transactional',
@@ -40,6 +49,11 @@ export function createConsumers(deps: { channelWebhooks: ChannelWebhookIntake; a
       on: 'lead.turned_hot',
       kind: 'effect',
       run: (job) => deps.leadNotifier.notifyHot(job.tenantId, job.payload.data),
+    },
+    'users.verification-email': {
+      on: 'user.verification_requested',
+      kind: 'effect',
+      run: (job) => deps.emailVerifications.mailLink(job.payload.data),
     },
   };
 }

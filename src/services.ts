@@ -101,7 +101,7 @@ export function createServices(deps: {
   const audit = new AuditService(prisma, outbox, pubsub);
   const tenants = new TenantsService(prisma, outbox, audit);
   const mailer = new Mailer(config.mail, logger.child({ service: 'mailer' }));
-  const emailVerifications = new EmailVerifications(prisma, outbox, mailer, audit, config.publicUrl);
+  const emailVerifications = new EmailVerifications({ prisma, outbox, mailer, audit, effects, publicUrl: config.publicUrl, secret: config.jwtSecret });
   const users = new UsersService(prisma, outbox, audit, emailVerifications);
   const revocations = new Revocations(
     pubsub,
@@ -159,7 +159,7 @@ export function createServices(deps: {
     limiter: limits,
     messagesPerMinute: config.channels.widgetMessagesPerMinute,
   });
-  const consumers = createConsumers({ channelWebhooks, autoReplies, leadNotifier: new LeadNotifier(prisma, mailer, effects) });
+  const consumers = createConsumers({ channelWebhooks, autoReplies, leadNotifier: new LeadNotifier(prisma, mailer, effects), emailVerifications });
   reactions = reactionsByType(consumers);
   const consumerWorker = new ConsumerWorker({
     prisma,

@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { graphql } from './generated/gql.ts';
 import { startApp, type RunningApp } from './support/app.ts';
 import { errorCode } from './support/client.ts';
 import { PASSWORD } from './support/fixtures.ts';
-import { CreateUser, Login, Me, SignUp } from './support/operations.ts';
+import { CreateUser, Login, Me, SignUp, VerifyEmail } from './support/operations.ts';
 import { backends } from './support/services.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
-
-const VerifyEmail = graphql(`
-  mutation VerifyEmail($token: String!) {
-    verifyEmail(token: $token) { id email emailVerifiedAt }
-  }
-`);
 
 /** Requests as if from `address`: the apps below trust X-Forwarded-For, as behind a proxy. */
 const from = (address: string) => ({ headers: { 'x-forwarded-for': address } });

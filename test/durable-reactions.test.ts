@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { INBOUND_PAYLOAD_CONSUMER } from '../src/modules/channels/webhook-intake.ts';
 import { CreateAgent } from './support/agent-operations.ts';
@@ -9,9 +9,10 @@ import { startAgentStandin, type AgentStandin } from './support/agent-standin.ts
 import { connectChannelSession, postWebhook, whatsappMessageId, whatsappText, type ChannelSessionFixture } from './support/channel-fixtures.ts';
 import { ChannelConversation, ChannelConversations } from './support/channel-operations.ts';
 import { GraphQLClient } from './support/client.ts';
-import { eventually, signUpTenant } from './support/fixtures.ts';
+import { eventually, PASSWORD, signUpTenant } from './support/fixtures.ts';
 import { startGraphApiStandin, type GraphApiStandin } from './support/graph-api-standin.ts';
 import { CreateLead, UpdateTenant } from './support/lead-operations.ts';
+import { SignUp, VerifyEmail } from './support/operations.ts';
 import { startServer, type ServerProcess } from './support/server-process.ts';
 import { backends } from './support/services.ts';
 import { ConnectSession, UpdateSession } from './support/session-operations.ts';
@@ -42,10 +43,8 @@ for (const backend of backends()) {
     before(async () => {
       [agents, graph, smtp] = await Promise.all([startAgentStandin(), startGraphApiStandin(), startSmtpSink()]);
     });
-    after(async () => {
-      server?.child.kill('SIGKILL');
-      await Promise.all([agents?.close(), graph?.close(), smtp?.close()]);
-    });
+    afterEach(() => server?.child.kill('SIGKILL'));
+    after(() => Promise.all([agents?.close(), graph?.close(), smtp?.close()]));
 
     it('does every acknowledged or committed reaction exactly once after a restart', async () => {
       const env: Record<string, string> = {
@@ -136,6 +135,36 @@ for (const backend of backends()) {
       assert.equal(smtp.to(reachable).length, 1, 'the recipient who got it first got it once');
       assert.equal(smtp.to(busy).length, 1, 'the refused recipient got it once, after the restart');
       assert.equal(smtp.to(busy)[0]!.subject, `HOT lead: ${createLead.name}`);
+    });
+
+    it('mails a verification link its mail server refused until after a SIGKILL, once, and the link verifies', async () => {
+      const env: Record<string, string> = {
+        ...(await backend.env()),
+        SMTP_URL: smtp.url,
+        CONSUMER_LEASE_MS: '1500',
+        CONSUMER_RETRY_SCHEDULE: '1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1',
+      };
+      server = startServer(env);
+      let client = new GraphQLClient(new URL(await server.ready).origin);
+      const email = `new-${randomUUID().slice(0, 8)}@example.com`;
+      smtp.refused.add(email);
+      await client.data(SignUp, { input: { tenantName: 'Newcomer', email, password: PASSWORD } });
+      await delay(2_500); // refused at every retry meanwhile
+      assert.equal(smtp.to(email).length, 0);
+      server.child.kill('SIGKILL');
+      await server.exited;
+
+      smtp.refused.delete(email);
+      server = startServer(env);
+      client = new GraphQLClient(new URL(await server.ready).origin);
+      const [mail] = await eventually(() => (smtp.to(email).length > 0 ? smtp.to(email) : undefined), 30_000, 'the verification email');
+      await delay(QUIET_MS);
+      assert.equal(smtp.to(email).length, 1, 'the link went out once');
+      const token = /token=(ev_[\w-]+)/.exec(mail!.text)?.[1];
+      assert.ok(token, 'the mail carries the link');
+      const { verifyEmail } = await client.data(VerifyEmail, { token });
+      assert.equal(verifyEmail.email, email);
+      assert.ok(verifyEmail.emailVerifiedAt);
     });
 
     /** A CONNECTED WhatsApp session whose access token the Graph API stand-in accepts. */

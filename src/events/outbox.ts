@@ -11,11 +11,6 @@ export type UnitOfWork<Events extends EventMap> = {
   emit: Emit<Events>;
   /** Emits many events with one statement. */
   emitAll: (events: DomainEvent<Events>[]) => Promise<void>;
-  /**
-   * Runs `effect` once the transaction has committed, never if it rolls back: for what the
-   * database cannot take back, such as sending an email. `effect` must not throw.
-   */
-  afterCommit: (effect: () => void) => void;
 };
 
 /**
@@ -31,7 +26,6 @@ export class Outbox<Events extends EventMap> {
 
   async transaction<T>(work: (unit: UnitOfWork<Events>) => Promise<T>): Promise<T> {
     let emitted = false;
-    const effects: (() => void)[] = [];
     const result = await this.prisma.$transaction(async (tx) =>
       work({
         tx,
@@ -50,11 +44,9 @@ export class Outbox<Events extends EventMap> {
               FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
                    AS e(id text, "tenantId" text, type text, data jsonb, "createdAt" timestamp(3))`;
         },
-        afterCommit: (effect) => effects.push(effect),
       }),
     );
     if (emitted) this.onCommitted();
-    for (const effect of effects) effect();
     return result;
   }
 

@@ -8,15 +8,13 @@ const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, sock
 export type Mail = { to: string; subject: string; text: string; html: string };
 
 /**
- * Sends email through SMTP_URL: `send` in the background, where a failure is logged and never
- * reaches the request that caused it, or `deliver` for a job that retries on failure. Without
- * SMTP_URL nothing is sent and `enabled` is false. `stop` waits for sends in flight, up to a cap.
+ * Sends email through SMTP_URL, from the durable jobs that retry a send that failed (see
+ * `consumers.ts`). Without SMTP_URL nothing is sent and `enabled` is false.
  */
 export class Mailer {
   readonly enabled: boolean;
   /** Loaded only when SMTP_URL is set: without it, nodemailer is never imported. */
   private readonly transport: Promise<Transporter> | null;
-  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly mail: Config['mail'],
@@ -27,14 +25,7 @@ export class Mailer {
     this.enabled = this.transport !== null;
   }
 
-  /** Starts sending and returns at once; `context` goes into the log lines (never the message itself). */
-  send(mail: Mail, context: Record<string, unknown>): void {
-    const sending = this.deliver(mail, context).catch((error: unknown) => this.logger.warn({ ...context, err: error }, 'email could not be sent'));
-    this.inFlight.add(sending);
-    void sending.finally(() => this.inFlight.delete(sending));
-  }
-
-  /** Sends and resolves once the SMTP server took the message; rejects when it did not. */
+  /** Sends and resolves once the SMTP server took the message; rejects when it did not. `context` goes into the log lines, never the message. */
   async deliver(mail: Mail, context: Record<string, unknown>): Promise<void> {
     if (!this.transport) {
       this.logger.info(context, `email not sent, SMTP_URL is not set: ${mail.subject}`);
@@ -45,16 +36,11 @@ export class Mailer {
     this.logger.info(context, 'email sent');
   }
 
-  async stop(capMs = 5_000): Promise<void> {
-    if (this.inFlight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const cap = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, capMs);
-    });
-    await Promise.race([Promise.all(this.inFlight), cap]);
-    clearTimeout(timer);
+  /** Closes the SMTP connections. Sends in flight belong to jobs, which the consumer worker waits for or hands back first. */
+  async stop(): Promise<void> {
     (await this.transport)?.close();
   }
+
 }
 
 export function escapeHtml(text: string): string {

@@ -13,9 +13,10 @@ import { chatEvents, type ChatEvents } from './chats/events.ts';
 import { interactionEvents, type InteractionEvents } from './interactions/events.ts';
 import { leadEvents, type LeadEvents } from './leads/events.ts';
 import { sessionEvents, type SessionEvents } from './channels/sessions/events.ts';
+import { userEvents, type UserEvents } from './users/events.ts';
 import { webhookEvents, type WebhookEvents } from './webhooks/events.ts';
 
-export type AppEvents = ChannelEvents & AgentEvents & ChatEvents & SessionEvents & LeadEvents & InteractionEvents & WebhookEvents & AuditEvents;
+export type AppEvents = ChannelEvents & AgentEvents & ChatEvents & SessionEvents & LeadEvents & InteractionEvents & WebhookEvents & AuditEvents & UserEvents;
 
 export type EventType = keyof AppEvents;
 
@@ -31,6 +32,7 @@ export const eventCatalogue = {
   ...interactionEvents,
   ...webhookEvents,
   ...auditEvents,
+  ...userEvents,
 };
 
 export const webhookEventTypes = (Object.keys(eventCatalogue) as EventType[]).filter((type) => eventCatalogue[type].webhook);

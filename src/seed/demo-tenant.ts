@@ -3,6 +3,7 @@ import type { Viewer } from '../auth/viewer.ts';
 import type { Config } from '../config.ts';
 import { createDatabase } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
+import { EffectKeys } from '../events/effect-keys.ts';
 import { Outbox } from '../events/outbox.ts';
 import type { AppEvents } from '../modules/events.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
@@ -95,7 +96,16 @@ async function seedInto(prisma: PrismaClient, config: Config, port: number, pass
   const audit = new AuditService(prisma, outbox, createMemoryPubSub());
   // The demo admin's address is not a real mailbox: no verification email goes out, whatever SMTP_URL says.
   const noMail = new Mailer({ from: config.mail.from }, logger);
-  const users = new UsersService(prisma, outbox, audit, new EmailVerifications(prisma, outbox, noMail, audit, config.publicUrl));
+  const verifications = new EmailVerifications({
+    prisma,
+    outbox,
+    mailer: noMail,
+    audit,
+    effects: new EffectKeys(prisma),
+    publicUrl: config.publicUrl,
+    secret: config.jwtSecret,
+  });
+  const users = new UsersService(prisma, outbox, audit, verifications);
   const { tenant, admin, created: tenantCreated } = await findOrCreateAdmin(prisma, outbox, audit, users, password);
 
   const webhookUrl = new URL(DEMO_AGENT_PATH, `http://localhost:${port}`).href;

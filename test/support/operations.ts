@@ -220,3 +220,9 @@ export const DisableService = graphql(`
     disableService { enabled updatedAt }
   }
 `);
+
+export const VerifyEmail = graphql(`
+  mutation VerifyEmail($token: String!) {
+    verifyEmail(token: $token) { id email emailVerifiedAt }
+  }
+`);
