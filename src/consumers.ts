@@ -17,11 +17,15 @@
  * enqueues `channels.auto-reply` when the session auto-replies (and `leads.hot-lead-email` when
  * the lead turned HOT).
  *
+ * Meta's verification handshake (GET /channels/...): `session.verified` → `channels.session-connected`
+ * makes a PENDING session CONNECTED.
+ *
  * A sign-up (with SMTP_URL set): the user and their email verification commit with
  * `user.verification_requested` → `users.verification-email` mails the link.
  */
 import type { ConsumerTable } from './events/consumers.ts';
 import { AUTO_REPLY_CONSUMER, type AutoReplies } from './modules/channels/auto-reply.ts';
+import type { SessionsService } from './modules/channels/sessions/service.ts';
 import { INBOUND_PAYLOAD_CONSUMER, type ChannelWebhookIntake } from './modules/channels/webhook-intake.ts';
 import type { AppEvents } from './modules/events.ts';
 import type { LeadNotifier } from './modules/leads/notifier.ts';
@@ -29,6 +33,7 @@ import type { EmailVerifications } from './modules/users/email-verification.ts';
 
 export function createConsumers(deps: {
   channelWebhooks: ChannelWebhookIntake;
+  sessions: SessionsService;
   autoReplies: AutoReplies;
   leadNotifier: LeadNotifier;
   emailVerifications: EmailVerifications;
@@ -37,6 +42,13 @@ export function createConsumers(deps: {
     [INBOUND_PAYLOAD_CONSUMER]: {
       kind: 'transactional',
       run: (unit, jobs) => deps.channelWebhooks.process(unit, jobs),
+    },
+    'channels.session-connected': {
+      on: 'session.verified',
+      kind: 'transactional',
+      run: async (unit, jobs) => {
+        for (const job of jobs) await deps.sessions.connectVerified(unit, job.tenantId, job.payload.data.sessionId);
+      },
     },
     [AUTO_REPLY_CONSUMER]: {
       on: 'message.received',

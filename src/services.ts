@@ -147,7 +147,7 @@ export function createServices(deps: {
   const channelWebhooks = new ChannelWebhookIntake({
     prisma,
     inbox,
-    onVerified: (session) => sessions.markConnected(session),
+    outbox,
     onAccepted: () => consumerWorker.jobsEnqueued(),
     logger: logger.child({ service: 'channel-webhooks' }),
   });
@@ -159,7 +159,13 @@ export function createServices(deps: {
     limiter: limits,
     messagesPerMinute: config.channels.widgetMessagesPerMinute,
   });
-  const consumers = createConsumers({ channelWebhooks, autoReplies, leadNotifier: new LeadNotifier(prisma, mailer, effects), emailVerifications });
+  const consumers = createConsumers({
+    channelWebhooks,
+    sessions,
+    autoReplies,
+    leadNotifier: new LeadNotifier(prisma, mailer, effects),
+    emailVerifications,
+  });
   reactions = reactionsByType(consumers);
   const consumerWorker = new ConsumerWorker({
     prisma,

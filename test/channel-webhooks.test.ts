@@ -85,10 +85,12 @@ for (const backend of backends()) {
       sockets.push(client);
       return collect(client, OnChannelMessageReceived, sessionId ? { sessionId } : {});
     };
-    /** Meta verified the callback URL: the session is CONNECTED and may send. */
-    const verified = async (session: ChannelSessionFixture, path: WebhookChannelPath) => {
+    const statusOf = async (token: string, sessionId: string) => (await app.client.data(SessionById, { id: sessionId }, { token })).session?.status;
+    /** Meta verified the callback URL: the session becomes CONNECTED and may send. */
+    const verified = async (token: string, session: ChannelSessionFixture, path: WebhookChannelPath) => {
       graphApi.acceptedTokens.add(session.accessToken);
       assert.equal((await verifyWebhook(app.origin, path, session.id, session.verifyToken, '42')).status, 200);
+      await eventually(async () => ((await statusOf(token, session.id)) === 'CONNECTED' ? true : undefined), 5_000, 'the verified session to be connected');
     };
     const eventsOf = (target: Receiver, type: string) => target.requests.map(bodyOf).filter((body) => body.type === type);
 
@@ -262,8 +264,7 @@ for (const backend of backends()) {
       assert.equal(right.status, 200);
       assert.match(right.headers.get('content-type') ?? '', /^text\/plain/);
       assert.equal(await right.text(), '1158201444');
-      const { session: verified } = await app.client.data(SessionById, { id: session.id }, { token });
-      assert.equal(verified!.status, 'CONNECTED', 'the verified session counts as connected');
+      await eventually(async () => ((await statusOf(token, session.id)) === 'CONNECTED' ? true : undefined), 5_000, 'the verified session to count as connected');
       assert.equal((await verifyWebhook(app.origin, 'instagram', session.id, `${session.verifyToken}x`, '1')).status, 403);
       assert.equal((await verifyWebhook(app.origin, 'instagram', session.id, '', '1')).status, 403);
       assert.equal((await verifyWebhook(app.origin, 'messenger', session.id, session.verifyToken, '1')).status, 404);
@@ -273,7 +274,7 @@ for (const backend of backends()) {
 
     it('applies WhatsApp delivery reports to the messages the session sent, only ever forward', async () => {
       const { token, session } = await tenantWithSession('whatsapp');
-      await verified(session, 'whatsapp');
+      await verified(token, session, 'whatsapp');
       await post(session, 'whatsapp', whatsappText(session.phoneNumberId, [{ from: '5511977776666', text: 'hello' }]));
       const { sendSessionMessage } = await app.client.data(SendSessionMessage, { input: { sessionId: session.id, to: '5511977776666', text: 'hi!' } }, { token });
       const sent = sendSessionMessage.providerMessageId!;
@@ -288,7 +289,7 @@ for (const backend of backends()) {
 
     it("runs the session's auto-reply for a message that came through the webhook, once however often it is delivered", async () => {
       const { token, session } = await tenantWithSession('messenger');
-      await verified(session, 'messenger');
+      await verified(token, session, 'messenger');
       const reply = 'Thanks! We will answer within the hour.';
       await app.client.data(UpdateSession, { id: session.id, input: { autoReply: { mode: 'TEXT', text: reply } } }, { token });
       const body = messengerText(session.phoneNumberId, [{ from: '13579', text: 'Are you open?' }]);

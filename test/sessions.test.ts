@@ -239,7 +239,8 @@ for (const backend of backends()) {
       const query = new URLSearchParams(handshake);
       const answer = await fetch(`${app.origin}/channels/whatsapp/${session.id}?${query}`);
       assert.equal(await answer.text(), '1158201444');
-      assert.equal((await app.client.data(SessionById, { id: session.id }, { token })).session?.status, 'CONNECTED');
+      const status = async () => (await app.client.data(SessionById, { id: session.id }, { token })).session?.status;
+      assert.equal(await eventually(async () => ((await status()) === 'CONNECTED' ? 'CONNECTED' : undefined), 5_000, 'the session to be connected'), 'CONNECTED');
     });
 
     it('sends messages through the Graph API with the session token and stores them, sending message.sent', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Job } from '../../events/consumers.ts';
 import { enqueueJobs } from '../../events/job-claims.ts';
 import type { ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
-import type { UnitOfWork } from '../events.ts';
+import type { Outbox, UnitOfWork } from '../events.ts';
 import type { Inbox } from './inbox.ts';
 import type { Logger } from '../../logger.ts';
 import type { InboundMessage } from './contracts.ts';
@@ -23,9 +23,6 @@ export type InboundPayload = { sessionId: string; body: unknown; part: { contact
 /** A session whose provider calls our webhook URL. */
 export type WebhookSession = ChannelSession & { channel: WebhookChannel };
 
-/** Tells the sessions service that the provider verified a session's callback URL. */
-export type SessionVerified = (session: ChannelSession) => Promise<void>;
-
 /** What accepting a payload did: how much it holds, and whether any of it was new (not a redelivery). */
 export type Accepted = { messages: number; statuses: number; stored: boolean };
 
@@ -41,8 +38,7 @@ export class ChannelWebhookIntake {
     private readonly deps: {
       prisma: PrismaClient;
       inbox: Pick<Inbox, 'receiveIn'>;
-      /** What happens once a session's verify handshake succeeded: the sessions service marks it connected. */
-      onVerified: SessionVerified;
+      outbox: Outbox;
       /** Called once a payload is stored, to process it now rather than at the next poll. */
       onAccepted: () => void;
       logger: Logger;
@@ -57,11 +53,12 @@ export class ChannelWebhookIntake {
 
   /**
    * The subscription handshake: true when `hub.mode` is `subscribe` and the token is the session's
-   * verify token (compared in constant time), after which the session counts as verified.
+   * verify token (compared in constant time); then `session.verified` is committed (a consumer
+   * connects the session) before the provider is answered.
    */
   async verify(session: ChannelSession, mode: string | null, token: string | null): Promise<boolean> {
     if (mode !== 'subscribe' || !token || !session.verifyToken || !secretsEqual(token, session.verifyToken)) return false;
-    await this.deps.onVerified(session);
+    await this.deps.outbox.transaction((unit) => unit.emit(session.tenantId, 'session.verified', { sessionId: session.id }));
     return true;
   }
 

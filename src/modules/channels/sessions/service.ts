@@ -168,12 +168,10 @@ export class SessionsService {
    * Meta completed the webhook verification handshake for the session: a PENDING session becomes
    * CONNECTED (by the system). A DISCONNECTED one stays so, since an admin chose that; a deleted one is ignored.
    */
-  async markConnected(session: ChannelSession): Promise<void> {
-    await this.deps.outbox.transaction(async (unit) => {
-      if (!(await lockOwnedRow(unit.tx, 'channel_sessions', session.tenantId, session.id))) return;
-      const current = await unit.tx.channelSession.findUniqueOrThrow({ where: { id: session.id } });
-      if (current.status === 'PENDING') await this.statuses.change(unit, current, 'CONNECTED', SYSTEM_ACTOR);
-    });
+  async connectVerified(unit: UnitOfWork, tenantId: string, sessionId: string): Promise<void> {
+    if (!(await lockOwnedRow(unit.tx, 'channel_sessions', tenantId, sessionId))) return;
+    const current = await unit.tx.channelSession.findUniqueOrThrow({ where: { id: sessionId } });
+    if (current.status === 'PENDING') await this.statuses.change(unit, current, 'CONNECTED', SYSTEM_ACTOR);
   }
 
   /** Sessions as their status changes (of one when `sessionId` is given; NOT_FOUND when the viewer cannot reach it). */
