@@ -5,7 +5,7 @@ import type { EventMap } from './catalogue.ts';
 import type { AnyConsumer, ConsumerTable, Job } from './consumers.ts';
 import type { EffectKeys } from './effect-keys.ts';
 import { countInFlight } from './in-flight.ts';
-import { claimJobs, deleteFinished, LeaseLostError, markDone, markFailed, release, renewLeases, type ClaimedJob } from './job-claims.ts';
+import { claimJobs, deleteFinished, LeaseLostError, markDone, markFailed, oldestUnfinished, release, renewLeases, type ClaimedJob } from './job-claims.ts';
 import type { Outbox } from './outbox.ts';
 import { retryDelayMs } from './retry-policy.ts';
 import { Wakeable } from './wakeable.ts';
@@ -34,7 +34,11 @@ export type ConsumerWorkerOptions<Events extends EventMap> = {
   batchSize?: number;
   /** How often to look for jobs nobody woke this instance for (retries, a crashed instance's). @default 1000 */
   pollIntervalMs?: number;
-  /** Finished jobs and effect keys are kept this long. @default 7 days */
+  /**
+   * Finished jobs and effect keys are kept this long; an effect key longer while a job enqueued
+   * before it was done still waits to run (a long retry schedule), since that job may need it.
+   * @default 7 days
+   */
   retentionMs?: number;
 };
 
@@ -255,7 +259,8 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     this.lastCleanupAt = Date.now();
     const before = new Date(Date.now() - this.retentionMs);
     await deleteFinished(this.options.prisma, before);
-    await this.options.effects.forget(before);
+    const waiting = await oldestUnfinished(this.options.prisma);
+    await this.options.effects.forget(waiting && waiting < before ? waiting : before);
   }
 }
 

@@ -142,6 +142,12 @@ export async function deleteFinished(prisma: PrismaClient, before: Date): Promis
   await prisma.consumerJob.deleteMany({ where: { finishedAt: { lt: before } } });
 }
 
+/** When the oldest job still to run was enqueued; null when none is. */
+export async function oldestUnfinished(prisma: PrismaClient): Promise<Date | null> {
+  const oldest = await prisma.consumerJob.findFirst({ where: { status: 'PENDING' }, orderBy: { createdAt: 'asc' }, select: { createdAt: true } });
+  return oldest?.createdAt ?? null;
+}
+
 export type NewJob = {
   consumer: string;
   tenantId: string;
