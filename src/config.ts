@@ -56,6 +56,7 @@ const envSchema = z.object({
   GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v21.0').default('v21.0'),
   WIDGET_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
   CONVERSATION_IDLE_CLOSE_HOURS: z.coerce.number().min(0.001).default(24),
+  AUTO_REPLY_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().min(3).default('Convo Graph <no-reply@localhost>'),
 });
@@ -122,6 +123,8 @@ export type Config = {
     widgetMessagesPerMinute: number;
     /** A conversation with no message for this long is closed. */
     conversationIdleCloseMs: number;
+    /** A message written longer ago than this gets no auto-reply: after an outage or a late redelivery it would come out of the blue. */
+    autoReplyMaxAgeMs: number;
   };
   mail: {
     /** Unset: no email is sent (notifications are logged instead). */
@@ -203,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       graphApiVersion: values.GRAPH_API_VERSION,
       widgetMessagesPerMinute: values.WIDGET_MESSAGES_PER_MINUTE,
       conversationIdleCloseMs: values.CONVERSATION_IDLE_CLOSE_HOURS * 3_600_000,
+      autoReplyMaxAgeMs: values.AUTO_REPLY_MAX_AGE_SECONDS * 1000,
     },
     mail: { smtpUrl: values.SMTP_URL, from: values.MAIL_FROM },
     graphiql: values.GRAPHIQL ?? values.NODE_ENV !== 'production',

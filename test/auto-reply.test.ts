@@ -119,6 +119,27 @@ for (const backend of backends()) {
       assert.equal(sendsTo(session.phoneNumberId).length, 1, 'the redelivery was not answered again');
     });
 
+    it('does not answer a message written longer ago than AUTO_REPLY_MAX_AGE_SECONDS, and answers a fresh one', async () => {
+      const reply = 'We answer within the hour.';
+      const session = await whatsappSession(app, admin.token, { mode: 'TEXT', text: reply });
+      const lateWriter = '5511911112222';
+      const freshWriter = '5511933334444';
+      const late = whatsappText(session.phoneNumberId, [{ from: lateWriter, text: 'Written an hour ago', at: new Date(Date.now() - 3_600_000) }]);
+      assert.equal((await postWebhook(app.origin, 'whatsapp', session.id, late, session)).status, 200);
+      const fresh = whatsappText(session.phoneNumberId, [{ from: freshWriter, text: 'Written just now' }]);
+      assert.equal((await postWebhook(app.origin, 'whatsapp', session.id, fresh, session)).status, 200);
+
+      await eventually(() => (sendsTo(session.phoneNumberId).length ? true : undefined), 10_000, 'the reply to the fresh message');
+      await delay(QUIET_MS);
+      assert.deepEqual(sendsTo(session.phoneNumberId).map((request) => (request.body as { to: string }).to), [freshWriter]);
+      const stored = await eventually(async () => {
+        const { conversations } = await app.client.data(ChannelConversations, { sessionId: session.id }, { token: admin.token });
+        const texts = await Promise.all(conversations.edges.map(async ({ node }) => (await messagesOf(node.id)).map((message) => [message.direction, message.text])));
+        return texts.flat().length === 3 ? texts.flat() : undefined;
+      });
+      assert.deepEqual(stored.sort(), [['INBOUND', 'Written an hour ago'], ['INBOUND', 'Written just now'], ['OUTBOUND', reply]].sort(), 'the late message is stored, only not answered');
+    });
+
     it("stores a reply the provider refuses as FAILED, with the provider's reason", async () => {
       const session = await whatsappSession(app, admin.token, { mode: 'TEXT', text: 'Thanks!' });
       graph.failWith({ status: 400, body: { error: { message: 'Recipient phone number not in allowed list', code: 131030 } } });

@@ -26,6 +26,8 @@ export type AutoRepliesDependencies = {
   logger: Logger;
   /** How many of the conversation's latest messages an agent is sent. */
   historyMessages: number;
+  /** A message written longer ago than this is not answered. */
+  maxAgeMs: number;
 };
 
 /**
@@ -63,6 +65,12 @@ export class AutoReplies {
     }
     const sent = `auto-reply:${received.id}`;
     if (await effects.isDone(sent)) return;
+    // Written this long ago (an outage, a retry schedule run out, a provider redelivering days later), a reply would come out of the blue.
+    const ageMs = Date.now() - Date.parse(received.occurredAt);
+    if (ageMs > this.deps.maxAgeMs && !(await effects.isDone(`${sent}:send`))) {
+      logger.info({ sessionId: session.id, messageId: received.id, ageMs }, 'not auto-replying: the message is too old for a reply to make sense');
+      return;
+    }
     const text = session.autoReplyMode === 'TEXT' ? session.autoReplyText : await this.agentText(session, received, signal, `${sent}:agent`);
     if (!text?.trim()) return;
     const record = await effects.once(`${sent}:send`, () => this.sendThroughProvider(session, received, text));
@@ -147,5 +155,6 @@ export function createAutoReplies(deps: {
     caller,
     logger: deps.logger.child({ service: 'auto-replies' }),
     historyMessages: config.agents.historyMessages,
+    maxAgeMs: config.channels.autoReplyMaxAgeMs,
   });
 }
