@@ -12,6 +12,7 @@ import { Dispatcher } from './events/dispatcher.ts';
 import { EffectKeys } from './events/effect-keys.ts';
 import { Outbox } from './events/outbox.ts';
 import type { DatabaseKind } from './db/pool.ts';
+import { BatchedEnqueue } from './events/batched-enqueue.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { isWebhookEventType, type AppEvents } from './modules/events.ts';
 import type { Logger } from './logger.ts';
@@ -146,6 +147,7 @@ export function createServices(deps: {
   });
   const channelWebhooks = new ChannelWebhookIntake({
     prisma,
+    jobs: new BatchedEnqueue(prisma),
     inbox,
     outbox,
     onAccepted: () => consumerWorker.jobsEnqueued(),

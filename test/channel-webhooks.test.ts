@@ -211,6 +211,18 @@ for (const backend of backends()) {
       assert.deepEqual(await conversations(token, session.id), []);
     });
 
+    it('checks payloads against a new app secret within a second of the change, and the old one no longer', async () => {
+      const { token, session } = await tenantWithSession('whatsapp');
+      const payload = () => whatsappText(session.phoneNumberId, [{ text: 'hello' }]);
+      assert.equal((await post(session, 'whatsapp', payload())).status, 200, 'the session is looked up, and kept for a moment');
+      const rotated = { ...session, appSecret: `app-secret-${randomUUID()}` };
+      await app.client.data(UpdateSession, { id: session.id, input: { appSecret: rotated.appSecret } }, { token });
+      const changedAt = Date.now();
+      await eventually(async () => ((await post(rotated, 'whatsapp', payload())).status === 200 ? true : undefined), 5_000, 'the new secret to be taken');
+      assert.ok(Date.now() - changedAt < 2_500, `the new secret took ${Date.now() - changedAt} ms to apply`);
+      assert.equal((await post(session, 'whatsapp', payload())).status, 401);
+    });
+
     it('answers 400 to a body that is not the channel’s documented JSON, and stores nothing', async () => {
       const { token, session } = await tenantWithSession('whatsapp');
       const noId = whatsappText(session.phoneNumberId, [{ text: 'x' }]);

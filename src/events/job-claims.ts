@@ -157,15 +157,23 @@ export type NewJob = {
   payload: unknown;
 };
 
-/** Enqueues jobs in one statement; resolves with how many were new (a job whose consumer and key exist already is left as it is). */
-export async function enqueueJobs(db: Db, jobs: NewJob[]): Promise<number> {
-  if (jobs.length === 0) return 0;
+/**
+ * Enqueues jobs in one statement, in the order given; resolves with those that were new (a job
+ * whose consumer and key exist already, or come earlier in the list, is left as it is).
+ */
+export async function enqueueJobs<Job extends NewJob>(db: Db, jobs: Job[]): Promise<Job[]> {
+  if (jobs.length === 0) return [];
   const now = new Date();
   const rows = jobs.map((job) => ({ ...job, id: uuid7(), orderingKey: job.orderingKey ?? null }));
-  return db.$executeRaw`
+  const inserted = await db.$queryRaw<{ consumer: string; key: string }[]>`
     INSERT INTO consumer_jobs (id, tenant_id, consumer, key, ordering_key, payload, status, attempt_count, next_attempt_at, created_at)
     SELECT j.id, j."tenantId", j.consumer, j.key, j."orderingKey", j.payload, 'PENDING', 0, ${now}, ${now}
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
            AS j(id text, "tenantId" text, consumer text, key text, "orderingKey" text, payload jsonb)
-    ON CONFLICT (consumer, key) DO NOTHING`;
+    ON CONFLICT (consumer, key) DO NOTHING
+    RETURNING consumer, key`;
+  const isNew = new Set(inserted.map(identity));
+  return jobs.filter((job) => isNew.delete(identity(job)));
 }
+
+const identity = (job: { consumer: string; key: string }) => `${job.consumer}\0${job.key}`;

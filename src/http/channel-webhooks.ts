@@ -46,7 +46,7 @@ export function createChannelWebhookHandler(deps: Dependencies) {
       if (req.method !== 'GET' && req.method !== 'POST') {
         return fail(res, 405, 'BAD_USER_INPUT', 'Use GET (verification) or POST (events)', { allow: 'GET, POST' });
       }
-      const session = await deps.intake.session(route.channel, route.sessionId);
+      const session = await deps.intake.session(route.channel, route.sessionId, { reuse: req.method === 'POST' });
       if (!session) return fail(res, 404, 'NOT_FOUND', 'Not found');
 
       if (req.method === 'GET') {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Job } from '../../events/consumers.ts';
-import { enqueueJobs } from '../../events/job-claims.ts';
+import type { BatchedEnqueue } from '../../events/batched-enqueue.ts';
 import type { ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
 import type { Outbox, UnitOfWork } from '../events.ts';
 import type { Inbox } from './inbox.ts';
@@ -9,6 +9,15 @@ import type { InboundMessage } from './contracts.ts';
 import { normalizers, PayloadError, type NormalizedPayload, type WebhookChannel } from './normalize/index.ts';
 import { verifyHubSignature, secretsEqual } from './signature.ts';
 import { applyStatuses } from './statuses.ts';
+
+/**
+ * How long a session looked up for a provider's call serves the next calls: a busy number sends
+ * many a second, each a query otherwise. A change to the session (its app secret, its deletion)
+ * applies to calls this much later at the most; payloads are processed with the session as it is then.
+ */
+const SESSION_REUSE_MS = 1_000;
+/** Sessions kept for reuse at the most; past it, the oldest go. */
+const SESSIONS_KEPT = 10_000;
 
 /** The consumer that stores what accepted payloads say; its jobs are the payloads. */
 export const INBOUND_PAYLOAD_CONSUMER = 'channels.inbound-payload';
@@ -29,14 +38,18 @@ export type Accepted = { messages: number; statuses: number; stored: boolean };
 /**
  * What the providers' webhook calls do, without HTTP: find the session they are for, check the
  * handshake and signatures, and accept payloads. Accepting checks the shape and stores the raw
- * payload with one insert, a job per contact writing in it (and one for its delivery reports),
- * keyed by the provider's ids, so that the provider gets its answer at once and a redelivery is
- * stored once; `process` (a consumer) stores what they say, one contact's in the order they came.
+ * payload with one insert (shared with the requests arriving meanwhile), a job per contact
+ * writing in it (and one for its delivery reports), keyed by the provider's ids, so that the
+ * provider gets its answer at once and a redelivery is stored once; `process` (a consumer) stores what they say, one contact's in the order they came.
  */
 export class ChannelWebhookIntake {
+  private readonly recentSessions = new Map<string, { session: ChannelSession; until: number }>();
+
   constructor(
     private readonly deps: {
       prisma: PrismaClient;
+      /** Stores accepted payloads' jobs, sharing a statement with the requests arriving meanwhile. */
+      jobs: BatchedEnqueue;
       inbox: Pick<Inbox, 'receiveIn'>;
       outbox: Outbox;
       /** Called once a payload is stored, to process it now rather than at the next poll. */
@@ -45,10 +58,23 @@ export class ChannelWebhookIntake {
     },
   ) {}
 
-  /** The session the URL names, when it exists and is of that channel; null otherwise (say nothing more). */
-  async session(channel: WebhookChannel, sessionId: string): Promise<WebhookSession | null> {
-    const session = await this.deps.prisma.channelSession.findUnique({ where: { id: sessionId } });
+  /**
+   * The session the URL names, when it exists and is of that channel; null otherwise (say nothing
+   * more). `reuse`: one looked up in the last second will do (for payloads, not for the handshake).
+   */
+  async session(channel: WebhookChannel, sessionId: string, { reuse = false } = {}): Promise<WebhookSession | null> {
+    const recent = reuse ? this.recentSessions.get(sessionId) : undefined;
+    const session = recent && recent.until > Date.now() ? recent.session : await this.lookUp(sessionId);
     return session?.channel === channel ? (session as WebhookSession) : null;
+  }
+
+  private async lookUp(sessionId: string): Promise<ChannelSession | null> {
+    const session = await this.deps.prisma.channelSession.findUnique({ where: { id: sessionId } });
+    this.recentSessions.delete(sessionId);
+    if (!session) return null;
+    if (this.recentSessions.size >= SESSIONS_KEPT) this.recentSessions.delete(this.recentSessions.keys().next().value!);
+    this.recentSessions.set(sessionId, { session, until: Date.now() + SESSION_REUSE_MS });
+    return session;
   }
 
   /**
@@ -81,7 +107,7 @@ export class ChannelWebhookIntake {
     });
     const jobs = [...contacts].map(([contact, ids]) => job({ contact }, ids, `${session.id}:${contact}`));
     if (statuses.length) jobs.push(job({ statuses: true }, statuses.map((status) => `s:${status.providerMessageId}:${status.status}`), null));
-    const stored = (await enqueueJobs(this.deps.prisma, jobs)) > 0;
+    const stored = (await this.deps.jobs.enqueue(jobs)).length > 0;
     if (stored) this.deps.onAccepted();
     return { messages: messages.length, statuses: statuses.length, stored };
   }
