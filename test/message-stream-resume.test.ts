@@ -8,10 +8,7 @@ import { createClient, type Client, type Sink, type SubscribePayload } from 'gra
 import { onEnd, pipe, subscribe } from 'wonka';
 import WebSocket from 'ws';
 import type { OnMessageStreamSubscription } from './generated/graphql.ts';
-import { startAgentStandin, type AgentStandin } from './support/agent-standin.ts';
-import { startApp, type RunningApp } from './support/app.ts';
-import { assertContiguous, controlledChat, finalReply, follow, send } from './support/conversations.ts';
-import { signUpTenant } from './support/fixtures.ts';
+import { assertContiguous, controlledChat, finalReply, follow, send, startWithAgent, stopWithAgent, type WithAgent } from './support/conversations.ts';
 import { backends } from './support/services.ts';
 import { OnMessageStream } from './support/stream-operations.ts';
 
@@ -154,21 +151,11 @@ const tokens = (count: number, prefix: string) => Array.from({ length: count }, 
 
 for (const backend of backends()) {
   describe(`messageStream resumes exactly after a lost socket (${backend.name})`, { skip: backend.skip }, () => {
-    let app: RunningApp;
-    let standin: AgentStandin;
-    let admin: Awaited<ReturnType<typeof signUpTenant>>;
+    let { app, standin, admin } = {} as WithAgent;
     const closers: (() => unknown)[] = [];
-    before(async () => {
-      [app, standin] = await Promise.all([startApp(await backend.env()), startAgentStandin()]);
-      admin = await signUpTenant(app.client);
-    });
-    afterEach(async () => {
-      await Promise.all(closers.splice(0).map((close) => close()));
-    });
-    after(async () => {
-      await app?.stop();
-      await standin?.close();
-    });
+    before(async () => ({ app, standin, admin } = await startWithAgent(await backend.env())));
+    afterEach(() => Promise.all(closers.splice(0).map((close) => close())));
+    after(() => stopWithAgent({ app, standin }));
 
     for (const [clientName, followWith] of Object.entries(stockClients)) {
       it(`gives ${clientName} every token once when its socket dies mid-stream`, async () => {

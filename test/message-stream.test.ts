@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { startAgentStandin, type AgentStandin } from './support/agent-standin.ts';
-import { startApp, type RunningApp } from './support/app.ts';
 import {
   AGENT_TOKEN,
   assertContiguous,
@@ -11,8 +9,11 @@ import {
   finalReply,
   follow,
   send,
+  startWithAgent,
+  stopWithAgent,
+  type WithAgent,
 } from './support/conversations.ts';
-import { eventually, sseSubscribe, signUpTenant } from './support/fixtures.ts';
+import { eventually, sseSubscribe } from './support/fixtures.ts';
 import { DeleteChat } from './support/chat-operations.ts';
 import { CancelMessage } from './support/stream-operations.ts';
 import { backends } from './support/services.ts';
@@ -21,21 +22,11 @@ const tokens = (count: number, prefix = 't') => Array.from({ length: count }, (_
 
 for (const backend of backends()) {
   describe(`assistant replies stream (${backend.name})`, { skip: backend.skip }, () => {
-    let app: RunningApp;
-    let standin: AgentStandin;
-    let admin: Awaited<ReturnType<typeof signUpTenant>>;
+    let { app, standin, admin } = {} as WithAgent;
     const closers: (() => unknown)[] = [];
-    before(async () => {
-      [app, standin] = await Promise.all([startApp({ ...(await backend.env()), AGENT_IDLE_TIMEOUT_MS: '1000' }), startAgentStandin()]);
-      admin = await signUpTenant(app.client);
-    });
-    afterEach(async () => {
-      await Promise.all(closers.splice(0).map((close) => close()));
-    });
-    after(async () => {
-      await app?.stop();
-      await standin?.close();
-    });
+    before(async () => ({ app, standin, admin } = await startWithAgent({ ...(await backend.env()), AGENT_IDLE_TIMEOUT_MS: '1000' })));
+    afterEach(() => Promise.all(closers.splice(0).map((close) => close())));
+    after(() => stopWithAgent({ app, standin }));
     const followed = (messageId: string, afterSeq?: number) => {
       const stream = follow(app, admin.token, messageId, afterSeq);
       closers.push(stream.close);

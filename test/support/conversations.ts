@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import { CreateAgent } from './agent-operations.ts';
-import type { AgentStandin } from './agent-standin.ts';
-import type { RunningApp } from './app.ts';
+import { startAgentStandin, type AgentStandin } from './agent-standin.ts';
+import { startApp, type RunningApp } from './app.ts';
 import { CreateChat } from './chat-operations.ts';
 import { collect, wsClient } from './client.ts';
-import { eventually } from './fixtures.ts';
+import { eventually, signUpTenant } from './fixtures.ts';
 import { OnMessageStream, ReplyMessage, SendMessage } from './stream-operations.ts';
 
 export const AGENT_TOKEN = 'agent-secret-token';
@@ -59,4 +59,18 @@ export async function finalReply(app: RunningApp, token: string, chatId: string,
 /** Seqs must run from `first` to `last` by one: no gap, no duplicate. */
 export function assertContiguous(seqs: number[], first: number, last: number) {
   assert.deepEqual(seqs, Array.from({ length: last - first + 1 }, (_, index) => first + index));
+}
+
+/** The app and an agent stand-in, started side by side, and the admin of a new tenant. */
+export async function startWithAgent(env: Record<string, string>) {
+  const [app, standin] = await Promise.all([startApp(env), startAgentStandin()]);
+  return { app, standin, admin: await signUpTenant(app.client) };
+}
+
+export type WithAgent = Awaited<ReturnType<typeof startWithAgent>>;
+
+/** Stops what `startWithAgent` started, as far as it got. */
+export async function stopWithAgent(started: Partial<Pick<WithAgent, 'app' | 'standin'>>) {
+  await started.app?.stop();
+  await started.standin?.close();
 }
