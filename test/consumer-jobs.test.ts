@@ -166,6 +166,40 @@ for (const backend of backends()) {
       assert.deepEqual(await jobsOf(consumer), [['only', 'DONE', 1, null]]);
     });
 
+    it("runs a transactional consumer's jobs of a tenant in one transaction across ordering keys, one tenant a run", async () => {
+      const consumer = `test.together.${backend.name}`;
+      const runs: { tenantId: string; keys: string[] }[] = [];
+      const keysOf = (tenantId: string, count: number) => Array.from({ length: count }, (_, index) => `${tenantId}-${index}`);
+      await enqueueJobs(app.prisma(), [
+        ...keysOf(tenants.a, 40).map((key) => ({ consumer, tenantId: tenants.a, key, orderingKey: `contact-${key}`, payload: {} })),
+        ...keysOf(tenants.b, 5).map((key) => ({ consumer, tenantId: tenants.b, key, orderingKey: `contact-${key}`, payload: {} })),
+      ]);
+      // One run at a time: the second tenant's jobs, claimed beside the first's, wait for the next claim.
+      const worker = workerFor(
+        {
+          [consumer]: {
+            kind: 'transactional',
+            run: async (_unit, jobs) => {
+              runs.push({ tenantId: jobs[0]!.tenantId, keys: jobs.map((job) => job.key) });
+            },
+          },
+        },
+        { concurrency: 1 },
+      );
+      try {
+        await eventually(async () => ((await jobsOf(consumer)).every(([, status]) => status === 'DONE') ? true : undefined), 15_000, 'every job done');
+        assert.deepEqual(
+          runs.map((run) => [run.tenantId, run.keys.length]).sort(),
+          [[tenants.a, 40], [tenants.b, 5]].sort(),
+          'a run per tenant, each with all of its ordering keys',
+        );
+        assert.ok(runs.every((run) => new Set(run.keys.map((key) => key.split('-')[0])).size === 1));
+        assert.deepEqual((await jobsOf(consumer)).map(([, , attempts]) => attempts), Array(45).fill(1), 'the jobs handed back were not counted as attempts');
+      } finally {
+        await worker.stop();
+      }
+    });
+
     it('forgets effect keys past their retention, but not while a job enqueued before they were done still waits to run', async () => {
       const prisma = app.prisma();
       const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);

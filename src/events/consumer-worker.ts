@@ -17,6 +17,12 @@ const ABANDON_AFTER_CANCEL_MS = 3_000;
 /** Jobs of one tenant running at once, as a share of the concurrency: the rest is kept for other tenants. */
 const BUSIEST_TENANT_SHARE = 7 / 8;
 const CLEANUP_EVERY_MS = 3_600_000;
+/**
+ * Jobs of one ordering key a transactional consumer's run takes after the first. Its run takes
+ * every key of a tenant at once (up to `batchSize` keys), so fewer followers keep one
+ * transaction within a few hundred jobs.
+ */
+const TRANSACTIONAL_FOLLOWERS = 9;
 
 export type ConsumerWorkerOptions<Events extends EventMap> = {
   prisma: PrismaClient;
@@ -62,7 +68,8 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
   private readonly perTenant: number;
   private readonly batchSize: number;
   private readonly retentionMs: number;
-  private readonly consumerNames: string[];
+  /** The consumers whose jobs run alone (effects), and those whose jobs of a tenant run together in one transaction. */
+  private readonly consumerNames: { effect: string[]; transactional: string[] };
   private readonly tenantsInFlight = new Map<string, number>();
   /** Jobs claimed and not yet recorded: their leases are renewed. */
   private readonly held = new Map<string, ClaimedJob>();
@@ -78,7 +85,11 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     this.perTenant = Math.max(1, Math.floor(this.concurrency * BUSIEST_TENANT_SHARE));
     this.batchSize = options.batchSize ?? 50;
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
-    this.consumerNames = Object.keys(options.consumers);
+    const names = Object.entries(options.consumers);
+    this.consumerNames = {
+      effect: names.filter(([, consumer]) => consumer.kind === 'effect').map(([name]) => name),
+      transactional: names.filter(([, consumer]) => consumer.kind === 'transactional').map(([name]) => name),
+    };
   }
 
   /** Jobs were enqueued: claim now. */
@@ -128,23 +139,40 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     this.renewal = undefined;
   }
 
+  /**
+   * Claims what there is room for: a run per tenant of the transactional consumers' jobs (up to
+   * `batchSize` ordering keys each), then a run per job (or ordering key) of the effect consumers'.
+   * True when more is probably due.
+   */
   protected async work(): Promise<boolean> {
     const room = this.concurrency - this.runs.size;
     if (room <= 0) return false;
+    const together = await this.claim(this.consumerNames.transactional, { limit: room * this.batchSize, perTenant: this.batchSize, followers: TRANSACTIONAL_FOLLOWERS });
+    const batches = this.batchesOf(together);
+    // Each tenant is one run: past the room, tenants' jobs go back for the next claim.
+    const surplus = batches.splice(room).flatMap((batch) => batch.jobs);
+    this.settle(surplus);
+    await release(this.options.prisma, surplus);
+    const effectRoom = room - batches.length;
+    const alone = await this.claim(this.consumerNames.effect, { limit: effectRoom, perTenant: this.perTenant, followers: this.batchSize - 1 });
+    const effectBatches = this.batchesOf(alone);
+    for (const batch of [...batches, ...effectBatches]) this.launch(batch);
+    await this.cleanUpNowAndThen();
+    return surplus.length > 0 || together.length >= room * this.batchSize || (effectRoom > 0 && effectBatches.length === effectRoom);
+  }
+
+  private async claim(consumers: string[], { limit, perTenant, followers }: { limit: number; perTenant: number; followers: number }) {
+    if (consumers.length === 0 || limit <= 0) return [];
     const now = Date.now();
-    const jobs = await claimJobs(this.options.prisma, {
-      consumers: this.consumerNames,
-      limit: room,
-      perTenant: this.perTenant,
-      followers: this.batchSize - 1,
+    return claimJobs(this.options.prisma, {
+      consumers,
+      limit,
+      perTenant,
+      followers,
       tenantsInFlight: this.tenantsInFlight,
       now: new Date(now),
       leaseUntil: new Date(now + this.options.leaseMs),
     });
-    const heads = new Set(jobs.map((job) => job.orderingKey ?? job.id)).size;
-    for (const batch of this.batchesOf(jobs)) this.launch(batch);
-    await this.cleanUpNowAndThen();
-    return heads === room;
   }
 
   private batchesOf(jobs: ClaimedJob[]): Batch<Events>[] {
