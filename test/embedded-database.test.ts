@@ -129,6 +129,21 @@ describe('the embedded database', () => {
       await Promise.all([...clients, other].map((client) => client.end()));
     });
 
+    it('lets connections prepare the same new statement at the same moment, inside transactions or not', async () => {
+      const clients = await Promise.all(Array.from({ length: 6 }, () => connect()));
+      const statement = { name: 'raced_echo', text: 'SELECT $1::int + 1 AS next' };
+      const results = await Promise.all(
+        clients.map(async (client, index) => {
+          if (index % 2 === 0) await client.query('BEGIN');
+          const { rows } = await client.query<{ next: number }>({ ...statement, values: [index] });
+          if (index % 2 === 0) await client.query('COMMIT');
+          return rows[0]!.next;
+        }),
+      );
+      assert.deepEqual(results, [1, 2, 3, 4, 5, 6]);
+      await Promise.all(clients.map((client) => client.end()));
+    });
+
     it("vacuums and analyzes a table past autovacuum's thresholds, which PGlite alone never does", async () => {
       const client = await connect();
       await client.query('CREATE TABLE churn (id int PRIMARY KEY, state text)');

@@ -154,15 +154,16 @@ class WireConnection {
   }
 
   private async run(messages: Buffer[]) {
-    const knownParse = this.skipKnownParse(messages);
-    if (knownParse) messages = messages.slice(1);
     const outsideTransaction = !this.owns && !this.deferredBegin;
-    if (outsideTransaction && this.deferBegin(messages, knownParse)) return;
+    if (outsideTransaction && this.deferBegin(messages)) return;
     if (!this.owns) {
       if (!(await this.server.acquire(this))) return;
       this.owns = true;
       if (this.closed) return;
     }
+    // Only while owning the session: another connection may be preparing the same statement.
+    const knownParse = this.skipKnownParse(messages);
+    if (knownParse) messages = messages.slice(1);
     const { pglite } = this.server;
     const output: Buffer[] = [];
     const deferred = this.deferredBegin ?? [];
@@ -188,10 +189,13 @@ class WireConnection {
    * as the backend answered the same batch before, and sent with the batch that follows, which
    * saves every transaction one round trip of holding up the other connections.
    */
-  private deferBegin(messages: Buffer[], knownParse: boolean): boolean {
-    const answer = this.server.beginAnswers.get(batchKey(messages));
+  private deferBegin(messages: Buffer[]): boolean {
+    // A BEGIN's statement the session prepared already: it stays prepared, whoever owns the session.
+    const knownParse = this.skipKnownParse(messages);
+    const batch = knownParse ? messages.slice(1) : messages;
+    const answer = this.server.beginAnswers.get(batchKey(batch));
     if (!answer) return false;
-    this.deferredBegin = messages.map((message) => Buffer.from(message));
+    this.deferredBegin = batch.map((message) => Buffer.from(message));
     if (this.socket.writable) this.socket.write(knownParse ? Buffer.concat([PARSE_COMPLETE, answer]) : answer);
     this.idleTimer = setTimeout(() => this.socket.destroy(), IDLE_IN_TRANSACTION_MS);
     return true;
