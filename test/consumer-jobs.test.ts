@@ -203,14 +203,14 @@ for (const backend of backends()) {
     it('forgets effect keys past their retention, but not while a job enqueued before they were done still waits to run', async () => {
       const prisma = app.prisma();
       const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
-      // A job of no running consumer, three hours old, with its next retry far off: it still waits.
+      // A job three hours old, with its next retry far off: it still waits.
       const waiting = `test.waiting.${backend.name}`;
       await prisma.consumerJob.create({
         data: { consumer: waiting, tenantId: tenants.a, key: 'retrying', payload: {}, status: 'PENDING', attemptCount: 3, nextAttemptAt: new Date(Date.now() + 86_400_000), createdAt: hoursAgo(3) },
       });
       const [before, after] = [`test.effect.before.${backend.name}`, `test.effect.after.${backend.name}`];
       await prisma.effectKey.createMany({ data: [{ key: before, doneAt: hoursAgo(4) }, { key: after, doneAt: hoursAgo(2) }] });
-      const worker = workerFor({}, { retentionMs: 3_600_000 });
+      const worker = workerFor({ [waiting]: { kind: 'effect', run: async () => {} } }, { retentionMs: 3_600_000 });
       try {
         await eventually(async () => ((await prisma.effectKey.count({ where: { key: before } })) === 0 ? true : undefined), 10_000, 'the key done before the waiting job was enqueued to be forgotten');
         assert.equal(await prisma.effectKey.count({ where: { key: after } }), 1, 'the waiting job may still need the key done after it was enqueued');

@@ -29,8 +29,10 @@ export type Database = {
  * Prisma's defaults (2 s to get a connection, 5 s to finish) fail a burst of writes on a busy
  * machine, most of all on the embedded database, where transactions run one at a time: they
  * wait longer here, and what still runs out of time answers SERVICE_UNAVAILABLE (see outage.ts).
+ * On the embedded database a transaction's wait for its turn comes after its BEGIN is answered
+ * (see session-server.ts), so it counts against `timeout`, not `maxWait`: hence their sum.
  */
-const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 25_000 };
 
 /** Distinct statements named at most: each holds a plan in the database session for good. */
 const NAMED_STATEMENTS = 500;

@@ -147,18 +147,31 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
   protected async work(): Promise<boolean> {
     const room = this.concurrency - this.runs.size;
     if (room <= 0) return false;
-    const together = await this.claim(this.consumerNames.transactional, { limit: room * this.batchSize, perTenant: this.batchSize, followers: TRANSACTIONAL_FOLLOWERS });
-    const batches = this.batchesOf(together);
-    // Each tenant is one run: past the room, tenants' jobs go back for the next claim.
-    const surplus = batches.splice(room).flatMap((batch) => batch.jobs);
+    // Half the room at the most, so that effects (replies, emails) always find slots.
+    const transactionalRoom = Math.ceil(room / 2);
+    const together = await this.claim(this.consumerNames.transactional, {
+      limit: transactionalRoom * this.batchSize,
+      perTenant: this.batchSize,
+      followers: TRANSACTIONAL_FOLLOWERS,
+    });
+    // Each tenant is one run: the tenants with least in flight first, none past its share of the
+    // slots; the others' jobs go back, uncounted, for the next claim.
+    const batches = this.batchesOf(together).sort((a, b) => this.runsOf(a.tenantId) - this.runsOf(b.tenantId));
+    const launched = batches.filter((batch) => this.runsOf(batch.tenantId) < this.perTenant).slice(0, transactionalRoom);
+    for (const batch of launched) this.launch(batch);
+    const surplus = batches.filter((batch) => !launched.includes(batch)).flatMap((batch) => batch.jobs);
     this.settle(surplus);
     await release(this.options.prisma, surplus);
-    const effectRoom = room - batches.length;
+    const effectRoom = room - launched.length;
     const alone = await this.claim(this.consumerNames.effect, { limit: effectRoom, perTenant: this.perTenant, followers: this.batchSize - 1 });
     const effectBatches = this.batchesOf(alone);
-    for (const batch of [...batches, ...effectBatches]) this.launch(batch);
+    for (const batch of effectBatches) this.launch(batch);
     await this.cleanUpNowAndThen();
-    return surplus.length > 0 || together.length >= room * this.batchSize || (effectRoom > 0 && effectBatches.length === effectRoom);
+    return surplus.length > 0 || together.length >= transactionalRoom * this.batchSize || (effectRoom > 0 && effectBatches.length === effectRoom);
+  }
+
+  private runsOf(tenantId: string): number {
+    return this.tenantsInFlight.get(tenantId) ?? 0;
   }
 
   private async claim(consumers: string[], { limit, perTenant, followers }: { limit: number; perTenant: number; followers: number }) {
@@ -287,7 +300,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     this.lastCleanupAt = Date.now();
     const before = new Date(Date.now() - this.retentionMs);
     await deleteFinished(this.options.prisma, before);
-    const waiting = await oldestUnfinished(this.options.prisma);
+    const waiting = await oldestUnfinished(this.options.prisma, [...this.consumerNames.effect, ...this.consumerNames.transactional]);
     await this.options.effects.forget(waiting && waiting < before ? waiting : before);
   }
 }

@@ -142,9 +142,13 @@ export async function deleteFinished(prisma: PrismaClient, before: Date): Promis
   await prisma.consumerJob.deleteMany({ where: { finishedAt: { lt: before } } });
 }
 
-/** When the oldest job still to run was enqueued; null when none is. */
-export async function oldestUnfinished(prisma: PrismaClient): Promise<Date | null> {
-  const oldest = await prisma.consumerJob.findFirst({ where: { status: 'PENDING' }, orderBy: { createdAt: 'asc' }, select: { createdAt: true } });
+/** When the oldest job of `consumers` still to run was enqueued; null when none is (a removed consumer's jobs never run). */
+export async function oldestUnfinished(prisma: PrismaClient, consumers: string[]): Promise<Date | null> {
+  const oldest = await prisma.consumerJob.findFirst({
+    where: { status: 'PENDING', consumer: { in: consumers } },
+    orderBy: { createdAt: 'asc' },
+    select: { createdAt: true },
+  });
   return oldest?.createdAt ?? null;
 }
 

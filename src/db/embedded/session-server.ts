@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 
-import { afterFirstReadyForQuery, batchKey, endsIdle, isBareBegin, PARSE_COMPLETE, preparedName, queryMessage, SYNC, TERMINATE } from './wire-messages.ts';
+import { afterFirstReadyForQuery, batchKey, endsIdle, endsInTransaction, isBareBegin, PARSE_COMPLETE, preparedName, queryMessage, SYNC, TERMINATE } from './wire-messages.ts';
 
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
@@ -175,8 +175,15 @@ class WireConnection {
       await pglite.runExclusive(() => pglite.execProtocolRawStream(batch, { onRawData: (data) => output.push(Buffer.from(data)) }));
     }
     const whole = output.length === 1 ? output[0]! : Buffer.concat(output);
-    const ownAnswer = deferred.length > 0 ? whole.subarray(afterFirstReadyForQuery(whole)) : whole;
-    if (outsideTransaction && isBareBegin(messages, this.server.preparedStatements) && !endsIdle(ownAnswer)) this.learnBegin(messages, ownAnswer);
+    const cut = deferred.length > 0 ? afterFirstReadyForQuery(whole) : 0;
+    if (deferred.length > 0 && !endsInTransaction(whole.subarray(0, cut))) {
+      // The BEGIN answered ahead did not open a transaction here: the client cannot be told, so it loses the connection.
+      this.server.reportError(new Error('a deferred BEGIN did not open a transaction'));
+      this.socket.destroy();
+      return;
+    }
+    const ownAnswer = whole.subarray(cut);
+    if (outsideTransaction && isBareBegin(messages, this.server.preparedStatements) && endsInTransaction(ownAnswer)) this.learnBegin(messages, ownAnswer);
     const answer = knownParse ? Buffer.concat([PARSE_COMPLETE, ownAnswer]) : ownAnswer;
     if (!knownParse) this.rememberPrepared(messages[0]!, answer);
     if (answer.length > 0 && this.socket.writable) this.socket.write(answer);

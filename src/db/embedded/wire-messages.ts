@@ -6,13 +6,23 @@ const PARSE = 0x50; // 'P'
 const BIND = 0x42; // 'B'
 const QUERY = 0x51; // 'Q'
 const IDLE = 0x49; // 'I'
+const IN_TRANSACTION = 0x54; // 'T'
 export const PARSE_COMPLETE = Buffer.from([0x31, 0, 0, 0, 4]);
 export const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
 
 /** Whether the backend's answer ends with ReadyForQuery, idle: no transaction, no batch open. */
 export function endsIdle(answer: Buffer): boolean {
+  return endsReady(answer, IDLE);
+}
+
+/** Whether the backend's answer ends with ReadyForQuery inside a transaction that has not failed. */
+export function endsInTransaction(answer: Buffer): boolean {
+  return endsReady(answer, IN_TRANSACTION);
+}
+
+function endsReady(answer: Buffer, status: number): boolean {
   const length = answer.length;
-  return length >= 6 && answer[length - 6] === READY_FOR_QUERY && answer.readInt32BE(length - 5) === 5 && answer[length - 1] === IDLE;
+  return length >= 6 && answer[length - 6] === READY_FOR_QUERY && answer.readInt32BE(length - 5) === 5 && answer[length - 1] === status;
 }
 
 /** Where the answer to the first batch of `answer` ends: just past its first ReadyForQuery. */

@@ -11,10 +11,12 @@ export type ClaimedDelivery = {
   payload: unknown;
   /** Attempts made before this one. */
   attemptCount: number;
+  /** Until when the claim is this instance's: its next_attempt_at, as the claim set it. */
+  leaseUntil: Date;
   endpoint: SigningSecrets & { url: string; isActive: boolean; failingSince: Date | null };
 };
 
-type ClaimRow = Omit<ClaimedDelivery, 'endpoint'> & ClaimedDelivery['endpoint'];
+type ClaimRow = Omit<ClaimedDelivery, 'endpoint' | 'leaseUntil'> & ClaimedDelivery['endpoint'];
 
 export type Claim = {
   deliveries: ClaimedDelivery[];
@@ -96,12 +98,12 @@ export async function claimDue(
   }
   const atCap = (counts: Map<string, number>, cap: number) => [...counts.values()].some((count) => count >= cap);
   return {
-    deliveries: rows.map(toClaimed),
+    deliveries: rows.map((row) => ({ ...toClaimed(row), leaseUntil })),
     more: rows.length === limit || atCap(endpoints, perEndpoint) || atCap(tenants, perTenant),
   };
 }
 
-function toClaimed(row: ClaimRow): ClaimedDelivery {
+function toClaimed(row: ClaimRow): Omit<ClaimedDelivery, 'leaseUntil'> {
   const { url, secret, previousSecret, previousSecretExpiresAt, isActive, failingSince, ...delivery } = row;
   return { ...delivery, endpoint: { url, secret, previousSecret, previousSecretExpiresAt, isActive, failingSince } };
 }

@@ -52,13 +52,17 @@ export class DeliveryRecorder {
   }
 
   /**
-   * Gives back the claims of attempts cancelled or not started at shutdown, so that any instance
-   * takes them up at once; a claim another instance has taken over since is left alone.
+   * Gives back claims of this instance not attempted (cancelled at shutdown, or waited too long
+   * for a slot), so that any instance takes them up at once. A claim is matched by the lease it
+   * set: one that ran out and was taken by another claim since is left alone.
    */
   async release(deliveries: ClaimedDelivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     await this.prisma.webhookDelivery.updateMany({
-      where: { status: 'PENDING', OR: deliveries.map(({ id, attemptCount }) => ({ id, attemptCount })) },
+      where: {
+        status: 'PENDING',
+        OR: deliveries.map(({ id, attemptCount, leaseUntil }) => ({ id, attemptCount, nextAttemptAt: leaseUntil })),
+      },
       data: { nextAttemptAt: new Date() },
     });
   }
@@ -136,6 +140,8 @@ export class DeliveryRecorder {
       await this.insertAttempts(mine, unit);
       await this.updateEndpoints(mine, unit);
       const byTenant = new Map<string, WebhookDelivery[]>();
+      const place = new Map(batch.map((item, index) => [item.delivery.id, index]));
+      updated.sort((a, b) => place.get(a.id)! - place.get(b.id)!);
       for (const delivery of updated) byTenant.set(delivery.tenantId, [...(byTenant.get(delivery.tenantId) ?? []), delivery]);
       await unit.emitAll(
         [...byTenant].map(([tenantId, theirs]) => ({ tenantId, type: 'webhook.deliveries_updated', data: { deliveries: theirs.map(toMessage) } })),

@@ -17,9 +17,12 @@ const LEASE_MARGIN_MS = 30_000;
  * Deliveries held, in flight or claimed ahead and waiting for a slot, as a multiple of every cap
  * (the instance's, each endpoint's and each tenant's). A slot freed is then filled at once, while
  * the next claim is on its way, instead of after a round trip to the database. A delivery claimed
- * ahead waits at most for the attempts before it at its endpoint.
+ * ahead usually waits for the attempts before it at its endpoint; one that waited so long that
+ * less than an attempt and START_MARGIN_MS are left of its lease is handed back instead, so that
+ * no attempt outlives its lease and none goes out with endpoint settings older than that.
  */
 const CLAIM_AHEAD = 2;
+const START_MARGIN_MS = 15_000;
 /** At shutdown, attempts in flight get this long to finish before they are cancelled and handed back. */
 const SHUTDOWN_GRACE_MS = 2_000;
 /**
@@ -99,7 +102,7 @@ export class DeliveryWorker extends Wakeable {
   override async stop(): Promise<void> {
     this.stopping = true;
     await super.stop();
-    const notStarted = this.recorder.release(this.ready.takeAll());
+    const notStarted = this.handBack(this.ready.takeAll());
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     const grace = setTimeout(() => this.cancel.abort(), SHUTDOWN_GRACE_MS);
@@ -133,15 +136,26 @@ export class DeliveryWorker extends Wakeable {
     return more && deliveries.length > 0 && this.sending + this.ready.size < this.concurrency * CLAIM_AHEAD;
   }
 
-  /** Starts what waits for a slot, as long as there are slots and the caps allow. */
+  /** Starts what waits for a slot, as long as there are slots and the caps allow; hands back what waited too long. */
   private startReady() {
     if (this.stopping) return;
     const caps = { perEndpoint: this.options.settings.endpointConcurrency, perTenant: this.perTenant };
+    const latestStart = Date.now() + this.options.settings.timeoutMs + START_MARGIN_MS;
+    const stale: ClaimedDelivery[] = [];
     while (this.sending < this.concurrency) {
       const delivery = this.ready.next(this.inFlight, caps);
-      if (!delivery) return;
-      this.launch(delivery);
+      if (!delivery) break;
+      if (delivery.leaseUntil.getTime() < latestStart) stale.push(delivery);
+      else this.launch(delivery);
     }
+    if (stale.length > 0) void this.handBack(stale);
+  }
+
+  /** Gives claims back unattempted; a failure leaves them to their lease. */
+  private handBack(deliveries: ClaimedDelivery[]): Promise<void> {
+    return this.recorder.release(deliveries).catch((error) =>
+      this.logger.warn({ err: error, deliveries: deliveries.length }, 'claims not handed back; they come back when their lease runs out'),
+    );
   }
 
   /** In flight and claimed ahead, per endpoint and per tenant. */
