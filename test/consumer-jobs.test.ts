@@ -200,6 +200,29 @@ for (const backend of backends()) {
       }
     });
 
+    it('keeps half the room for effect jobs while transactional jobs of several tenants wait', async () => {
+      const [together, effect] = [`test.tenants.${backend.name}`, `test.effect-room.${backend.name}`];
+      const third = (await signUpTenant(app.client, 'C')).tenant.id;
+      const order: string[] = [];
+      await enqueueJobs(app.prisma(), [
+        ...[tenants.a, tenants.b, third].map((tenantId) => ({ consumer: together, tenantId, key: tenantId, orderingKey: `key-${tenantId}`, payload: {} })),
+        { consumer: effect, tenantId: tenants.b, key: 'reply', payload: {} },
+      ]);
+      const worker = workerFor(
+        {
+          [together]: { kind: 'transactional', run: async (_unit, jobs) => void order.push(`transactional ${jobs[0]!.key}`) },
+          [effect]: { kind: 'effect', run: async () => void order.push('effect') },
+        },
+        { concurrency: 2 },
+      );
+      try {
+        await eventually(() => (order.length === 4 ? true : undefined), 15_000, 'every job');
+        assert.ok(order.indexOf('effect') < 2, `the effect ran in the first round, beside one transactional run: ${order.join(', ')}`);
+      } finally {
+        await worker.stop();
+      }
+    });
+
     it('forgets effect keys past their retention, but not while a job enqueued before they were done still waits to run', async () => {
       const prisma = app.prisma();
       const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
