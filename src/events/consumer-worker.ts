@@ -5,7 +5,9 @@ import type { EventMap } from './catalogue.ts';
 import type { AnyConsumer, ConsumerTable, Job } from './consumers.ts';
 import type { EffectKeys } from './effect-keys.ts';
 import { countInFlight } from './in-flight.ts';
-import { claimJobs, deleteFinished, LeaseLostError, markDone, markFailed, oldestUnfinished, release, renewLeases, type ClaimedJob } from './job-claims.ts';
+import { claimJobs, LeaseLostError, markDone, markFailed, release, renewLeases, type ClaimedJob } from './job-claims.ts';
+import { JobRetention } from './job-retention.ts';
+import { JobWaiters } from './job-waiters.ts';
 import type { Outbox } from './outbox.ts';
 import { retryDelayMs } from './retry-policy.ts';
 import { Wakeable } from './wakeable.ts';
@@ -16,7 +18,6 @@ const SHUTDOWN_GRACE_MS = 2_000;
 const ABANDON_AFTER_CANCEL_MS = 3_000;
 /** Jobs of one tenant running at once, as a share of the concurrency: the rest is kept for other tenants. */
 const BUSIEST_TENANT_SHARE = 7 / 8;
-const CLEANUP_EVERY_MS = 3_600_000;
 /**
  * Jobs of one ordering key a transactional consumer's run takes after the first. Its run takes
  * every key of a tenant at once (up to `batchSize` keys), so fewer followers keep one
@@ -67,7 +68,6 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
   private readonly concurrency: number;
   private readonly perTenant: number;
   private readonly batchSize: number;
-  private readonly retentionMs: number;
   /** The consumers whose jobs run alone (effects), and those whose jobs of a tenant run together in one transaction. */
   private readonly consumerNames: { effect: string[]; transactional: string[] };
   private readonly tenantsInFlight = new Map<string, number>();
@@ -75,21 +75,21 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
   private readonly held = new Map<string, ClaimedJob>();
   private readonly runs = new Set<Promise<void>>();
   private cancel = new AbortController();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new JobWaiters();
+  private readonly retention: JobRetention;
   private renewal: NodeJS.Timeout | undefined;
-  private lastCleanupAt = 0;
 
   constructor(private readonly options: ConsumerWorkerOptions<Events>) {
     super(options.pollIntervalMs ?? 1000, options.logger.child({ component: 'consumer-worker' }));
     this.concurrency = options.concurrency ?? 16;
     this.perTenant = Math.max(1, Math.floor(this.concurrency * BUSIEST_TENANT_SHARE));
     this.batchSize = options.batchSize ?? 50;
-    this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
     const names = Object.entries(options.consumers);
     this.consumerNames = {
       effect: names.filter(([, consumer]) => consumer.kind === 'effect').map(([name]) => name),
       transactional: names.filter(([, consumer]) => consumer.kind === 'transactional').map(([name]) => name),
     };
+    this.retention = new JobRetention(options.prisma, options.effects, Object.keys(options.consumers), options.retentionMs ?? 7 * 86_400_000);
   }
 
   /** Jobs were enqueued: claim now. */
@@ -99,21 +99,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
 
   /** Resolves true once the job of `consumer` named `key` finished here, false after `waitMs` (it may run elsewhere, or later). */
   waitFor(consumer: string, key: string, waitMs: number): Promise<boolean> {
-    const id = `${consumer}\u0000${key}`;
-    return new Promise((resolve) => {
-      const waiters = this.waiters.get(id) ?? new Set();
-      this.waiters.set(id, waiters);
-      const done = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(done);
-        if (waiters.size === 0) this.waiters.delete(id);
-        resolve(false);
-      }, waitMs);
-      waiters.add(done);
-    });
+    return this.waiters.waitFor(consumer, key, waitMs);
   }
 
   override start(): void {
@@ -166,7 +152,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     const alone = await this.claim(this.consumerNames.effect, { limit: effectRoom, perTenant: this.perTenant, followers: this.batchSize - 1 });
     const effectBatches = this.batchesOf(alone);
     for (const batch of effectBatches) this.launch(batch);
-    await this.cleanUpNowAndThen();
+    await this.retention.cleanUpNowAndThen();
     return surplus.length > 0 || together.length >= transactionalRoom * this.batchSize || (effectRoom > 0 && effectBatches.length === effectRoom);
   }
 
@@ -280,11 +266,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
 
   private finished(jobs: ClaimedJob[]) {
     this.settle(jobs);
-    for (const job of jobs) {
-      const id = `${job.consumer}\u0000${job.key}`;
-      for (const resolve of this.waiters.get(id) ?? []) resolve();
-      this.waiters.delete(id);
-    }
+    this.waiters.finished(jobs);
   }
 
   private async renewLeases() {
@@ -293,15 +275,6 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     } catch (error) {
       this.logger.warn({ err: error }, 'could not renew the leases of running jobs');
     }
-  }
-
-  private async cleanUpNowAndThen() {
-    if (Date.now() - this.lastCleanupAt < CLEANUP_EVERY_MS) return;
-    this.lastCleanupAt = Date.now();
-    const before = new Date(Date.now() - this.retentionMs);
-    await deleteFinished(this.options.prisma, before);
-    const waiting = await oldestUnfinished(this.options.prisma, [...this.consumerNames.effect, ...this.consumerNames.transactional]);
-    await this.options.effects.forget(waiting && waiting < before ? waiting : before);
   }
 }
 
