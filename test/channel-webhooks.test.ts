@@ -128,14 +128,14 @@ for (const backend of backends()) {
       );
     });
 
-    it('stores a text holding NUL characters without them, instead of failing the provider until it gives up', async () => {
+    it('stores a text holding NUL characters with U+FFFD in their place, instead of failing the provider until it gives up', async () => {
       const { token, session } = await tenantWithSession('whatsapp');
       const response = await post(session, 'whatsapp', whatsappText(session.phoneNumberId, [{ from: '5511977771111', name: 'N\u0000a', text: 'Hel\u0000lo' }]));
       assert.equal(response.status, 200);
       const [listed] = await conversations(token, session.id);
-      assert.equal(listed!.contact.name, 'Na');
+      assert.equal(listed!.contact.name, 'N\uFFFDa');
       const read = await conversation(token, listed!.id);
-      assert.deepEqual(read.messages.edges.map(({ node }) => node.text), ['Hello']);
+      assert.deepEqual(read.messages.edges.map(({ node }) => node.text), ['Hel\uFFFDlo']);
     });
 
     for (const path of ['messenger', 'instagram'] as const) {

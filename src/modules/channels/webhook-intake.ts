@@ -7,6 +7,7 @@ import type { Inbox } from './inbox.ts';
 import type { Logger } from '../../logger.ts';
 import type { InboundMessage } from './contracts.ts';
 import { normalizers, PayloadError, type NormalizedPayload, type WebhookChannel } from './normalize/index.ts';
+import { cleanPayload } from './normalize/payload.ts';
 import { verifyHubSignature, secretsEqual } from './signature.ts';
 import { applyStatuses } from './statuses.ts';
 
@@ -40,7 +41,8 @@ export type Accepted = { messages: number; statuses: number; stored: boolean };
  * handshake and signatures, and accept payloads. Accepting checks the shape and stores the raw
  * payload with one insert (shared with the requests arriving meanwhile), a job per contact
  * writing in it (and one for its delivery reports), keyed by the provider's ids, so that the
- * provider gets its answer at once and a redelivery is stored once; `process` (a consumer) stores what they say, one contact's in the order they came.
+ * provider gets its answer at once and a redelivery is stored once; `process` (a consumer)
+ * stores what they say, one contact's in the order they came.
  */
 export class ChannelWebhookIntake {
   private readonly recentSessions = new Map<string, { session: ChannelSession; until: number }>();
@@ -95,7 +97,7 @@ export class ChannelWebhookIntake {
 
   /** Checks a parsed body's shape (throws PayloadError when it is not the channel's) and stores it to be processed. */
   async accept(session: WebhookSession, parsed: unknown): Promise<Accepted> {
-    const body = withoutNulCharacters(parsed);
+    const body = cleanPayload(parsed);
     const { messages, statuses } = normalizers[session.channel](body, session);
     const contacts = new Map<string, string[]>();
     for (const message of messages) contacts.set(message.from.externalId, [...(contacts.get(message.from.externalId) ?? []), `m:${message.providerMessageId}`]);
@@ -142,23 +144,6 @@ export class ChannelWebhookIntake {
     }
     for (const target of sessions.values()) if (target) await this.deps.inbox.receiveIn(unit, target.session, target.messages);
   }
-}
-
-/**
- * The body with every NUL character taken out of its strings: PostgreSQL text and jsonb cannot
- * hold one, and a payload refused for it would be sent again by the provider for days.
- */
-function withoutNulCharacters(value: unknown): unknown {
-  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
-  if (!value || typeof value !== 'object') return value;
-  // Copied only where something changes: most payloads hold no NUL at all.
-  if (Array.isArray(value)) {
-    const items = value.map(withoutNulCharacters);
-    return items.some((item, index) => item !== value[index]) ? items : value;
-  }
-  const entries = Object.entries(value);
-  const cleaned = entries.map(([key, item]) => [key.replaceAll('\u0000', ''), withoutNulCharacters(item)] as const);
-  return cleaned.some(([key, item], index) => key !== entries[index]![0] || item !== entries[index]![1]) ? Object.fromEntries(cleaned) : value;
 }
 
 /** The provider's ids of what a job holds (with each report's status, as one message has several): a redelivery has the same. */

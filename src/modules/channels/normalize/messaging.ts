@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InboundMessage } from '../contracts.ts';
-import { cleanText, isForSession, parsePayload, type NormalizedPayload, type SessionAccount } from './payload.ts';
+import { isForSession, parsePayload, type NormalizedPayload, type SessionAccount } from './payload.ts';
 
 /**
  * The Messenger Platform's webhook shape, which Messenger (`object: "page"`) and Instagram
@@ -53,10 +53,10 @@ function toInbound(sent: z.output<typeof event>, entryTime: Date | undefined): I
   const from = { externalId: sent.sender.id };
   const { message, postback } = sent;
   if (message && !message.is_echo && !message.is_deleted) {
-    return { providerMessageId: message.mid, from, text: cleanText(textOf(message)), occurredAt };
+    return { providerMessageId: message.mid, from, text: textOf(message), occurredAt };
   }
   if (!message && postback?.mid && postback.title) {
-    return { providerMessageId: postback.mid, from, text: cleanText(postback.title), occurredAt };
+    return { providerMessageId: postback.mid, from, text: postback.title, occurredAt };
   }
   return null;
 }

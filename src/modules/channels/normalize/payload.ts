@@ -37,10 +37,24 @@ export function parsePayload<Schema extends z.ZodType>(schema: Schema, value: un
   throw new PayloadError(`${path}: ${issue?.message ?? 'invalid value'}`);
 }
 
-/** Postgres text cannot hold U+0000, which a provider may pass on from a sender. */
-export function cleanText(text: string): string {
-  return text.replaceAll('\u0000', '\uFFFD');
+/**
+ * The payload with every U+0000 in its strings and keys replaced by U+FFFD: PostgreSQL text and
+ * jsonb cannot hold one, which a provider may pass on from a sender, and a payload refused for it
+ * would be sent again by the provider for days. Copied only where something changes.
+ */
+export function cleanPayload(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\u0000') ? cleanText(value) : value;
+  if (!value || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const items = value.map(cleanPayload);
+    return items.some((item, index) => item !== value[index]) ? items : value;
+  }
+  const entries = Object.entries(value);
+  const cleaned = entries.map(([key, item]) => [cleanText(key), cleanPayload(item)] as const);
+  return cleaned.some(([key, item], index) => key !== entries[index]![0] || item !== entries[index]![1]) ? Object.fromEntries(cleaned) : value;
 }
+
+const cleanText = (text: string) => text.replaceAll('\u0000', '\uFFFD');
 
 /**
  * Whether an event addressed to `accountId` belongs to this session. A Meta app may send every

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InboundMessage } from '../contracts.ts';
-import { cleanText, isForSession, parsePayload, type NormalizedPayload, type SessionAccount, type StatusUpdate } from './payload.ts';
+import { isForSession, parsePayload, type NormalizedPayload, type SessionAccount, type StatusUpdate } from './payload.ts';
 
 /**
  * WhatsApp Cloud API webhooks: `{object: "whatsapp_business_account", entry: [{id, changes:
@@ -83,7 +83,7 @@ function toInbound(sent: z.output<typeof message>, name: string | null): Inbound
   return {
     providerMessageId: sent.id,
     from: { externalId: sent.from, name, phone: `+${sent.from.replace(/^\+/, '')}` },
-    text: cleanText(textOf(sent)),
+    text: textOf(sent),
     occurredAt: sent.timestamp,
   };
 }
