@@ -52,6 +52,12 @@ for (const backend of backends()) {
       (
         await app.prisma().consumerJob.findMany({ where: { consumer }, orderBy: { key: 'asc' }, select: { key: true, status: true, attemptCount: true, lastError: true } })
       ).map((job) => [job.key, job.status, job.attemptCount, job.lastError]);
+    /** `jobsOf` once no job of `consumer` is PENDING: a run is seen before its outcome commits. */
+    const outcomesOf = (consumer: string) =>
+      eventually(async () => {
+        const jobs = await jobsOf(consumer);
+        return jobs.every(([, status]) => status !== 'PENDING') ? jobs : undefined;
+      }, 5_000, `the outcomes of ${consumer}`);
 
     it("runs one key's jobs in order, holds them behind one that failed until its retry succeeds, and serves another tenant meanwhile", async () => {
       const consumer = `test.ordered.${backend.name}`;
@@ -82,7 +88,7 @@ for (const backend of backends()) {
         const ofB = runs.find((run) => run.key === 'b-1')!;
         assert.ok(ofB.at < retried.at, "B's job did not wait for A's retry");
         assert.deepEqual(
-          await jobsOf(consumer),
+          await outcomesOf(consumer),
           [['a-1', 'DONE', 1, null], ['a-2', 'DONE', 2, null], ['a-3', 'DONE', 1, null], ['a-4', 'DONE', 1, null], ['b-1', 'DONE', 1, null]],
         );
       } finally {
@@ -110,10 +116,7 @@ for (const backend of backends()) {
         worker.jobsEnqueued();
         await eventually(() => (runs.includes('x-2') ? true : undefined), 15_000, 'the job behind the failed one');
         assert.deepEqual(runs, ['x-1', 'x-1', 'x-1', 'x-2']);
-        assert.deepEqual(
-          await jobsOf(consumer),
-          [['x-1', 'FAILED', 3, 'refused, attempt 3'], ['x-2', 'DONE', 1, null]],
-        );
+        assert.deepEqual(await outcomesOf(consumer), [['x-1', 'FAILED', 3, 'refused, attempt 3'], ['x-2', 'DONE', 1, null]]);
       } finally {
         await worker.stop();
       }
