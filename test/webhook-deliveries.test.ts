@@ -196,6 +196,10 @@ for (const backend of backends()) {
         assert.equal(event.webhookDeliveryUpdated.attemptCount, 1);
         assert.deepEqual(event.webhookDeliveryUpdated.attempts.map((attempt) => attempt.statusCode), [200]);
         assert.equal(event.webhookDeliveryUpdated.endpoint.id, endpoint.id);
+        // The update carries no body; asking for it loads the one that was sent.
+        const body = event.webhookDeliveryUpdated.payload as { type: string; data: { endpointId: string } };
+        assert.equal(body.type, 'webhook.test');
+        assert.equal(body.data.endpointId, endpoint.id);
       } finally {
         updates.unsubscribe();
         await client.dispose();

@@ -27,6 +27,20 @@ builder.prismaObject('WebhookAttempt', {
 
 const WebhookDeliveryRef = builder.prismaObject('WebhookDelivery', {
   description: 'One event on its way to one endpoint, with every attempt made.',
+  // Everything but the body, which updates leave out (see DeliveryMessage): loaded when asked for.
+  select: {
+    id: true,
+    tenantId: true,
+    endpointId: true,
+    eventId: true,
+    eventType: true,
+    status: true,
+    attemptCount: true,
+    nextAttemptAt: true,
+    lastAttemptAt: true,
+    createdAt: true,
+    updatedAt: true,
+  },
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable identifier; ids grow with time.' }),
     eventId: t.exposeID('eventId', { description: 'The event, sent as `webhook-id`: the same on every attempt, so receivers can drop repeats.' }),
@@ -36,7 +50,12 @@ const WebhookDeliveryRef = builder.prismaObject('WebhookDelivery', {
     nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true, description: 'When the next attempt is due, while PENDING.' }),
     lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true, description: 'When the last attempt was made.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the event was scheduled for this endpoint.' }),
-    payload: t.expose('payload', { type: 'JSON', description: 'The body sent: `{ type, timestamp, data }`.' }),
+    payload: t.field({
+      type: 'JSON',
+      description: 'The body sent: `{ type, timestamp, data }`.',
+      select: { payload: true },
+      resolve: (delivery) => delivery.payload,
+    }),
     endpoint: t.relation('endpoint', { description: 'The receiving endpoint.' }),
     attempts: t.relation('attempts', {
       description: 'Every attempt, first to last.',

@@ -4,9 +4,9 @@ import { uuid7 } from '../../db/uuid7.ts';
 import { webhookBody } from '../../events/messages.ts';
 import { domainEvents } from '../events.ts';
 import { conflict, notFound } from '../../errors.ts';
-import type { DeliveryStatus, Prisma, PrismaClient, WebhookDelivery } from '../../generated/prisma/client.ts';
+import type { DeliveryStatus, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { PubSub } from '../../pubsub/pubsub.ts';
-import { fromMessage } from './delivery-messages.ts';
+import { fromMessage, type DeliveryUpdate } from './delivery-messages.ts';
 import type { WebhookEndpointsService } from './endpoints-service.ts';
 
 type DeliveryProjection = Projection<Prisma.WebhookDeliveryInclude, Prisma.WebhookDeliverySelect>;
@@ -84,7 +84,7 @@ export class WebhookDeliveriesService {
   }
 
   /** Deliveries as they are attempted, optionally of one endpoint only. */
-  async updates(tenantId: string, endpointId: string | null): Promise<AsyncIterable<WebhookDelivery>> {
+  async updates(tenantId: string, endpointId: string | null): Promise<AsyncIterable<DeliveryUpdate>> {
     if (endpointId) await this.endpoints.get(tenantId, endpointId);
     return pipe(
       domainEvents(this.pubsub, tenantId, 'webhook.deliveries_updated'),

@@ -1,14 +1,21 @@
 import type { WebhookDelivery } from '../../generated/prisma/client.ts';
 
-/** A delivery as `webhook.deliveries_updated` carries it: JSON only, dates as ISO strings. */
-export type DeliveryMessage = Omit<WebhookDelivery, 'nextAttemptAt' | 'lastAttemptAt' | 'createdAt' | 'updatedAt'> & {
+/**
+ * A delivery as `webhook.deliveries_updated` carries it: JSON only, dates as ISO strings, and
+ * without the body sent, which never changes and would make the event as large as every body in
+ * its batch; a subscriber asking for `payload` has it loaded.
+ */
+export type DeliveryMessage = Omit<WebhookDelivery, 'payload' | 'nextAttemptAt' | 'lastAttemptAt' | 'createdAt' | 'updatedAt'> & {
   nextAttemptAt: string | null;
   lastAttemptAt: string | null;
   createdAt: string;
   updatedAt: string;
 };
 
-export function toMessage(delivery: WebhookDelivery): DeliveryMessage {
+/** A delivery as subscribers receive it, without its body. */
+export type DeliveryUpdate = Omit<WebhookDelivery, 'payload'>;
+
+export function toMessage({ payload: _, ...delivery }: WebhookDelivery): DeliveryMessage {
   return {
     ...delivery,
     nextAttemptAt: delivery.nextAttemptAt?.toISOString() ?? null,
@@ -18,7 +25,7 @@ export function toMessage(delivery: WebhookDelivery): DeliveryMessage {
   };
 }
 
-export function fromMessage(message: DeliveryMessage): WebhookDelivery {
+export function fromMessage(message: DeliveryMessage): DeliveryUpdate {
   return {
     ...message,
     nextAttemptAt: message.nextAttemptAt === null ? null : new Date(message.nextAttemptAt),

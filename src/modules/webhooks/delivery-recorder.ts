@@ -120,7 +120,7 @@ export class DeliveryRecorder {
         SELECT u."eventId", u.tenant_id, 'webhook.deliveries_updated',
                jsonb_build_object('deliveries', jsonb_agg(jsonb_build_object(
                  'id', u.id, 'tenantId', u.tenant_id, 'endpointId', u.endpoint_id, 'eventId', u.event_id,
-                 'eventType', u.event_type, 'payload', u.payload, 'status', u.status, 'attemptCount', u.attempt_count,
+                 'eventType', u.event_type, 'status', u.status, 'attemptCount', u.attempt_count,
                  'nextAttemptAt', ${isoTimestamp('u.next_attempt_at')}, 'lastAttemptAt', ${isoTimestamp('u.last_attempt_at')},
                  'createdAt', ${isoTimestamp('u.created_at')}, 'updatedAt', ${isoTimestamp('u.updated_at')}) ORDER BY u.place)),
                ${now}
