@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { uuid7 } from '../src/db/uuid7.ts';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { startApp, type RunningApp } from './support/app.ts';
@@ -15,7 +16,7 @@ import {
   webhookIdOf,
 } from './support/deliveries.ts';
 import { OnWebhookDeliveryUpdated, ReplayWebhookDeliveries, RetryWebhookDelivery, SendTestWebhook } from './support/delivery-operations.ts';
-import { signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
+import { eventually, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
 import { RotateWebhookSecret, WebhookEndpointById } from './support/operations.ts';
 import { startReceiver, type Receiver } from './support/receiver.ts';
 import { backends } from './support/services.ts';
@@ -236,6 +237,40 @@ for (const backend of backends()) {
       const [request] = await receiver.waitFor('/quick', 1, 10_000);
       assert.equal(bodyOf(request!).data.text, 'first of B');
       assert.ok(request!.at - emittedAt < 1_000, `B's event waited ${request!.at - emittedAt} ms behind A's backlog`);
+    });
+
+    it("dispatches another tenant's event in the first batch, and no batch schedules more than 500 deliveries", async () => {
+      const a = await signUpTenant(app.client);
+      for (let index = 0; index < 10; index++) await createEndpoint(app.client, a.token, receiver.url(`/many/${index}`));
+      const b = await signUpTenant(app.client);
+      await createEndpoint(app.client, b.token, receiver.url('/quick'));
+      // Committed together, so the dispatcher finds all of them waiting at once: 1,200 deliveries of A, then B's one.
+      const event = (tenantId: string, text: string) => ({
+        id: uuid7(),
+        tenantId,
+        type: 'interaction.created',
+        data: { id: uuid7(), text, occurredAt: new Date().toISOString() },
+      });
+      const burst = [...Array.from({ length: 120 }, (_, index) => event(a.tenant.id, `burst ${index}`)), event(b.tenant.id, 'first of B')];
+      await app.prisma().outboxEvent.createMany({ data: burst });
+
+      const rows = await eventually(async () => {
+        const found = await app.prisma().outboxEvent.findMany({ where: { id: { in: burst.map((row) => row.id) } }, select: { tenantId: true, dispatchedAt: true } });
+        return found.every((row) => row.dispatchedAt) ? found : undefined;
+      }, 20_000, 'the burst dispatched');
+      const batches = new Map<number, { a: number; b: number }>();
+      for (const row of rows) {
+        const batch = batches.get(row.dispatchedAt!.getTime()) ?? { a: 0, b: 0 };
+        if (row.tenantId === a.tenant.id) batch.a++;
+        else batch.b++;
+        batches.set(row.dispatchedAt!.getTime(), batch);
+      }
+      const inOrder = [...batches].sort(([x], [y]) => x - y).map(([, batch]) => batch);
+      assert.equal(inOrder[0]!.b, 1, `B's event waited for a later batch: ${JSON.stringify(inOrder)}`);
+      assert.ok(inOrder.every((batch) => batch.a * 10 + batch.b <= 500), `a batch scheduled more than 500 deliveries: ${JSON.stringify(inOrder)}`);
+      const delivered = () => receiver.requests.filter((request) => request.path.startsWith('/many/')).length;
+      await eventually(() => delivered() >= 1_200 || undefined, 30_000, "A's 1,200 deliveries");
+      assert.equal(delivered(), 1_200);
     });
   });
 }

@@ -12,6 +12,12 @@ import { Wakeable } from './wakeable.ts';
 
 /** See `DispatcherOptions.serialTransactions`. */
 const GATHER_MS = 15;
+/**
+ * Webhook deliveries one batch schedules at most (an event with more still goes, alone). A batch
+ * of a tenant with many endpoints would otherwise take long enough on its own that another
+ * tenant's event, committed just after it began, waits hundreds of milliseconds for the next.
+ */
+const MAX_DELIVERIES_PER_BATCH = 500;
 
 /** A claimed row, and whether events dispatched earlier still wait to be published. */
 type ClaimedRow = OutboxRow & { behindBacklog: boolean };
@@ -92,12 +98,12 @@ export class Dispatcher extends Wakeable {
     if (sinceLastBatch < this.gatherMs) await delay(this.gatherMs - sinceLastBatch);
     this.lastBatchAt = Date.now();
     const backlogLeft = await this.publishBacklog();
-    const { dispatched, scheduled, enqueued, backlogged } = await this.dispatchBatch();
+    const { more, scheduled, enqueued, backlogged } = await this.dispatchBatch();
     if (backlogged) this.backlogMayExist = true;
     if (scheduled > 0) this.options.onDeliveriesScheduled?.();
     if (enqueued > 0) this.options.onJobsEnqueued?.();
     await this.cleanUpNowAndThen();
-    return dispatched === this.batchSize || backlogLeft;
+    return more || backlogLeft;
   }
 
   private async publishBacklog(): Promise<boolean> {
@@ -113,7 +119,7 @@ export class Dispatcher extends Wakeable {
       // Tenants take turns (each one's oldest events first, so its order holds): one tenant's
       // burst does not hold up another's first event. The backlog check rides along with the
       // claim: no extra round trip per batch.
-      const events = await tx.$queryRaw<ClaimedRow[]>`
+      const claimed = await tx.$queryRaw<ClaimedRow[]>`
         WITH RECURSIVE tenants AS (
           (SELECT tenant_id FROM outbox_events WHERE dispatched_at IS NULL ORDER BY tenant_id LIMIT 1)
           UNION ALL
@@ -138,27 +144,12 @@ export class Dispatcher extends Wakeable {
                 WHERE id = picked.id AND dispatched_at IS NULL
                   FOR UPDATE SKIP LOCKED) locked
          ORDER BY picked.turn, picked.id`;
-      if (events.length === 0) return { dispatched: 0, scheduled: 0, enqueued: 0, backlogged: false };
+      if (claimed.length === 0) return { more: false, scheduled: 0, enqueued: 0, backlogged: false };
 
-      const forWebhooks = events.filter((event) => this.options.isWebhookEvent(event.type));
-      const endpoints = forWebhooks.length
-        ? await tx.$queryRaw<RoutedEndpoint[]>`
-            SELECT id, tenant_id AS "tenantId", events, session_id AS "sessionId"
-              FROM webhook_endpoints
-             WHERE is_active AND tenant_id = ANY(${[...new Set(forWebhooks.map((event) => event.tenantId))]}::text[])`
-        : [];
-      const deliveries = forWebhooks.flatMap((event) =>
-        endpoints
-          .filter((endpoint) => endpoint.tenantId === event.tenantId && endpointWants(endpoint, event))
-          .map((endpoint) => ({
-            id: uuid7(),
-            tenantId: event.tenantId,
-            endpointId: endpoint.id,
-            eventId: event.id,
-            eventType: event.type,
-            payload: webhookBody(messageOf(event)),
-          })),
-      );
+      // Claimed rows left out stay locked until the commit, then wait for the next batch, first in their tenants' turns.
+      const routed = withinDeliveryCap(await this.route(tx, claimed));
+      const events = routed.map(({ event }) => event);
+      const deliveries = routed.flatMap((route) => route.deliveries);
 
       const jobs = await this.jobsFor(tx, events);
 
@@ -168,8 +159,35 @@ export class Dispatcher extends Wakeable {
       const { published, failure } = await publishInOrder(pubsub, publishable);
       if (failure) this.logger.warn({ err: failure }, 'pub/sub is unavailable: events wait to be published');
       const { scheduled, enqueued } = await scheduleAndMark(tx, { deliveries, jobs }, events.map((event) => event.id), published);
-      return { dispatched: events.length, scheduled, enqueued, backlogged: published < events.length };
+      const more = events.length < claimed.length || claimed.length === this.batchSize;
+      return { more, scheduled, enqueued, backlogged: published < events.length };
     });
+  }
+
+  /** Each event with the deliveries it makes: one per active endpoint of its tenant that wants it. */
+  private async route(tx: Prisma.TransactionClient, events: ClaimedRow[]) {
+    const forWebhooks = events.filter((event) => this.options.isWebhookEvent(event.type));
+    const endpoints = forWebhooks.length
+      ? await tx.$queryRaw<RoutedEndpoint[]>`
+          SELECT id, tenant_id AS "tenantId", events, session_id AS "sessionId"
+            FROM webhook_endpoints
+           WHERE is_active AND tenant_id = ANY(${[...new Set(forWebhooks.map((event) => event.tenantId))]}::text[])`
+      : [];
+    return events.map((event) => ({
+      event,
+      deliveries: !this.options.isWebhookEvent(event.type)
+        ? []
+        : endpoints
+            .filter((endpoint) => endpoint.tenantId === event.tenantId && endpointWants(endpoint, event))
+            .map((endpoint) => ({
+              id: uuid7(),
+              tenantId: event.tenantId,
+              endpointId: endpoint.id,
+              eventId: event.id,
+              eventType: event.type,
+              payload: webhookBody(messageOf(event)),
+            })),
+    }));
   }
 
   /** A job per event for each consumer that reacts to it (and wants it, when it selects). */
@@ -203,6 +221,13 @@ export class Dispatcher extends Wakeable {
 }
 
 type RoutedEndpoint = { id: string; tenantId: string; events: string[]; sessionId: string | null };
+
+/** The events, in their order, up to the first that would take the batch past MAX_DELIVERIES_PER_BATCH; always the first. */
+function withinDeliveryCap<T extends { deliveries: unknown[] }>(routed: T[]): T[] {
+  let total = 0;
+  const taken = routed.findIndex((route, index) => (total += route.deliveries.length) > MAX_DELIVERIES_PER_BATCH && index > 0);
+  return taken < 0 ? routed : routed.slice(0, taken);
+}
 
 /**
  * Schedules the deliveries, enqueues the consumer jobs and marks the batch dispatched, and its
