@@ -10,3 +10,8 @@ test('uuid7 ids are version 7, unique, and keep the order they were made in, wit
   const stamp = Number.parseInt(ids[0]!.replaceAll('-', '').slice(0, 12), 16);
   assert.ok(Math.abs(stamp - Date.now()) < 5_000, 'the first 48 bits are the time in milliseconds');
 });
+
+test('uuid7 random bits never repeat, across many refills of the random pool', () => {
+  const tails = Array.from({ length: 5_000 }, () => uuid7().slice(19));
+  assert.equal(new Set(tails).size, tails.length);
+});
