@@ -36,7 +36,8 @@ export function uuid7(): string {
   bytes.writeUIntBE(lastMs, 0, 6);
   bytes[6] = 0x70 | (counter >> 8);
   bytes[7] = counter & 0xff;
-  pool.copy(bytes, 8, takeRandom(8));
+  const random = takeRandom(8);
+  pool.copy(bytes, 8, random, random + 8);
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -149,7 +149,17 @@ export class Dispatcher extends Wakeable {
       // Claimed rows left out stay locked until the commit, then wait for the next batch, first in their tenants' turns.
       const routed = withinDeliveryCap(await this.route(tx, claimed));
       const events = routed.map(({ event }) => event);
-      const deliveries = routed.flatMap((route) => route.deliveries);
+      const deliveries = routed.flatMap(({ event, endpoints }) => {
+        const payload = endpoints.length > 0 ? webhookBody(messageOf(event)) : null;
+        return endpoints.map((endpoint) => ({
+          id: uuid7(),
+          tenantId: event.tenantId,
+          endpointId: endpoint.id,
+          eventId: event.id,
+          eventType: event.type,
+          payload,
+        }));
+      });
 
       const jobs = await this.jobsFor(tx, events);
 
@@ -164,7 +174,7 @@ export class Dispatcher extends Wakeable {
     });
   }
 
-  /** Each event with the deliveries it makes: one per active endpoint of its tenant that wants it. */
+  /** Each event with the endpoints it goes to: the active endpoints of its tenant that want it. */
   private async route(tx: Prisma.TransactionClient, events: ClaimedRow[]) {
     const forWebhooks = events.filter((event) => this.options.isWebhookEvent(event.type));
     const endpoints = forWebhooks.length
@@ -175,18 +185,9 @@ export class Dispatcher extends Wakeable {
       : [];
     return events.map((event) => ({
       event,
-      deliveries: !this.options.isWebhookEvent(event.type)
-        ? []
-        : endpoints
-            .filter((endpoint) => endpoint.tenantId === event.tenantId && endpointWants(endpoint, event))
-            .map((endpoint) => ({
-              id: uuid7(),
-              tenantId: event.tenantId,
-              endpointId: endpoint.id,
-              eventId: event.id,
-              eventType: event.type,
-              payload: webhookBody(messageOf(event)),
-            })),
+      endpoints: this.options.isWebhookEvent(event.type)
+        ? endpoints.filter((endpoint) => endpoint.tenantId === event.tenantId && endpointWants(endpoint, event))
+        : [],
     }));
   }
 
@@ -223,9 +224,9 @@ export class Dispatcher extends Wakeable {
 type RoutedEndpoint = { id: string; tenantId: string; events: string[]; sessionId: string | null };
 
 /** The events, in their order, up to the first that would take the batch past MAX_DELIVERIES_PER_BATCH; always the first. */
-function withinDeliveryCap<T extends { deliveries: unknown[] }>(routed: T[]): T[] {
+function withinDeliveryCap<T extends { endpoints: unknown[] }>(routed: T[]): T[] {
   let total = 0;
-  const taken = routed.findIndex((route, index) => (total += route.deliveries.length) > MAX_DELIVERIES_PER_BATCH && index > 0);
+  const taken = routed.findIndex((route, index) => (total += route.endpoints.length) > MAX_DELIVERIES_PER_BATCH && index > 0);
   return taken < 0 ? routed : routed.slice(0, taken);
 }
 

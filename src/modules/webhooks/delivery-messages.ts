@@ -15,7 +15,7 @@ export type DeliveryMessage = Omit<WebhookDelivery, 'payload' | 'nextAttemptAt' 
 /** A delivery as subscribers receive it, without its body. */
 export type DeliveryUpdate = Omit<WebhookDelivery, 'payload'>;
 
-export function toMessage({ payload: _, ...delivery }: WebhookDelivery): DeliveryMessage {
+export function toMessage(delivery: DeliveryUpdate): DeliveryMessage {
   return {
     ...delivery,
     nextAttemptAt: delivery.nextAttemptAt?.toISOString() ?? null,

@@ -2,11 +2,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../../config.ts';
 import { uuid7 } from '../../db/uuid7.ts';
 import type { Outbox, UnitOfWork } from '../events.ts';
-import { Prisma, type PrismaClient, type WebhookDelivery } from '../../generated/prisma/client.ts';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { AttemptResult } from './delivery-attempt.ts';
 import type { ClaimedDelivery } from './delivery-claims.ts';
-import { toMessage } from './delivery-messages.ts';
+import { toMessage, type DeliveryUpdate } from './delivery-messages.ts';
 import { decideOutcome, type Outcome } from './delivery-outcome.ts';
 
 const MAX_BATCH = 100;
@@ -139,7 +139,7 @@ export class DeliveryRecorder {
       const mine = batch.filter((item) => ids.has(item.delivery.id));
       await this.insertAttempts(mine, unit);
       await this.updateEndpoints(mine, unit);
-      const byTenant = new Map<string, WebhookDelivery[]>();
+      const byTenant = new Map<string, DeliveryUpdate[]>();
       const place = new Map(batch.map((item, index) => [item.delivery.id, index]));
       updated.sort((a, b) => place.get(a.id)! - place.get(b.id)!);
       for (const delivery of updated) byTenant.set(delivery.tenantId, [...(byTenant.get(delivery.tenantId) ?? []), delivery]);
@@ -153,7 +153,7 @@ export class DeliveryRecorder {
   /** One statement for the whole batch; answers the deliveries it changed, which are those whose claim still holds. */
   private updateDeliveries(batch: Finished[], { tx }: UnitOfWork) {
     const rows = batch.map(deliveryChange);
-    return tx.$queryRaw<WebhookDelivery[]>`
+    return tx.$queryRaw<DeliveryUpdate[]>`
       UPDATE webhook_deliveries d
          SET status = v.status::"DeliveryStatus", attempt_count = v.attempts, next_attempt_at = v.next,
              last_attempt_at = COALESCE(v.last, d.last_attempt_at), updated_at = ${new Date()}
@@ -161,7 +161,7 @@ export class DeliveryRecorder {
              AS v(id text, seen int, attempts int, status text, last timestamp(3), next timestamp(3))
        WHERE d.id = v.id AND d.attempt_count = v.seen AND d.status = 'PENDING'
       RETURNING d.id, d.tenant_id AS "tenantId", d.endpoint_id AS "endpointId", d.event_id AS "eventId",
-                d.event_type AS "eventType", d.payload, d.status, d.attempt_count AS "attemptCount",
+                d.event_type AS "eventType", d.status, d.attempt_count AS "attemptCount",
                 d.next_attempt_at AS "nextAttemptAt", d.last_attempt_at AS "lastAttemptAt",
                 d.created_at AS "createdAt", d.updated_at AS "updatedAt"`;
   }
