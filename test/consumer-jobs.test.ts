@@ -174,7 +174,7 @@ for (const backend of backends()) {
       const runs: { tenantId: string; keys: string[] }[] = [];
       const keysOf = (tenantId: string, count: number) => Array.from({ length: count }, (_, index) => `${tenantId}-${index}`);
       await enqueueJobs(app.prisma(), [
-        ...keysOf(tenants.a, 40).map((key) => ({ consumer, tenantId: tenants.a, key, orderingKey: `contact-${key}`, payload: {} })),
+        ...keysOf(tenants.a, 150).map((key) => ({ consumer, tenantId: tenants.a, key, orderingKey: `contact-${key}`, payload: {} })),
         ...keysOf(tenants.b, 5).map((key) => ({ consumer, tenantId: tenants.b, key, orderingKey: `contact-${key}`, payload: {} })),
       ]);
       // One run at a time: the second tenant's jobs, claimed beside the first's, wait for the next claim.
@@ -193,11 +193,11 @@ for (const backend of backends()) {
         await eventually(async () => ((await jobsOf(consumer)).every(([, status]) => status === 'DONE') ? true : undefined), 15_000, 'every job done');
         assert.deepEqual(
           runs.map((run) => [run.tenantId, run.keys.length]).sort(),
-          [[tenants.a, 40], [tenants.b, 5]].sort(),
-          'a run per tenant, each with all of its ordering keys',
+          [[tenants.a, 150], [tenants.b, 5]].sort(),
+          'a run per tenant, each with all of its ordering keys (up to 200)',
         );
         assert.ok(runs.every((run) => new Set(run.keys.map((key) => key.split('-')[0])).size === 1));
-        assert.deepEqual((await jobsOf(consumer)).map(([, , attempts]) => attempts), Array(45).fill(1), 'the jobs handed back were not counted as attempts');
+        assert.deepEqual((await jobsOf(consumer)).map(([, , attempts]) => attempts), Array(155).fill(1), 'the jobs handed back were not counted as attempts');
       } finally {
         await worker.stop();
       }

@@ -20,8 +20,8 @@ const ABANDON_AFTER_CANCEL_MS = 3_000;
 const BUSIEST_TENANT_SHARE = 7 / 8;
 /**
  * Jobs of one ordering key a transactional consumer's run takes after the first. Its run takes
- * every key of a tenant at once (up to `batchSize` keys), so fewer followers keep one
- * transaction within a few hundred jobs.
+ * every key of a tenant at once (up to `transactionalKeys`), so fewer followers keep one
+ * transaction within a couple of thousand jobs.
  */
 const TRANSACTIONAL_FOLLOWERS = 9;
 
@@ -37,8 +37,16 @@ export type ConsumerWorkerOptions<Events extends EventMap> = {
   leaseMs: number;
   /** Jobs (or ordered batches) running at once in this instance. @default 16 */
   concurrency?: number;
-  /** The most jobs of one ordering key claimed and run together. @default 50 */
+  /** The most jobs of one ordering key an effect consumer's run takes, one after another. @default 50 */
   batchSize?: number;
+  /**
+   * The most ordering keys of one tenant a transactional consumer's run takes, in one
+   * transaction. A run costs mostly its round trips, whatever its size, so larger runs process
+   * more for the same cost; on a database that runs one transaction at a time, a smaller one
+   * holds up every other connection for less long.
+   * @default 200
+   */
+  transactionalKeys?: number;
   /** How often to look for jobs nobody woke this instance for (retries, a crashed instance's). @default 1000 */
   pollIntervalMs?: number;
   /**
@@ -68,6 +76,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
   private readonly concurrency: number;
   private readonly perTenant: number;
   private readonly batchSize: number;
+  private readonly transactionalKeys: number;
   /** The consumers whose jobs run alone (effects), and those whose jobs of a tenant run together in one transaction. */
   private readonly consumerNames: { effect: string[]; transactional: string[] };
   private readonly tenantsInFlight = new Map<string, number>();
@@ -84,6 +93,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     this.concurrency = options.concurrency ?? 16;
     this.perTenant = Math.max(1, Math.floor(this.concurrency * BUSIEST_TENANT_SHARE));
     this.batchSize = options.batchSize ?? 50;
+    this.transactionalKeys = options.transactionalKeys ?? 200;
     const names = Object.entries(options.consumers);
     this.consumerNames = {
       effect: names.filter(([, consumer]) => consumer.kind === 'effect').map(([name]) => name),
@@ -127,7 +137,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
 
   /**
    * Claims what there is room for: a run per tenant of the transactional consumers' jobs (up to
-   * `batchSize` ordering keys each), then a run per job (or ordering key) of the effect consumers'.
+   * `transactionalKeys` ordering keys each), then a run per job (or ordering key) of the effect consumers'.
    * True when more is probably due.
    */
   protected async work(): Promise<boolean> {
@@ -136,8 +146,8 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     // Half the room at the most, so that effects (replies, emails) always find slots.
     const transactionalRoom = Math.ceil(room / 2);
     const together = await this.claim(this.consumerNames.transactional, {
-      limit: transactionalRoom * this.batchSize,
-      perTenant: this.batchSize,
+      limit: transactionalRoom * this.transactionalKeys,
+      perTenant: this.transactionalKeys,
       followers: TRANSACTIONAL_FOLLOWERS,
     });
     // Each tenant is one run: the tenants with least in flight first, none past its share of the
@@ -153,7 +163,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     const effectBatches = this.batchesOf(alone);
     for (const batch of effectBatches) this.launch(batch);
     await this.retention.cleanUpNowAndThen();
-    return surplus.length > 0 || together.length >= transactionalRoom * this.batchSize || (effectRoom > 0 && effectBatches.length === effectRoom);
+    return surplus.length > 0 || together.length >= transactionalRoom * this.transactionalKeys || (effectRoom > 0 && effectBatches.length === effectRoom);
   }
 
   private runsOf(tenantId: string): number {
