@@ -70,16 +70,15 @@ export async function inboundTexts(tx: Prisma.TransactionClient, conversationId:
 
 /** The texts the contact sent in each conversation, oldest first (at most the latest MAX_CLASSIFIED_MESSAGES). */
 async function inboundTextsByConversation(tx: Prisma.TransactionClient, conversationIds: string[]): Promise<Map<string, string[]>> {
-  const rows = await tx.$queryRaw<{ conversationId: string; text: string }[]>`
-    SELECT conversation_id AS "conversationId", text FROM (
+  // One row per conversation: a row per message made each batch of a busy session decode tens of thousands.
+  const rows = await tx.$queryRaw<{ conversationId: string; texts: string[] }[]>`
+    SELECT conversation_id AS "conversationId", array_agg(text ORDER BY id) AS texts FROM (
       SELECT conversation_id, id, text, row_number() OVER (PARTITION BY conversation_id ORDER BY id DESC) AS recency
         FROM channel_messages
        WHERE conversation_id = ANY(${conversationIds}::text[]) AND direction = 'INBOUND') latest
      WHERE recency <= ${MAX_CLASSIFIED_MESSAGES}
-     ORDER BY conversation_id, id`;
-  const texts = new Map<string, string[]>();
-  for (const row of rows) texts.set(row.conversationId, [...(texts.get(row.conversationId) ?? []), row.text]);
-  return texts;
+     GROUP BY conversation_id`;
+  return new Map(rows.map((row) => [row.conversationId, row.texts]));
 }
 
 async function lockByConversations(tx: Prisma.TransactionClient, conversationIds: string[]): Promise<Map<string, Lead>> {
