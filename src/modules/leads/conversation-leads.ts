@@ -1,5 +1,5 @@
 import type { UnitOfWork } from '../events.ts';
-import type { Channel, ChannelContact, ChannelConversation, Lead, LeadSource, Prisma } from '../../generated/prisma/client.ts';
+import { Prisma, type Channel, type ChannelContact, type ChannelConversation, type Lead, type LeadSource } from '../../generated/prisma/client.ts';
 import type { ConversationLeads } from '../channels/contracts.ts';
 import { classify } from './classifier.ts';
 import { verdictFor, type LeadRecorder } from './recorder.ts';
@@ -22,13 +22,9 @@ export class ConversationLeadTracker implements ConversationLeads {
   async track(unit: UnitOfWork, tenantId: string, conversations: Tracked[]): Promise<void> {
     const { tx } = unit;
     if (conversations.length === 0) return;
-    const ids = conversations.map((item) => item.conversation.id);
-    // The conversations' rows serialise their tracking, so that two messages arriving together make one lead.
-    const present = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM channel_conversations WHERE tenant_id = ${tenantId} AND id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE`;
-    const texts = await inboundTextsByConversation(tx, present.map((row) => row.id));
-    const leads = await lockByConversations(tx, present.map((row) => row.id));
-    const tracked = new Set(present.map((row) => row.id));
+    const texts = await lockConversationsWithTexts(tx, tenantId, conversations.map((item) => item.conversation.id));
+    const leads = await lockLeadsOf(tx, [...texts.keys()]);
+    const tracked = new Set(texts.keys());
     for (const { channel, conversation, contact } of conversations) {
       if (!tracked.has(conversation.id)) continue;
       const messages = texts.get(conversation.id) ?? [];
@@ -65,24 +61,40 @@ export class ConversationLeadTracker implements ConversationLeads {
 
 /** The texts the contact sent in a conversation, oldest first (at most the latest MAX_CLASSIFIED_MESSAGES). */
 export async function inboundTexts(tx: Prisma.TransactionClient, conversationId: string): Promise<string[]> {
-  return (await inboundTextsByConversation(tx, [conversationId])).get(conversationId) ?? [];
+  const [row] = await tx.$queryRaw<{ texts: string[] }[]>`SELECT ${latestInboundTexts(Prisma.sql`${conversationId}`)} AS texts`;
+  return row?.texts ?? [];
 }
 
-/** The texts the contact sent in each conversation, oldest first (at most the latest MAX_CLASSIFIED_MESSAGES). */
-async function inboundTextsByConversation(tx: Prisma.TransactionClient, conversationIds: string[]): Promise<Map<string, string[]>> {
-  // One row per conversation: a row per message made each batch of a busy session decode tens of thousands.
-  const rows = await tx.$queryRaw<{ conversationId: string; texts: string[] }[]>`
-    SELECT conversation_id AS "conversationId", array_agg(text ORDER BY id) AS texts FROM (
-      SELECT conversation_id, id, text, row_number() OVER (PARTITION BY conversation_id ORDER BY id DESC) AS recency
-        FROM channel_messages
-       WHERE conversation_id = ANY(${conversationIds}::text[]) AND direction = 'INBOUND') latest
-     WHERE recency <= ${MAX_CLASSIFIED_MESSAGES}
-     GROUP BY conversation_id`;
-  return new Map(rows.map((row) => [row.conversationId, row.texts]));
+/**
+ * Locks the tenant's conversations among `ids`, in id order, and answers each one's inbound
+ * texts (as `inboundTexts`), in one statement. The locks serialise tracking, so that two messages
+ * arriving together make one lead; conversations of other tenants, or deleted, are left out.
+ */
+async function lockConversationsWithTexts(tx: Prisma.TransactionClient, tenantId: string, ids: string[]): Promise<Map<string, string[]>> {
+  const rows = await tx.$queryRaw<{ id: string; texts: string[] }[]>`
+    WITH locked AS (
+      SELECT id FROM channel_conversations WHERE tenant_id = ${tenantId} AND id = ANY(${ids}::text[]) ORDER BY id FOR UPDATE
+    )
+    SELECT locked.id, ${latestInboundTexts(Prisma.sql`locked.id`)} AS texts FROM locked`;
+  return new Map(rows.map((row) => [row.id, row.texts]));
 }
 
-async function lockByConversations(tx: Prisma.TransactionClient, conversationIds: string[]): Promise<Map<string, Lead>> {
-  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM leads WHERE conversation_id = ANY(${conversationIds}::text[]) ORDER BY id FOR UPDATE`;
-  const leads = locked.length ? await tx.lead.findMany({ where: { id: { in: locked.map((row) => row.id) } } }) : [];
+/** The conversation's latest inbound texts, oldest first, as one array: a row per message made a busy session's batch decode tens of thousands. */
+function latestInboundTexts(conversationId: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`ARRAY(
+    SELECT text FROM (
+      SELECT id, text FROM channel_messages
+       WHERE conversation_id = ${conversationId} AND direction = 'INBOUND'
+       ORDER BY id DESC LIMIT ${MAX_CLASSIFIED_MESSAGES}) latest
+     ORDER BY id)`;
+}
+
+/** The leads of these conversations, locked (FOR UPDATE, in id order) and read in one statement. */
+async function lockLeadsOf(tx: Prisma.TransactionClient, conversationIds: string[]): Promise<Map<string, Lead>> {
+  const leads = await tx.$queryRaw<Lead[]>`
+    SELECT id, tenant_id AS "tenantId", name, email, phone, notes, source, intent, intent_source AS "intentSource", signals, score,
+           conversation_id AS "conversationId", contact_id AS "contactId", hot_notified_at AS "hotNotifiedAt",
+           created_at AS "createdAt", updated_at AS "updatedAt"
+      FROM leads WHERE conversation_id = ANY(${conversationIds}::text[]) ORDER BY id FOR UPDATE`;
   return new Map(leads.map((lead) => [lead.conversationId!, lead]));
 }
