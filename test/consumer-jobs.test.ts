@@ -30,7 +30,10 @@ for (const backend of backends()) {
     after(() => app?.stop());
 
     /** A worker over `consumers`, retrying after `retry` seconds, stopped after the test. */
-    const workerFor = (consumers: ConsumerTable<AppEvents>, options: { retry?: number[]; concurrency?: number; leaseMs?: number; retentionMs?: number } = {}) => {
+    const workerFor = (
+      consumers: ConsumerTable<AppEvents>,
+      options: { retry?: number[]; concurrency?: number; leaseMs?: number; retentionMs?: number; transactionalKeys?: number } = {},
+    ) => {
       const prisma = app.prisma();
       const worker = new ConsumerWorker<AppEvents>({
         prisma,
@@ -42,6 +45,7 @@ for (const backend of backends()) {
         leaseMs: options.leaseMs ?? 10_000,
         concurrency: options.concurrency,
         retentionMs: options.retentionMs,
+        transactionalKeys: options.transactionalKeys,
         pollIntervalMs: 100,
       });
       worker.start();
@@ -196,9 +200,46 @@ for (const backend of backends()) {
           [[tenants.a, 150], [tenants.b, 5]].sort(),
           'a run per tenant, each with all of its ordering keys (up to 200)',
         );
-        assert.ok(runs.every((run) => new Set(run.keys.map((key) => key.split('-')[0])).size === 1));
+        assert.ok(runs.every((run) => run.keys.every((key) => key.startsWith(`${run.tenantId}-`))), 'each run holds its own tenant\'s jobs only');
         assert.deepEqual((await jobsOf(consumer)).map(([, , attempts]) => attempts), Array(155).fill(1), 'the jobs handed back were not counted as attempts');
       } finally {
+        await worker.stop();
+      }
+    });
+
+    it("claims none of a tenant's transactional jobs while the tenant has its share of runs, and runs them once one ends", async () => {
+      const consumer = `test.share.${backend.name}`;
+      let finishFirst!: () => void;
+      const firstHeld = new Promise<void>((resolve) => (finishFirst = resolve));
+      const ran: string[] = [];
+      // Two slots: a tenant's share is one run; a run takes up to 5 keys.
+      const worker = workerFor(
+        {
+          [consumer]: {
+            kind: 'transactional',
+            run: async (_unit, jobs) => {
+              ran.push(...jobs.map((job) => job.key));
+              if (jobs.some((job) => job.key === 'first')) await firstHeld;
+            },
+          },
+        },
+        { concurrency: 2, transactionalKeys: 5 },
+      );
+      try {
+        await enqueueJobs(app.prisma(), [{ consumer, tenantId: tenants.a, key: 'first', orderingKey: 'contact-1', payload: {} }]);
+        worker.jobsEnqueued();
+        await eventually(() => (ran.includes('first') ? true : undefined), 5_000, 'the first run');
+        await enqueueJobs(app.prisma(), [{ consumer, tenantId: tenants.a, key: 'second', orderingKey: 'contact-2', payload: {} }]);
+        worker.jobsEnqueued();
+        await delay(500);
+        const second = await app.prisma().consumerJob.findFirstOrThrow({ where: { consumer, key: 'second' }, select: { leaseToken: true } });
+        assert.equal(second.leaseToken, null, 'the job was claimed (and handed back) while its tenant had no run to spare');
+        assert.deepEqual(ran, ['first']);
+        finishFirst();
+        assert.deepEqual(await outcomesOf(consumer), [['first', 'DONE', 1, null], ['second', 'DONE', 1, null]]);
+        assert.deepEqual(ran, ['first', 'second']);
+      } finally {
+        finishFirst();
         await worker.stop();
       }
     });

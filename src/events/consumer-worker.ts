@@ -99,7 +99,8 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
       effect: names.filter(([, consumer]) => consumer.kind === 'effect').map(([name]) => name),
       transactional: names.filter(([, consumer]) => consumer.kind === 'transactional').map(([name]) => name),
     };
-    this.retention = new JobRetention(options.prisma, options.effects, Object.keys(options.consumers), options.retentionMs ?? 7 * 86_400_000);
+    // Only effect consumers use effect keys: a backlog of transactional jobs need not keep them.
+    this.retention = new JobRetention(options.prisma, options.effects, this.consumerNames.effect, options.retentionMs ?? 7 * 86_400_000);
   }
 
   /** Jobs were enqueued: claim now. */
@@ -149,6 +150,9 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
       limit: transactionalRoom * this.transactionalKeys,
       perTenant: this.transactionalKeys,
       followers: TRANSACTIONAL_FOLLOWERS,
+      // The claim's budget is in keys: a tenant at its share of runs has spent it, so that none of
+      // its jobs is claimed only to be handed back, claim after claim, until one of its runs ends.
+      inFlight: new Map([...this.tenantsInFlight].filter(([, runs]) => runs >= this.perTenant).map(([tenantId]) => [tenantId, this.transactionalKeys])),
     });
     // Each tenant is one run: the tenants with least in flight first, none past its share of the
     // slots; the others' jobs go back, uncounted, for the next claim.
@@ -159,7 +163,12 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     this.settle(surplus);
     await release(this.options.prisma, surplus);
     const effectRoom = room - launched.length;
-    const alone = await this.claim(this.consumerNames.effect, { limit: effectRoom, perTenant: this.perTenant, followers: this.batchSize - 1 });
+    const alone = await this.claim(this.consumerNames.effect, {
+      limit: effectRoom,
+      perTenant: this.perTenant,
+      followers: this.batchSize - 1,
+      inFlight: this.tenantsInFlight,
+    });
     const effectBatches = this.batchesOf(alone);
     for (const batch of effectBatches) this.launch(batch);
     await this.retention.cleanUpNowAndThen();
@@ -170,7 +179,10 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     return this.tenantsInFlight.get(tenantId) ?? 0;
   }
 
-  private async claim(consumers: string[], { limit, perTenant, followers }: { limit: number; perTenant: number; followers: number }) {
+  private async claim(
+    consumers: string[],
+    { limit, perTenant, followers, inFlight }: { limit: number; perTenant: number; followers: number; inFlight: ReadonlyMap<string, number> },
+  ) {
     if (consumers.length === 0 || limit <= 0) return [];
     const now = Date.now();
     return claimJobs(this.options.prisma, {
@@ -178,7 +190,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
       limit,
       perTenant,
       followers,
-      tenantsInFlight: this.tenantsInFlight,
+      tenantsInFlight: inFlight,
       now: new Date(now),
       leaseUntil: new Date(now + this.options.leaseMs),
     });

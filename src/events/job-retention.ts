@@ -6,7 +6,7 @@ const CLEANUP_EVERY_MS = 3_600_000;
 
 /**
  * Deletes finished jobs and effect keys past their retention, at most once an hour. An effect key
- * is kept longer while a job of `consumers` enqueued before it was done still waits to run (a long
+ * is kept longer while a job of the effect `consumers` enqueued before it was done still waits to run (a long
  * retry schedule), since that job may need it.
  */
 export class JobRetention {
