@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { RecentCredentials } from '../../auth/recent-credentials.ts';
 import type { Job } from '../../events/consumers.ts';
 import type { BatchedEnqueue } from '../../events/batched-enqueue.ts';
 import type { ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
@@ -45,7 +46,7 @@ export type Accepted = { messages: number; statuses: number; stored: boolean };
  * stores what they say, one contact's in the order they came.
  */
 export class ChannelWebhookIntake {
-  private readonly recentSessions = new Map<string, { session: ChannelSession; until: number }>();
+  private readonly recentSessions = new RecentCredentials<ChannelSession>(SESSIONS_KEPT, SESSION_REUSE_MS);
 
   constructor(
     private readonly deps: {
@@ -65,17 +66,13 @@ export class ChannelWebhookIntake {
    * more). `reuse`: one looked up in the last second will do (for payloads, not for the handshake).
    */
   async session(channel: WebhookChannel, sessionId: string, { reuse = false } = {}): Promise<WebhookSession | null> {
-    const recent = reuse ? this.recentSessions.get(sessionId) : undefined;
-    const session = recent && recent.until > Date.now() ? recent.session : await this.lookUp(sessionId);
+    const session = (reuse ? this.recentSessions.get(sessionId) : undefined) ?? (await this.lookUp(sessionId));
     return session?.channel === channel ? (session as WebhookSession) : null;
   }
 
   private async lookUp(sessionId: string): Promise<ChannelSession | null> {
     const session = await this.deps.prisma.channelSession.findUnique({ where: { id: sessionId } });
-    this.recentSessions.delete(sessionId);
-    if (!session) return null;
-    if (this.recentSessions.size >= SESSIONS_KEPT) this.recentSessions.delete(this.recentSessions.keys().next().value!);
-    this.recentSessions.set(sessionId, { session, until: Date.now() + SESSION_REUSE_MS });
+    if (session) this.recentSessions.set(sessionId, session);
     return session;
   }
 
