@@ -66,6 +66,10 @@ export class EmailVerifications {
     if (!verification || verification.usedAt || verification.expiresAt <= new Date()) return;
     const token = this.tokenFor(verificationId);
     await this.deps.effects.once(`verify-email:${verificationId}`, async () => {
+      // JWT_SECRET rotated since the request derives another token: the link mailed must be one that verifies.
+      if (sha256(token) !== verification.tokenHash) {
+        await this.deps.prisma.emailVerification.update({ where: { id: verificationId }, data: { tokenHash: sha256(token) } });
+      }
       await this.deps.mailer.deliver(compose(verification.email, this.linkFor(token), token), { userId: verification.userId, mail: 'verify-email' });
       return null;
     });
