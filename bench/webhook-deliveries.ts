@@ -10,6 +10,7 @@ import { createEndpoint, emitInteraction } from '../test/support/deliveries.ts';
 import { ReplayWebhookDeliveries } from '../test/support/delivery-operations.ts';
 import { signUpTenant } from '../test/support/fixtures.ts';
 import { startServer, withServer, type ServerChild } from './support/processes.ts';
+import { median } from './startup.ts';
 import { fixed, ratio, table } from './support/table.ts';
 import { forEachBackend, PRODUCTION_ENV, startApp } from './support/targets.ts';
 import { arrivals, bareSignedPosts, percentile, resetReceiver, SLOW_ANSWER_MS, throughput, waitForArrivals, type Arrival } from './support/webhook-load.ts';
@@ -154,12 +155,6 @@ async function inParallel(count: number, width: number, task: (index: number) =>
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 /** The report as a table, with the reasons for any backend skipped. */
 export function deliveriesTable(report: DeliveryReport): string {

@@ -183,7 +183,7 @@ class WireConnection {
       return;
     }
     const ownAnswer = whole.subarray(cut);
-    if (outsideTransaction && isBareBegin(messages, this.server.preparedStatements) && endsInTransaction(ownAnswer)) this.learnBegin(messages, ownAnswer);
+    if (outsideTransaction && endsInTransaction(ownAnswer) && isBareBegin(messages, this.server.preparedStatements)) this.learnBegin(messages, ownAnswer);
     const answer = knownParse ? Buffer.concat([PARSE_COMPLETE, ownAnswer]) : ownAnswer;
     if (!knownParse) this.rememberPrepared(messages[0]!, answer);
     if (answer.length > 0 && this.socket.writable) this.socket.write(answer);

@@ -5,8 +5,8 @@ export type Caps = { perEndpoint: number; perTenant: number };
 /**
  * Deliveries claimed ahead of a free slot. The worker claims while attempts are still in flight,
  * so that a slot freed is filled at once rather than after a round trip to the database; what
- * waits here starts in the order `claimDue` would have chosen: the tenant with least in flight
- * first, and never past an endpoint's or a tenant's cap.
+ * waits here starts the tenant with least in flight first, in the order it was claimed within a
+ * tenant, and never past an endpoint's or a tenant's cap.
  */
 export class ReadyDeliveries {
   private waiting: ClaimedDelivery[] = [];
