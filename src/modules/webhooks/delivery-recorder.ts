@@ -134,19 +134,22 @@ export class DeliveryRecorder {
 
   private async commitWithEndpoints(batch: Finished[]): Promise<Set<string>> {
     return this.outbox.transaction(async (unit) => {
-      const updated = await this.updateDeliveries(batch, unit);
-      const ids = new Set(updated.map((delivery) => delivery.id));
-      const mine = batch.filter((item) => ids.has(item.delivery.id));
+      const updated = new Map((await this.updateDeliveries(batch, unit)).map((delivery) => [delivery.id, delivery]));
+      const mine = batch.filter((item) => updated.has(item.delivery.id));
       await this.insertAttempts(mine, unit);
       await this.updateEndpoints(mine, unit);
+      // In the order recorded, as the one-statement path emits them.
       const byTenant = new Map<string, DeliveryUpdate[]>();
-      const place = new Map(batch.map((item, index) => [item.delivery.id, index]));
-      updated.sort((a, b) => place.get(a.id)! - place.get(b.id)!);
-      for (const delivery of updated) byTenant.set(delivery.tenantId, [...(byTenant.get(delivery.tenantId) ?? []), delivery]);
+      for (const id of new Set(mine.map((item) => item.delivery.id))) {
+        const delivery = updated.get(id)!;
+        const theirs = byTenant.get(delivery.tenantId) ?? [];
+        byTenant.set(delivery.tenantId, theirs);
+        theirs.push(delivery);
+      }
       await unit.emitAll(
         [...byTenant].map(([tenantId, theirs]) => ({ tenantId, type: 'webhook.deliveries_updated', data: { deliveries: theirs.map(toMessage) } })),
       );
-      return ids;
+      return new Set(updated.keys());
     });
   }
 
@@ -182,7 +185,10 @@ export class DeliveryRecorder {
   private async updateEndpoints(recorded: Finished[], unit: UnitOfWork) {
     const byEndpoint = new Map<string, Finished[]>();
     for (const item of recorded) {
-      if (item.result) byEndpoint.set(item.delivery.endpointId, [...(byEndpoint.get(item.delivery.endpointId) ?? []), item]);
+      if (!item.result) continue;
+      const theirs = byEndpoint.get(item.delivery.endpointId) ?? [];
+      byEndpoint.set(item.delivery.endpointId, theirs);
+      theirs.push(item);
     }
     for (const [endpointId, items] of byEndpoint) {
       const wasFailing = items.some((item) => item.delivery.endpoint.failingSince);
