@@ -32,7 +32,10 @@ export type Database = {
  * On the embedded database a transaction's wait for its turn comes after its BEGIN is answered
  * (see session-server.ts), so it counts against `timeout`, not `maxWait`: hence their sum.
  */
-const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 25_000 };
+const TRANSACTION_OPTIONS: Record<DatabaseKind, { maxWait: number; timeout: number }> = {
+  postgres: { maxWait: 10_000, timeout: 15_000 },
+  embedded: { maxWait: 10_000, timeout: 25_000 },
+};
 
 /** Distinct statements named at most: each holds a plan in the database session for good. */
 const NAMED_STATEMENTS = 500;
@@ -66,7 +69,7 @@ export async function openPool(
   // Without a listener, an idle client losing its server would crash the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
   const adapter = new PrismaPg(pool, kind === 'embedded' ? { statementNameGenerator: statementNames() } : undefined);
-  const prisma = new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
+  const prisma = new PrismaClient({ adapter, transactionOptions: TRANSACTION_OPTIONS[kind] });
   return {
     prisma,
     kind,
