@@ -176,8 +176,9 @@ export async function enqueueJobs<Job extends NewJob>(db: Db, jobs: Job[]): Prom
            AS j(id text, "tenantId" text, consumer text, key text, "orderingKey" text, payload jsonb)
     ON CONFLICT (consumer, key) DO NOTHING
     RETURNING consumer, key`;
-  const isNew = new Set(inserted.map(identity));
-  return jobs.filter((job) => isNew.delete(identity(job)));
+  const isNew = new Set(inserted.map(jobIdentity));
+  return jobs.filter((job) => isNew.delete(jobIdentity(job)));
 }
 
-const identity = (job: { consumer: string; key: string }) => `${job.consumer}\0${job.key}`;
+/** A job as its consumer and key name it: unique among jobs. */
+export const jobIdentity = (job: { consumer: string; key: string }) => `${job.consumer}\0${job.key}`;

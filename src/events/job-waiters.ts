@@ -1,10 +1,12 @@
+import { jobIdentity } from './job-claims.ts';
+
 /** Callers waiting for a job to finish in this instance, by consumer and key. */
 export class JobWaiters {
   private readonly waiting = new Map<string, Set<() => void>>();
 
   /** Resolves true once the job of `consumer` named `key` finished here, false after `waitMs` (it may run elsewhere, or later). */
   waitFor(consumer: string, key: string, waitMs: number): Promise<boolean> {
-    const id = idOf({ consumer, key });
+    const id = jobIdentity({ consumer, key });
     return new Promise((resolve) => {
       const waiters = this.waiting.get(id) ?? new Set();
       this.waiting.set(id, waiters);
@@ -24,11 +26,9 @@ export class JobWaiters {
   /** These jobs finished: their waiters resolve true. */
   finished(jobs: { consumer: string; key: string }[]): void {
     for (const job of jobs) {
-      const id = idOf(job);
+      const id = jobIdentity(job);
       for (const resolve of this.waiting.get(id) ?? []) resolve();
       this.waiting.delete(id);
     }
   }
 }
-
-const idOf = (job: { consumer: string; key: string }) => `${job.consumer}\u0000${job.key}`;
