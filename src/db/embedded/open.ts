@@ -8,8 +8,13 @@ import { lockDataDir } from './data-dir-lock.ts';
 import { startEmbeddedServer } from './embedded-server.ts';
 import { ensureTemplate } from './template.ts';
 
-/** Pool connections to the embedded server: it runs one statement at a time, so a few keep it busy. */
-const POOL_SIZE = 4;
+/**
+ * Pool connections to the embedded server. It runs one transaction at a time, but a connection
+ * waiting for its turn holds its place in the pool: with four, the delivery worker's claims
+ * queued for a connection behind the dispatcher, the recorder and requests' transactions, out of
+ * the server's sight. A connection costs the server a socket.
+ */
+const POOL_SIZE = 16;
 
 /**
  * Opens the embedded database of DATA_DIR: locks the directory for this process, fills a fresh
