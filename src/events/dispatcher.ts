@@ -35,10 +35,16 @@ export type DispatcherOptions = {
   /** Called after a batch that enqueued consumer jobs has committed. */
   onJobsEnqueued?: () => void;
   /**
-   * Whether the database runs one transaction at a time, as the embedded one does: each holds up
-   * every other connection, so a batch due sooner than 15 ms after the previous one waits for the
-   * rest of that time, and busy moments make fewer, larger transactions. An event after a quiet
-   * moment never waits; on PostgreSQL, where transactions run side by side, none does.
+   * Whether the database runs one transaction at a time and serves this process alone, as the
+   * embedded one does (its directory is locked to one process). Each transaction holds up every
+   * other connection there, so:
+   * - a batch due sooner than 15 ms after the previous one waits for the rest of that time, and
+   *   busy moments make fewer, larger transactions; an event after a quiet moment never waits;
+   * - a batch runs as two statements rather than one transaction that would hold the database
+   *   idle while this process routes and publishes. With no other dispatcher to take the rows,
+   *   the claim needs no lock to the end, and a crash between the two leaves the rows undispatched,
+   *   as a rollback would.
+   * On PostgreSQL, where transactions run side by side and instances share the outbox, neither.
    */
   serialTransactions?: boolean;
   /** How often to look for events other instances (or a crash) left behind. */
@@ -114,64 +120,67 @@ export class Dispatcher extends Wakeable {
   }
 
   private dispatchBatch() {
-    const { prisma, pubsub } = this.options;
-    return prisma.$transaction(async (tx) => {
-      // Tenants take turns (each one's oldest events first, so its order holds): one tenant's
-      // burst does not hold up another's first event. The backlog check rides along with the
-      // claim: no extra round trip per batch.
-      const claimed = await tx.$queryRaw<ClaimedRow[]>`
-        WITH RECURSIVE tenants AS (
-          (SELECT tenant_id FROM outbox_events WHERE dispatched_at IS NULL ORDER BY tenant_id LIMIT 1)
-          UNION ALL
-          SELECT (SELECT next.tenant_id FROM outbox_events next
-                   WHERE next.dispatched_at IS NULL AND next.tenant_id > tenants.tenant_id
-                   ORDER BY next.tenant_id LIMIT 1)
-            FROM tenants WHERE tenants.tenant_id IS NOT NULL
-        ), turns AS (
-          SELECT pending.id, row_number() OVER (PARTITION BY pending.tenant_id ORDER BY pending.id) AS turn
-            FROM tenants CROSS JOIN LATERAL (
-                 SELECT id, tenant_id FROM outbox_events
-                  WHERE tenant_id = tenants.tenant_id AND dispatched_at IS NULL
-                  ORDER BY id LIMIT ${this.batchSize}) pending
-           WHERE tenants.tenant_id IS NOT NULL
-        ), picked AS (
-          SELECT id, turn FROM turns ORDER BY turn, id LIMIT ${this.batchSize}
-        )
-        SELECT locked.id, locked.tenant_id AS "tenantId", locked.type, locked.data, locked.created_at AS "createdAt",
-               EXISTS (SELECT 1 FROM outbox_events WHERE published_at IS NULL AND dispatched_at IS NOT NULL) AS "behindBacklog"
-          FROM picked CROSS JOIN LATERAL (
-               SELECT id, tenant_id, type, data, created_at FROM outbox_events
-                WHERE id = picked.id AND dispatched_at IS NULL
-                  FOR UPDATE SKIP LOCKED) locked
-         ORDER BY picked.turn, picked.id`;
-      if (claimed.length === 0) return { more: false, scheduled: 0, enqueued: 0, backlogged: false };
+    const { prisma, serialTransactions } = this.options;
+    return serialTransactions ? this.dispatchWith(prisma) : prisma.$transaction((tx) => this.dispatchWith(tx));
+  }
 
-      // Claimed rows left out stay locked until the commit, then wait for the next batch, first in their tenants' turns.
-      const routed = withinDeliveryCap(await this.route(tx, claimed));
-      const events = routed.map(({ event }) => event);
-      const deliveries = routed.flatMap(({ event, endpoints }) => {
-        const payload = endpoints.length > 0 ? webhookBody(messageOf(event)) : null;
-        return endpoints.map((endpoint) => ({
-          id: uuid7(),
-          tenantId: event.tenantId,
-          endpointId: endpoint.id,
-          eventId: event.id,
-          eventType: event.type,
-          payload,
-        }));
-      });
+  private async dispatchWith(tx: Prisma.TransactionClient) {
+    const { pubsub } = this.options;
+    // Tenants take turns (each one's oldest events first, so its order holds): one tenant's
+    // burst does not hold up another's first event. The backlog check rides along with the
+    // claim: no extra round trip per batch.
+    const claimed = await tx.$queryRaw<ClaimedRow[]>`
+      WITH RECURSIVE tenants AS (
+        (SELECT tenant_id FROM outbox_events WHERE dispatched_at IS NULL ORDER BY tenant_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT next.tenant_id FROM outbox_events next
+                 WHERE next.dispatched_at IS NULL AND next.tenant_id > tenants.tenant_id
+                 ORDER BY next.tenant_id LIMIT 1)
+          FROM tenants WHERE tenants.tenant_id IS NOT NULL
+      ), turns AS (
+        SELECT pending.id, row_number() OVER (PARTITION BY pending.tenant_id ORDER BY pending.id) AS turn
+          FROM tenants CROSS JOIN LATERAL (
+               SELECT id, tenant_id FROM outbox_events
+                WHERE tenant_id = tenants.tenant_id AND dispatched_at IS NULL
+                ORDER BY id LIMIT ${this.batchSize}) pending
+         WHERE tenants.tenant_id IS NOT NULL
+      ), picked AS (
+        SELECT id, turn FROM turns ORDER BY turn, id LIMIT ${this.batchSize}
+      )
+      SELECT locked.id, locked.tenant_id AS "tenantId", locked.type, locked.data, locked.created_at AS "createdAt",
+             EXISTS (SELECT 1 FROM outbox_events WHERE published_at IS NULL AND dispatched_at IS NOT NULL) AS "behindBacklog"
+        FROM picked CROSS JOIN LATERAL (
+             SELECT id, tenant_id, type, data, created_at FROM outbox_events
+              WHERE id = picked.id AND dispatched_at IS NULL
+                FOR UPDATE SKIP LOCKED) locked
+       ORDER BY picked.turn, picked.id`;
+    if (claimed.length === 0) return { more: false, scheduled: 0, enqueued: 0, backlogged: false };
 
-      const jobs = await this.jobsFor(tx, events);
-
-      // Publishing ahead of the backlog would reorder events; publishing while this instance's
-      // subscriber is away would lose them for its subscribers.
-      const publishable = events[0]!.behindBacklog || !pubsub.isConnected() ? [] : events;
-      const { published, failure } = await publishInOrder(pubsub, publishable);
-      if (failure) this.logger.warn({ err: failure }, 'pub/sub is unavailable: events wait to be published');
-      const { scheduled, enqueued } = await scheduleAndMark(tx, { deliveries, jobs }, events.map((event) => event.id), published);
-      const more = events.length < claimed.length || claimed.length === this.batchSize;
-      return { more, scheduled, enqueued, backlogged: published < events.length };
+    // Claimed rows left out wait for the next batch (locked until the commit, in a transaction), first in their tenants' turns.
+    const routed = withinDeliveryCap(await this.route(tx, claimed));
+    const events = routed.map(({ event }) => event);
+    const deliveries = routed.flatMap(({ event, endpoints }) => {
+      const payload = endpoints.length > 0 ? webhookBody(messageOf(event)) : null;
+      return endpoints.map((endpoint) => ({
+        id: uuid7(),
+        tenantId: event.tenantId,
+        endpointId: endpoint.id,
+        eventId: event.id,
+        eventType: event.type,
+        payload,
+      }));
     });
+
+    const jobs = await this.jobsFor(tx, events);
+
+    // Publishing ahead of the backlog would reorder events; publishing while this instance's
+    // subscriber is away would lose them for its subscribers.
+    const publishable = events[0]!.behindBacklog || !pubsub.isConnected() ? [] : events;
+    const { published, failure } = await publishInOrder(pubsub, publishable);
+    if (failure) this.logger.warn({ err: failure }, 'pub/sub is unavailable: events wait to be published');
+    const { scheduled, enqueued } = await scheduleAndMark(tx, { deliveries, jobs }, events.map((event) => event.id), published);
+    const more = events.length < claimed.length || claimed.length === this.batchSize;
+    return { more, scheduled, enqueued, backlogged: published < events.length };
   }
 
   /** Each event with the endpoints it goes to: the active endpoints of its tenant that want it. */
@@ -263,7 +272,7 @@ async function scheduleAndMark(
     ), marked AS (
       UPDATE outbox_events
          SET dispatched_at = ${now}, published_at = CASE WHEN id = ANY(${ids.slice(0, published)}::text[]) THEN ${now} END
-       WHERE id = ANY(${ids}::text[])
+       WHERE id = ANY(${ids}::text[]) AND dispatched_at IS NULL
     )
     SELECT (SELECT count(*)::int FROM scheduled) AS scheduled, (SELECT count(*)::int FROM enqueued) AS enqueued`;
   return { scheduled: row?.scheduled ?? 0, enqueued: row?.enqueued ?? 0 };
