@@ -67,7 +67,7 @@ for (const backend of all) {
         await receiver.waitFor('/claimed-ahead', 1);
         await app.stop();
 
-        // Left to their lease, the two waiting would come back only after 2 x 10 s + 30 s.
+        // Left to their lease, the two waiting would come back only after 4 x 10 s + 30 s.
         const restartedAt = Date.now();
         app = await startApp(env);
         const requests = await receiver.waitFor('/claimed-ahead', 4, 15_000);

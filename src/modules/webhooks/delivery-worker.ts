@@ -20,8 +20,10 @@ const LEASE_MARGIN_MS = 30_000;
  * ahead usually waits for the attempts before it at its endpoint; one that waited so long that
  * less than an attempt and START_MARGIN_MS are left of its lease is handed back instead, so that
  * no attempt outlives its lease and none goes out with endpoint settings older than that.
+ * Four times: a claim on a busy embedded database takes tens of milliseconds, in which a fast
+ * receiver answers more than every slot's worth; with twice, slots waited for claims.
  */
-const CLAIM_AHEAD = 2;
+const CLAIM_AHEAD = 4;
 const START_MARGIN_MS = 15_000;
 /** At shutdown, attempts in flight get this long to finish before they are cancelled and handed back. */
 const SHUTDOWN_GRACE_MS = 2_000;
@@ -30,7 +32,7 @@ const SHUTDOWN_GRACE_MS = 2_000;
  * batches and a request does not wait for it, so a slow database holds this many back rather
  * than the receivers' slots; past it, claiming waits for the records to catch up.
  */
-const UNRECORDED_PER_SLOT = 4;
+const UNRECORDED_PER_SLOT = 8;
 /**
  * Attempts in flight kept for tenants other than the busiest, as a share of `concurrency`: one
  * tenant's backlog or slow receivers never take every slot, so another tenant's first event
