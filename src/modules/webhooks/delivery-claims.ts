@@ -11,6 +11,8 @@ export type ClaimedDelivery = {
   payload: unknown;
   /** Attempts made before this one. */
   attemptCount: number;
+  lastAttemptAt: Date | null;
+  createdAt: Date;
   /** Until when the claim is this instance's: its next_attempt_at, as the claim set it. */
   leaseUntil: Date;
   endpoint: SigningSecrets & { url: string; isActive: boolean; failingSince: Date | null };
@@ -84,10 +86,11 @@ export async function claimDue(
       UPDATE webhook_deliveries d
          SET next_attempt_at = ${leaseUntil}
        WHERE d.id = ANY (ARRAY(SELECT id FROM claimed))
-      RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempt_count
+      RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.attempt_count, d.last_attempt_at, d.created_at
     )
     SELECT d.id, d.tenant_id AS "tenantId", d.endpoint_id AS "endpointId", d.event_id AS "eventId",
            d.event_type AS "eventType", d.payload, d.attempt_count AS "attemptCount",
+           d.last_attempt_at AS "lastAttemptAt", d.created_at AS "createdAt",
            e.url, e.secret, e.previous_secret AS "previousSecret",
            e.previous_secret_expires_at AS "previousSecretExpiresAt",
            e.is_active AS "isActive", e.failing_since AS "failingSince"

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../../config.ts';
 import { uuid7 } from '../../db/uuid7.ts';
 import type { Outbox, UnitOfWork } from '../events.ts';
-import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts';
+import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { AttemptResult } from './delivery-attempt.ts';
 import type { ClaimedDelivery } from './delivery-claims.ts';
@@ -92,23 +92,22 @@ export class DeliveryRecorder {
   private async commitInOneStatement(batch: Finished[]): Promise<Set<string>> {
     const now = new Date();
     const eventIds = new Map(batch.map(({ delivery }) => [delivery.tenantId, uuid7()]));
-    const rows = batch.map(({ delivery, result, outcome }, place) => ({
-      ...deliveryChange({ delivery, result, outcome }),
-      place,
-      eventId: eventIds.get(delivery.tenantId),
-      attempt: result ? attemptRow(result) : null,
-    }));
+    const rows = batch.map(({ delivery, result, outcome }, place) => {
+      const change = deliveryChange({ delivery, result, outcome });
+      return { ...change, place, eventId: eventIds.get(delivery.tenantId), attempt: result ? attemptRow(result) : null, message: messageAfter(delivery, change, now) };
+    });
     const updated = await this.prisma.$queryRaw<{ id: string }[]>`
       WITH v AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-                   AS v(id text, seen int, attempts int, status text, last timestamp(3), next timestamp(3), place int, "eventId" text, attempt jsonb)
+                   AS v(id text, seen int, attempts int, status text, last timestamp(3), next timestamp(3), place int, "eventId" text,
+                        attempt jsonb, message jsonb)
       ), updated AS (
         UPDATE webhook_deliveries d
            SET status = v.status::"DeliveryStatus", attempt_count = v.attempts, next_attempt_at = v.next,
                last_attempt_at = COALESCE(v.last, d.last_attempt_at), updated_at = ${now}
           FROM v
          WHERE d.id = v.id AND d.attempt_count = v.seen AND d.status = 'PENDING'
-        RETURNING d.*, v.place, v."eventId", v.attempt
+        RETURNING d.id, d.tenant_id, v.place, v."eventId", v.attempt, v.message
       ), attempts AS (
         INSERT INTO webhook_attempts (id, delivery_id, attempt_number, started_at, status_code, duration_ms, response_body, error)
         SELECT a.id, u.id, a."attemptNumber", a."startedAt", a."statusCode", a."durationMs", a."responseBody", a.error
@@ -119,12 +118,7 @@ export class DeliveryRecorder {
       ), events AS (
         INSERT INTO outbox_events (id, tenant_id, type, data, created_at)
         SELECT u."eventId", u.tenant_id, 'webhook.deliveries_updated',
-               jsonb_build_object('deliveries', jsonb_agg(jsonb_build_object(
-                 'id', u.id, 'tenantId', u.tenant_id, 'endpointId', u.endpoint_id, 'eventId', u.event_id,
-                 'eventType', u.event_type, 'status', u.status, 'attemptCount', u.attempt_count,
-                 'nextAttemptAt', ${isoTimestamp('u.next_attempt_at')}, 'lastAttemptAt', ${isoTimestamp('u.last_attempt_at')},
-                 'createdAt', ${isoTimestamp('u.created_at')}, 'updatedAt', ${isoTimestamp('u.updated_at')}) ORDER BY u.place)),
-               ${now}
+               jsonb_build_object('deliveries', jsonb_agg(u.message ORDER BY u.place)), ${now}
           FROM updated u
          GROUP BY u."eventId", u.tenant_id
       )
@@ -237,7 +231,23 @@ function attemptRow(result: AttemptResult) {
   return { ...attempt, id: uuid7() };
 }
 
-/** A timestamp column as Date.toISOString() writes it, as `toMessage` puts dates in events. */
-function isoTimestamp(column: string) {
-  return Prisma.raw(`to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+/**
+ * The delivery as the update leaves it, for the event: built here rather than by the statement,
+ * which would spend a fifth of its time building JSON objects on the embedded database.
+ */
+function messageAfter(delivery: ClaimedDelivery, change: ReturnType<typeof deliveryChange>, now: Date) {
+  const { id, tenantId, endpointId, eventId, eventType, createdAt } = delivery;
+  return toMessage({
+    id,
+    tenantId,
+    endpointId,
+    eventId,
+    eventType,
+    status: change.status,
+    attemptCount: change.attempts,
+    nextAttemptAt: change.next,
+    lastAttemptAt: change.last ?? delivery.lastAttemptAt,
+    createdAt,
+    updatedAt: now,
+  });
 }
