@@ -9,7 +9,7 @@ import { GraphQLClient } from '../test/support/client.ts';
 import { createEndpoint, emitInteraction } from '../test/support/deliveries.ts';
 import { ReplayWebhookDeliveries } from '../test/support/delivery-operations.ts';
 import { signUpTenant } from '../test/support/fixtures.ts';
-import { startServer, withServer, type ServerChild } from './support/processes.ts';
+import { cpuSeconds, startServer, withServer, type ServerChild } from './support/processes.ts';
 import { median } from './startup.ts';
 import { fixed, ratio, table } from './support/table.ts';
 import { forEachBackend, PRODUCTION_ENV, startApp } from './support/targets.ts';
@@ -34,7 +34,16 @@ export type DeliveryRow = {
   /** perSecond divided by the baseline's; 1 for the baseline itself. */
   ratio: number | null;
   latencyMs: { p50: number; p99: number } | null;
+  /**
+   * CPU the sending process spent per delivery: this process for the bare loop, the app (both its
+   * threads) for a drain, probes included. Null where not measured.
+   */
+  cpuMicrosPerDelivery?: number | null;
+  /** The baseline's CPU per delivery divided by this row's: the comparison by CPU, steadier on a noisy machine. */
+  byCpu?: number | null;
 };
+
+type Baseline = { perSecond: number; cpuMicrosPerDelivery: number };
 
 export type DeliveryReport = { concurrency: number; rows: DeliveryRow[]; skipped: string[] };
 
@@ -42,12 +51,15 @@ export async function webhookDeliveries(log: (line: string) => void): Promise<De
   return withServer(
     () => startServer('bench/servers/webhook-receiver.ts', {}),
     async (receiver) => {
-      const baselines: number[] = [];
-      const measureBaseline = async () => {
+      const baselines: Baseline[] = [];
+      const measureBaseline = async (): Promise<Baseline> => {
         log(`baseline: ${QUEUED} bare signed POSTs, ${CONCURRENCY} at a time`);
+        const cpuBefore = process.cpuUsage();
         const perSecond = await bareSignedPosts(`${receiver.origin}/baseline`, QUEUED, CONCURRENCY);
-        baselines.push(perSecond);
-        return perSecond;
+        const cpu = process.cpuUsage(cpuBefore);
+        const measured = { perSecond, cpuMicrosPerDelivery: (cpu.user + cpu.system) / QUEUED };
+        baselines.push(measured);
+        return measured;
       };
       // Unmeasured: the loop and the receiver run about half as fast again once warm, as the app is by the time it is measured.
       log('baseline warm-up');
@@ -62,14 +74,24 @@ export async function webhookDeliveries(log: (line: string) => void): Promise<De
       });
       // Each app row is divided by the baseline measured just before it; this row shows their median.
       const baseline: DeliveryRow[] = baselines.length
-        ? [{ target: `baseline: bare signed POST loop, median of ${baselines.length} runs`, deliveries: QUEUED, perSecond: median(baselines), ratio: 1, latencyMs: null }]
+        ? [
+            {
+              target: `baseline: bare signed POST loop, median of ${baselines.length} runs`,
+              deliveries: QUEUED,
+              perSecond: median(baselines.map((run) => run.perSecond)),
+              ratio: 1,
+              latencyMs: null,
+              cpuMicrosPerDelivery: median(baselines.map((run) => run.cpuMicrosPerDelivery)),
+              byCpu: 1,
+            },
+          ]
         : [];
       return { concurrency: CONCURRENCY, rows: [...baseline, ...appRows], skipped };
     },
   );
 }
 
-async function measureApp(name: string, app: ServerChild, receiver: ServerChild, measureBaseline: () => Promise<number>, log: (line: string) => void) {
+async function measureApp(name: string, app: ServerChild, receiver: ServerChild, measureBaseline: () => Promise<Baseline>, log: (line: string) => void) {
   const client = new GraphQLClient(app.origin);
   const { token } = await signUpTenant(client, 'Bench');
   const endpointIds: string[] = [];
@@ -81,18 +103,18 @@ async function measureApp(name: string, app: ServerChild, receiver: ServerChild,
     await emitInteraction(client, prober.token, 'probe');
     await delay(PROBE_GAP_MS);
   };
-  const row = (target: string, seen: Arrival[], perSecond: number | null, baseline: number, waits = seen.map((a) => a.latencyMs)): DeliveryRow => ({
+  const row = (target: string, seen: Arrival[], perSecond: number | null, baseline: Baseline | null, waits = seen.map((a) => a.latencyMs)): DeliveryRow => ({
     target: `app ${name}: ${target}`,
     deliveries: seen.length,
     perSecond,
-    ratio: perSecond === null ? null : perSecond / baseline,
+    ratio: perSecond === null || baseline === null ? null : perSecond / baseline.perSecond,
     latencyMs: { p50: percentile(waits, 50), p99: percentile(waits, 99) },
   });
 
   log(`app (${name}): ${PROBES} events one at a time`);
   await resetReceiver(receiver.origin);
   for (let index = 0; index < PROBES; index++) await probeOnce();
-  const idle = row('one at a time, commit -> first attempt', await waitForArrivals(receiver.origin, '/probe', PROBES), null, 1);
+  const idle = row('one at a time, commit -> first attempt', await waitForArrivals(receiver.origin, '/probe', PROBES), null, null);
 
   const events = QUEUED / ENDPOINTS;
   const liveBaseline = await measureBaseline();
@@ -110,24 +132,31 @@ async function measureApp(name: string, app: ServerChild, receiver: ServerChild,
     log(`app (${name}): the same ${QUEUED} queued at once (replayWebhookDeliveries), probes meanwhile, round ${round} of ${ROUNDS}`);
     await resetReceiver(receiver.origin);
     const queuedAt = Date.now();
+    const cpuBefore = cpuSeconds(app.pid);
     await Promise.all(endpointIds.map((endpointId) => client.data(ReplayWebhookDeliveries, { endpointId, since: liveStart.toISOString() }, { token })));
     let draining = true;
     const probing = (async () => {
       while (draining) await probeOnce();
     })();
     const drained = await waitForArrivals(receiver.origin, '/e/', QUEUED);
+    const cpuMicrosPerDelivery = ((cpuSeconds(app.pid) - cpuBefore) * 1e6) / QUEUED;
     draining = false;
     await probing;
     const drainedAt = Math.max(...drained.map((arrival) => arrival.at));
     const waits = drained.map((arrival) => arrival.at - queuedAt);
     rounds.push({
-      row: row(`${QUEUED} queued at once, queued -> attempt`, drained, QUEUED / ((drainedAt - queuedAt) / 1000), baseline, waits),
+      row: {
+        ...row(`${QUEUED} queued at once, queued -> attempt`, drained, QUEUED / ((drainedAt - queuedAt) / 1000), baseline, waits),
+        cpuMicrosPerDelivery,
+        byCpu: baseline.cpuMicrosPerDelivery / cpuMicrosPerDelivery,
+      },
       probes: (await arrivals(receiver.origin, '/probe')).filter((arrival) => arrival.at <= drainedAt),
     });
   }
   const ratios = rounds.map((round) => round.row.ratio!);
   const middle = [...rounds].sort((a, b) => a.row.ratio! - b.row.ratio!)[Math.floor(ROUNDS / 2)]!.row;
-  const queuedRow = { ...middle, target: `${middle.target}, median of ${ROUNDS} rounds (${ratios.map((value) => ratio(value)).join(' ')})` };
+  const byCpu = rounds.map((round) => ratio(round.row.byCpu!)).join(' ');
+  const queuedRow = { ...middle, target: `${middle.target}, median of ${ROUNDS} rounds (${ratios.map((value) => ratio(value)).join(' ')}; by CPU ${byCpu})` };
 
   // Last: it leaves a backlog that only stopping the app ends.
   log(`app (${name}): ${QUEUED} of one tenant queued at a receiver answering in ${SLOW_ANSWER_MS / 1000} s, ${PROBES} probes of another`);
@@ -141,8 +170,8 @@ async function measureApp(name: string, app: ServerChild, receiver: ServerChild,
     idle,
     liveRow,
     queuedRow,
-    row(`another tenant's events while they drain, commit -> first attempt`, rounds.flatMap((round) => round.probes), null, 1),
-    row(`another tenant's events while ${QUEUED} wait on a ${SLOW_ANSWER_MS / 1000} s receiver, commit -> first attempt`, probesBehindSlow, null, 1),
+    row(`another tenant's events while they drain, commit -> first attempt`, rounds.flatMap((round) => round.probes), null, null),
+    row(`another tenant's events while ${QUEUED} wait on a ${SLOW_ANSWER_MS / 1000} s receiver, commit -> first attempt`, probesBehindSlow, null, null),
   ];
 }
 
@@ -160,7 +189,7 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export function deliveriesTable(report: DeliveryReport): string {
   const printed = table(
     `Webhook deliveries to a local receiver answering 200 at once: ${report.concurrency} in flight (${ENDPOINTS} endpoints x 4), NODE_ENV=production`,
-    ['target', 'deliveries', 'per s', 'vs the baseline run just before', 'p50 ms', 'p99 ms'],
+    ['target', 'deliveries', 'per s', 'vs the baseline run just before', 'p50 ms', 'p99 ms', 'sender CPU µs/delivery', 'by CPU'],
     report.rows.map((row) => [
       row.target,
       row.deliveries,
@@ -168,6 +197,8 @@ export function deliveriesTable(report: DeliveryReport): string {
       row.ratio === null ? '' : ratio(row.ratio),
       row.latencyMs ? fixed(row.latencyMs.p50) : '',
       row.latencyMs ? fixed(row.latencyMs.p99) : '',
+      row.cpuMicrosPerDelivery ? fixed(row.cpuMicrosPerDelivery) : '',
+      row.byCpu ? ratio(row.byCpu) : '',
     ]),
   );
   const below = report.rows.filter((row) => row.target.includes('queued at once') && row.ratio !== null && row.ratio < TARGET_RATIO);

@@ -4,7 +4,7 @@
  * this process exits, however it exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_TIMEOUT_MS = 60_000;
+/** BENCH_SERVER_LOG=<file> appends every server child's output to that file, to see what a run did. */
+const SERVER_LOG = process.env.BENCH_SERVER_LOG;
 const STOP_TIMEOUT_MS = 10_000;
 
 export type ServerChild = {
@@ -58,6 +60,7 @@ export async function startServer(script: string, env: Record<string, string>, n
   const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-16_384));
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
+  if (SERVER_LOG) for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => appendFileSync(SERVER_LOG, chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => (running.delete(child), resolve())));
   const origin = `http://127.0.0.1:${port}`;
   const stop = async () => {

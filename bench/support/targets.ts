@@ -19,8 +19,8 @@ export const APP_SCRIPT = START_COMMAND.at(-1)!;
 const START_NODE_ARGS = START_COMMAND.slice(1, -1);
 export const BASELINE_SCRIPT = 'bench/servers/hello-yoga.ts';
 
-/** Same for every child: quiet logs (the app logs each request at info). */
-const COMMON_ENV = { LOG_LEVEL: 'warn' };
+/** Same for every child: quiet logs (the app logs each request at info), unless BENCH_LOG_LEVEL says otherwise. */
+const COMMON_ENV = { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' };
 
 /** Production mode, as deployed: needs its own JWT secret. */
 export const PRODUCTION_ENV = { NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('base64url') };
