@@ -1,5 +1,5 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../../config.ts';
+import { GroupCommit } from '../../db/group-commit.ts';
 import { uuid7 } from '../../db/uuid7.ts';
 import type { Outbox, UnitOfWork } from '../events.ts';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
@@ -19,7 +19,6 @@ const MAX_BATCH = 250;
 const GROUP_COMMIT_WAIT_MS = 5;
 
 type Finished = { delivery: ClaimedDelivery; result: AttemptResult | null; outcome: Outcome };
-type Waiting = Finished & { settle(recorded: boolean): void; fail(error: unknown): void };
 
 /**
  * The record stage: attempts finished while a transaction is committing wait and go together in
@@ -27,29 +26,29 @@ type Waiting = Finished & { settle(recorded: boolean): void; fail(error: unknown
  * health, and one `webhook.deliveries_updated` event per tenant for them all: an event per attempt
  * would double what recording writes. Every change is conditional on the attempt count
  * the claim saw, so a worker that lost its lease (it stalled past it and another instance took
- * over) records nothing.
+ * over) records nothing. A batch that fails is recorded again one attempt at a time: one bad row
+ * (say, of an endpoint deleted meanwhile) must not hold up the others.
  */
 export class DeliveryRecorder {
-  private queue: Waiting[] = [];
-  private flushing: Promise<void> | undefined;
+  /** Each attempt's record, and whether it was recorded: false when the claim was lost. */
+  private readonly records: GroupCommit<Finished, boolean>;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly outbox: Outbox,
     private readonly settings: Config['webhooks'],
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.records = new GroupCommit({ maxWeight: MAX_BATCH, gatherMs: GROUP_COMMIT_WAIT_MS, commit: (batch) => this.commit(batch) });
+  }
 
   /**
    * Records an attempt, or with none the failure of a delivery whose endpoint is disabled, and
    * what follows it; answers that outcome once committed, or null when the claim was lost.
    */
-  record(delivery: ClaimedDelivery, result: AttemptResult | null): Promise<Outcome | null> {
+  async record(delivery: ClaimedDelivery, result: AttemptResult | null): Promise<Outcome | null> {
     const outcome = decideOutcome(delivery, result, this.settings);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ delivery, result, outcome, settle: (recorded) => resolve(recorded ? outcome : null), fail: reject });
-      this.flushing ??= delay(GROUP_COMMIT_WAIT_MS).then(() => this.flush());
-    });
+    return (await this.records.submit({ delivery, result, outcome })) ? outcome : null;
   }
 
   /**
@@ -68,21 +67,9 @@ export class DeliveryRecorder {
     });
   }
 
-  private async flush() {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      await this.commit(batch).catch(async (error) => {
-        if (batch.length === 1) return batch[0]!.fail(error);
-        // One bad row (say, of an endpoint deleted meanwhile) must not hold up the others.
-        for (const item of batch) await this.commit([item]).catch(item.fail);
-      });
-    }
-    this.flushing = undefined;
-  }
-
-  private async commit(batch: Waiting[]) {
+  private async commit(batch: Finished[]): Promise<boolean[]> {
     const recorded = batch.every(leavesEndpointAsItWas) ? await this.commitInOneStatement(batch) : await this.commitWithEndpoints(batch);
-    for (const item of batch) item.settle(recorded.has(item.delivery.id));
+    return batch.map((item) => recorded.has(item.delivery.id));
   }
 
   /**
