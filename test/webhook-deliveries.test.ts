@@ -15,7 +15,7 @@ import {
   onlyDeliveryOf,
   webhookIdOf,
 } from './support/deliveries.ts';
-import { OnWebhookDeliveryState, OnWebhookDeliveryUpdated, ReplayWebhookDeliveries, RetryWebhookDelivery, SendTestWebhook } from './support/delivery-operations.ts';
+import { OnWebhookDeliveryUpdated, ReplayWebhookDeliveries, RetryWebhookDelivery, SendTestWebhook } from './support/delivery-operations.ts';
 import { eventually, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
 import { RotateWebhookSecret, WebhookEndpointById } from './support/operations.ts';
 import { startReceiver, type Receiver } from './support/receiver.ts';
@@ -201,25 +201,8 @@ for (const backend of backends()) {
         const body = event.webhookDeliveryUpdated.payload as { type: string; data: { endpointId: string } };
         assert.equal(body.type, 'webhook.test');
         assert.equal(body.data.endpointId, endpoint.id);
-      } finally {
-        updates.unsubscribe();
-        await client.dispose();
-      }
-    });
-
-    it('gives webhookDeliveryUpdated subscribers each delivery as it was stored, field for field', async () => {
-      const { token, endpoint } = await tenantWithEndpoint('/state');
-      const { client } = wsClient(app.wsUrl, { authorization: `Bearer ${token}` });
-      const updates = collect(client, OnWebhookDeliveryState, { endpointId: endpoint.id });
-      try {
-        const event = await triggerUntilReceived(
-          () => app.client.data(SendTestWebhook, { endpointId: endpoint.id }, { token }),
-          () => updates.events.find((update) => update.webhookDeliveryUpdated.status === 'SENT'),
-          { attempts: 20, waitMs: 500 },
-        );
-        const { id, eventId, eventType, status, attemptCount, nextAttemptAt, lastAttemptAt, createdAt } = await onlyDeliveryOf(app.client, token, endpoint.id);
-        assert.deepEqual(event.webhookDeliveryUpdated, { id, eventId, eventType, status, attemptCount, nextAttemptAt, lastAttemptAt, createdAt });
-        assert.ok(lastAttemptAt !== null && Date.parse(lastAttemptAt) >= Date.parse(createdAt));
+        // The update is the delivery as it was stored: the same answer as a query's, field for field.
+        assert.deepEqual(event.webhookDeliveryUpdated, await onlyDeliveryOf(app.client, token, endpoint.id));
       } finally {
         updates.unsubscribe();
         await client.dispose();

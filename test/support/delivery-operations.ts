@@ -46,10 +46,3 @@ export const OnWebhookDeliveryUpdated = graphql(`
     webhookDeliveryUpdated(endpointId: $endpointId) { ...WebhookDeliveryFields }
   }
 `);
-
-/** Only fields the update itself carries: asking for the body or a relation would load the whole delivery again. */
-export const OnWebhookDeliveryState = graphql(`
-  subscription OnWebhookDeliveryState($endpointId: ID) {
-    webhookDeliveryUpdated(endpointId: $endpointId) { id eventId eventType status attemptCount nextAttemptAt lastAttemptAt createdAt }
-  }
-`);
