@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { PayloadError, type WebhookChannel } from '../modules/channels/normalize/index.ts';
+import { PayloadError, parseProviderJson, type WebhookChannel } from '../modules/channels/normalize/index.ts';
 import { HUB_SIGNATURE_HEADER } from '../modules/channels/signature.ts';
 import type { ChannelWebhookIntake } from '../modules/channels/webhook-intake.ts';
 import { REQUEST_ID_HEADER } from './context.ts';
@@ -67,7 +67,7 @@ export function createChannelWebhookHandler(deps: Dependencies) {
       }
       let parsed: unknown;
       try {
-        parsed = JSON.parse(body.toString('utf8'));
+        parsed = parseProviderJson(body.toString('utf8'));
       } catch {
         return fail(res, 400, 'BAD_USER_INPUT', 'The body is not JSON');
       }

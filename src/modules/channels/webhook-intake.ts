@@ -8,7 +8,6 @@ import type { Inbox } from './inbox.ts';
 import type { Logger } from '../../logger.ts';
 import type { InboundMessage } from './contracts.ts';
 import { normalizers, PayloadError, type NormalizedPayload, type WebhookChannel } from './normalize/index.ts';
-import { cleanPayload } from './normalize/payload.ts';
 import { verifyHubSignature, secretsEqual } from './signature.ts';
 import { applyStatuses } from './statuses.ts';
 
@@ -92,9 +91,11 @@ export class ChannelWebhookIntake {
     return verifyHubSignature(session.appSecret, rawBody, signature);
   }
 
-  /** Checks a parsed body's shape (throws PayloadError when it is not the channel's) and stores it to be processed. */
-  async accept(session: WebhookSession, parsed: unknown): Promise<Accepted> {
-    const body = cleanPayload(parsed);
+  /**
+   * Checks a body's shape (throws PayloadError when it is not the channel's) and stores it to be
+   * processed; the body as `parseProviderJson` reads it.
+   */
+  async accept(session: WebhookSession, body: unknown): Promise<Accepted> {
     const { messages, statuses } = normalizers[session.channel](body, session);
     const contacts = new Map<string, string[]>();
     for (const message of messages) contacts.set(message.from.externalId, [...(contacts.get(message.from.externalId) ?? []), `m:${message.providerMessageId}`]);

@@ -4,7 +4,7 @@ import { normalizeMessenger } from './messenger.ts';
 import type { Normalizer } from './payload.ts';
 import { normalizeWhatsApp } from './whatsapp.ts';
 
-export { PayloadError, type NormalizedPayload, type StatusUpdate } from './payload.ts';
+export { PayloadError, parseProviderJson, type NormalizedPayload, type StatusUpdate } from './payload.ts';
 
 /** The channels whose provider calls our webhook URL, `/channels/<path segment>/:sessionId`. */
 export type WebhookChannel = Extract<Channel, 'WHATSAPP' | 'INSTAGRAM' | 'MESSENGER'>;

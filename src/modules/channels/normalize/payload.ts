@@ -38,11 +38,18 @@ export function parsePayload<Schema extends z.ZodType>(schema: Schema, value: un
 }
 
 /**
- * The payload with every U+0000 in its strings and keys replaced by U+FFFD: PostgreSQL text and
- * jsonb cannot hold one, which a provider may pass on from a sender, and a payload refused for it
- * would be sent again by the provider for days. Copied only where something changes.
+ * A provider's JSON body, parsed, with every U+0000 in its strings and keys replaced by U+FFFD:
+ * PostgreSQL text and jsonb cannot hold one, which a provider may pass on from a sender, and a
+ * payload refused for it would be sent again by the provider for days. JSON can only carry one
+ * escaped, so a body without `\u0000` is not walked. Throws SyntaxError when it is not JSON.
  */
-export function cleanPayload(value: unknown): unknown {
+export function parseProviderJson(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  return text.includes('\\u0000') ? cleanPayload(value) : value;
+}
+
+/** The value with U+0000 replaced in every string and key, copied only where something changes. */
+function cleanPayload(value: unknown): unknown {
   if (typeof value === 'string') return value.includes('\u0000') ? cleanText(value) : value;
   if (!value || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
