@@ -12,6 +12,7 @@ import {
   instagramText,
   messengerText,
   postWebhook,
+  sessionStatusReached,
   verifyWebhook,
   whatsappMessageId,
   whatsappStatuses,
@@ -26,7 +27,7 @@ import { eventually, signUpTenant, triggerUntilReceived } from './support/fixtur
 import { inboundProcessed } from './support/inbound.ts';
 import { startGraphApiStandin, type GraphApiStandin } from './support/graph-api-standin.ts';
 import { CreateWebhookEndpoint } from './support/operations.ts';
-import { SendSessionMessage, SessionById, UpdateSession } from './support/session-operations.ts';
+import { SendSessionMessage, UpdateSession } from './support/session-operations.ts';
 import { startReceiver, type Receiver } from './support/receiver.ts';
 import { backends } from './support/services.ts';
 
@@ -85,12 +86,11 @@ for (const backend of backends()) {
       sockets.push(client);
       return collect(client, OnChannelMessageReceived, sessionId ? { sessionId } : {});
     };
-    const statusOf = async (token: string, sessionId: string) => (await app.client.data(SessionById, { id: sessionId }, { token })).session?.status;
     /** Meta verified the callback URL: the session becomes CONNECTED and may send. */
     const verified = async (token: string, session: ChannelSessionFixture, path: WebhookChannelPath) => {
       graphApi.acceptedTokens.add(session.accessToken);
       assert.equal((await verifyWebhook(app.origin, path, session.id, session.verifyToken, '42')).status, 200);
-      await eventually(async () => ((await statusOf(token, session.id)) === 'CONNECTED' ? true : undefined), 5_000, 'the verified session to be connected');
+      await sessionStatusReached(app.client, token, session.id, 'CONNECTED');
     };
     const eventsOf = (target: Receiver, type: string) => target.requests.map(bodyOf).filter((body) => body.type === type);
 
@@ -286,7 +286,7 @@ for (const backend of backends()) {
       assert.equal(right.status, 200);
       assert.match(right.headers.get('content-type') ?? '', /^text\/plain/);
       assert.equal(await right.text(), '1158201444');
-      await eventually(async () => ((await statusOf(token, session.id)) === 'CONNECTED' ? true : undefined), 5_000, 'the verified session to count as connected');
+      await sessionStatusReached(app.client, token, session.id, 'CONNECTED');
       assert.equal((await verifyWebhook(app.origin, 'instagram', session.id, `${session.verifyToken}x`, '1')).status, 403);
       assert.equal((await verifyWebhook(app.origin, 'instagram', session.id, '', '1')).status, 403);
       assert.equal((await verifyWebhook(app.origin, 'messenger', session.id, session.verifyToken, '1')).status, 404);

@@ -5,6 +5,7 @@ import { PNG } from 'pngjs';
 import type { CreateSessionInput, SendSessionMessageInput, UpdateSessionInput } from './generated/graphql.ts';
 import { startApp, type RunningApp } from './support/app.ts';
 import { collect, errorCode, wsClient, type GraphQLResult } from './support/client.ts';
+import { sessionStatusReached, verifyWebhook } from './support/channel-fixtures.ts';
 import { bodyOf } from './support/deliveries.ts';
 import { addMember, eventually, PASSWORD, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
 import { startGraphApiStandin, type GraphApiStandin } from './support/graph-api-standin.ts';
@@ -239,8 +240,20 @@ for (const backend of backends()) {
       const query = new URLSearchParams(handshake);
       const answer = await fetch(`${app.origin}/channels/whatsapp/${session.id}?${query}`);
       assert.equal(await answer.text(), '1158201444');
-      const status = async () => (await app.client.data(SessionById, { id: session.id }, { token })).session?.status;
-      assert.equal(await eventually(async () => ((await status()) === 'CONNECTED' ? 'CONNECTED' : undefined), 5_000, 'the session to be connected'), 'CONNECTED');
+      await sessionStatusReached(app.client, token, session.id, 'CONNECTED');
+    });
+
+    it('leaves a session an admin disconnected as it is when Meta completes the handshake afterwards', async () => {
+      const { token } = await signUpTenant(app.client);
+      const [disconnected, pending] = [(await created(token)).session, (await created(token)).session];
+      for (const { id } of [disconnected, pending]) await updated(token, id, { verifyToken: SECRETS.verifyToken });
+      await app.client.data(DisconnectSession, { id: disconnected.id }, { token });
+      for (const { id } of [disconnected, pending]) {
+        assert.equal((await verifyWebhook(app.origin, 'whatsapp', id, SECRETS.verifyToken, '7')).status, 200);
+      }
+      // The later handshake's session connects, so the earlier one's has been taken up too.
+      await sessionStatusReached(app.client, token, pending.id, 'CONNECTED');
+      assert.equal((await app.client.data(SessionById, { id: disconnected.id }, { token })).session?.status, 'DISCONNECTED');
     });
 
     it('sends messages through the Graph API with the session token and stores them, sending message.sent', async () => {

@@ -7,7 +7,8 @@
  */
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import type { GraphQLClient } from './client.ts';
-import { CreateSession, UpdateSession } from './session-operations.ts';
+import { eventually } from './fixtures.ts';
+import { CreateSession, SessionById, UpdateSession } from './session-operations.ts';
 
 export type WebhookChannelPath = 'whatsapp' | 'instagram' | 'messenger';
 
@@ -153,4 +154,13 @@ export async function connectChannelSession(client: GraphQLClient, token: string
   const { createSession } = await client.data(CreateSession, { input: { name: `${channel.toLowerCase()} test`, channel } }, { token });
   await client.data(UpdateSession, { id: createSession.session.id, input: settings }, { token });
   return { id: createSession.session.id, apiKey: createSession.apiKey, ...settings };
+}
+
+/** Waits for the session to reach `status`: after a handshake, a consumer connects it moments after Meta is answered. */
+export function sessionStatusReached(client: GraphQLClient, token: string, sessionId: string, status: 'CONNECTED' | 'DISCONNECTED' | 'PENDING') {
+  return eventually(
+    async () => ((await client.data(SessionById, { id: sessionId }, { token })).session?.status === status ? status : undefined),
+    5_000,
+    `session ${sessionId} to be ${status}`,
+  );
 }
