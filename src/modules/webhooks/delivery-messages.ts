@@ -5,15 +5,15 @@ import type { WebhookDelivery } from '../../generated/prisma/client.ts';
  * without the body sent, which never changes and would make the event as large as every body in
  * its batch; a subscriber asking for `payload` has it loaded.
  */
-export type DeliveryMessage = Omit<WebhookDelivery, 'payload' | 'nextAttemptAt' | 'lastAttemptAt' | 'createdAt' | 'updatedAt'> & {
+export type DeliveryMessage = Omit<WebhookDelivery, 'payload' | 'leaseUntil' | 'nextAttemptAt' | 'lastAttemptAt' | 'createdAt' | 'updatedAt'> & {
   nextAttemptAt: string | null;
   lastAttemptAt: string | null;
   createdAt: string;
   updatedAt: string;
 };
 
-/** A delivery as subscribers receive it, without its body. */
-export type DeliveryUpdate = Omit<WebhookDelivery, 'payload'>;
+/** A delivery as subscribers receive it, without its body or the lease of the instance sending it. */
+export type DeliveryUpdate = Omit<WebhookDelivery, 'payload' | 'leaseUntil'>;
 
 export function toMessage(delivery: DeliveryUpdate): DeliveryMessage {
   return {

@@ -61,9 +61,9 @@ export class DeliveryRecorder {
     await this.prisma.webhookDelivery.updateMany({
       where: {
         status: 'PENDING',
-        OR: deliveries.map(({ id, attemptCount, leaseUntil }) => ({ id, attemptCount, nextAttemptAt: leaseUntil })),
+        OR: deliveries.map(({ id, attemptCount, leaseUntil }) => ({ id, attemptCount, leaseUntil })),
       },
-      data: { nextAttemptAt: new Date() },
+      data: { leaseUntil: null },
     });
   }
 
@@ -91,7 +91,7 @@ export class DeliveryRecorder {
       ), updated AS (
         UPDATE webhook_deliveries d
            SET status = v.status::"DeliveryStatus", attempt_count = v.attempts, next_attempt_at = v.next,
-               last_attempt_at = COALESCE(v.last, d.last_attempt_at), updated_at = ${now}
+               last_attempt_at = COALESCE(v.last, d.last_attempt_at), lease_until = NULL, updated_at = ${now}
           FROM v
          WHERE d.id = v.id AND d.attempt_count = v.seen AND d.status = 'PENDING'
         RETURNING d.id, d.tenant_id, v.place, v."eventId", v.attempt, v.message
@@ -141,7 +141,7 @@ export class DeliveryRecorder {
     return tx.$queryRaw<DeliveryUpdate[]>`
       UPDATE webhook_deliveries d
          SET status = v.status::"DeliveryStatus", attempt_count = v.attempts, next_attempt_at = v.next,
-             last_attempt_at = COALESCE(v.last, d.last_attempt_at), updated_at = ${new Date()}
+             last_attempt_at = COALESCE(v.last, d.last_attempt_at), lease_until = NULL, updated_at = ${new Date()}
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
              AS v(id text, seen int, attempts int, status text, last timestamp(3), next timestamp(3))
        WHERE d.id = v.id AND d.attempt_count = v.seen AND d.status = 'PENDING'
