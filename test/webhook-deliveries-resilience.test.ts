@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { startApp, type RunningApp } from './support/app.ts';
 import {
   attemptOf,
@@ -13,6 +14,7 @@ import {
   webhookIdOf,
 } from './support/deliveries.ts';
 import { signUpTenant } from './support/fixtures.ts';
+import { RetryWebhookDelivery } from './support/delivery-operations.ts';
 import { WebhookEndpointById } from './support/operations.ts';
 import { startReceiver, type Receiver } from './support/receiver.ts';
 import { backends } from './support/services.ts';
@@ -79,6 +81,27 @@ for (const backend of all) {
           (await deliveriesOf(app.client, token, endpoint.id)).map((delivery) => deliveryWhen(app.client, token, delivery.id, (current) => current.status === 'SENT')),
         );
         assert.deepEqual(sent.map((delivery) => delivery.attemptCount), [1, 1, 1]);
+      } finally {
+        await app.stop();
+      }
+    });
+
+    it('keeps a delivery retried while its attempt is in flight to that one attempt until it ends', async () => {
+      // The first request hangs until the 2 s timeout; the retry asked for meanwhile must not start a second beside it.
+      const app = await startApp({ ...(await backend.env()), ...FAST_RETRIES });
+      try {
+        receiver.answer((request, count) => (request.path === '/in-flight' && count === 0 ? 'hang' : { status: 200 }));
+        const { token, endpoint } = await createdTenant(app, receiver.url('/in-flight'));
+        await emitInteraction(app.client, token);
+        await receiver.waitFor('/in-flight', 1);
+        const delivery = await onlyDeliveryOf(app.client, token, endpoint.id);
+        const retried = (await app.client.data(RetryWebhookDelivery, { deliveryId: delivery.id }, { token })).retryWebhookDelivery;
+        assert.equal(retried.status, 'PENDING');
+        await delay(1_000); // what must not happen: a second request while the first hangs
+        assert.equal(receiver.to('/in-flight').length, 1);
+        const sent = await deliveryWhen(app.client, token, delivery.id, (current) => current.status === 'SENT');
+        assert.deepEqual(sent.attempts.map((attempt) => [attempt.attemptNumber, attempt.statusCode, attempt.error?.split(':')[0] ?? null]), [[1, null, 'timeout'], [2, 200, null]]);
+        assert.deepEqual(receiver.to('/in-flight').map(attemptOf), [1, 2]);
       } finally {
         await app.stop();
       }
