@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Client } from 'graphql-ws';
 import { DeleteAgent, UpdateAgent } from './support/agent-operations.ts';
-import { startAgentStandin, type AgentStandin } from './support/agent-standin.ts';
-import { startApp, type RunningApp } from './support/app.ts';
 import { UpdateChat } from './support/chat-operations.ts';
 import { collect, errorCode, wsClient } from './support/client.ts';
-import { chatWithAgent, controlledChat, finalReply, send } from './support/conversations.ts';
+import { chatWithAgent, controlledChat, finalReply, send, startWithAgent, stopWithAgent, type WithAgent } from './support/conversations.ts';
 import { addMember, createKey, PASSWORD, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
 import { Login } from './support/operations.ts';
 import { backends } from './support/services.ts';
@@ -14,21 +12,15 @@ import { CancelMessage, OnChatEvents, OnMessageStream, ReplyMessage, SendMessage
 
 for (const backend of backends()) {
   describe(`chat events, input and access (${backend.name})`, { skip: backend.skip }, () => {
-    let app: RunningApp;
-    let standin: AgentStandin;
-    let admin: Awaited<ReturnType<typeof signUpTenant>>;
+    let app: WithAgent['app'];
+    let standin: WithAgent['standin'];
+    let admin: WithAgent['admin'];
     const sockets: Client[] = [];
-    before(async () => {
-      [app, standin] = await Promise.all([startApp(await backend.env()), startAgentStandin()]);
-      admin = await signUpTenant(app.client);
-    });
+    before(async () => ({ app, standin, admin } = await startWithAgent(await backend.env())));
     afterEach(async () => {
       await Promise.all(sockets.splice(0).map((socket) => socket.dispose()));
     });
-    after(async () => {
-      await app?.stop();
-      await standin?.close();
-    });
+    after(() => stopWithAgent({ app, standin }));
     const socketFor = (token: string) => {
       const { client } = wsClient(app.wsUrl, { authorization: `Bearer ${token}` });
       sockets.push(client);
