@@ -13,7 +13,7 @@ import {
   onlyDeliveryOf,
   webhookIdOf,
 } from './support/deliveries.ts';
-import { signUpTenant } from './support/fixtures.ts';
+import { eventually, signUpTenant } from './support/fixtures.ts';
 import { RetryWebhookDelivery } from './support/delivery-operations.ts';
 import { WebhookEndpointById } from './support/operations.ts';
 import { startReceiver, type Receiver } from './support/receiver.ts';
@@ -90,11 +90,7 @@ for (const backend of all) {
       // The first request hangs until the 2 s timeout; the retry asked for meanwhile must not start a second beside it.
       const app = await startApp({ ...(await backend.env()), ...FAST_RETRIES });
       try {
-        receiver.answer((request, count) => (request.path === '/in-flight' && count === 0 ? 'hang' : { status: 200 }));
-        const { token, endpoint } = await createdTenant(app, receiver.url('/in-flight'));
-        await emitInteraction(app.client, token);
-        await receiver.waitFor('/in-flight', 1);
-        const delivery = await onlyDeliveryOf(app.client, token, endpoint.id);
+        const { token, delivery } = await hangingFirstAttempt(app, receiver, '/in-flight');
         const retried = (await app.client.data(RetryWebhookDelivery, { deliveryId: delivery.id }, { token })).retryWebhookDelivery;
         assert.equal(retried.status, 'PENDING');
         await delay(1_000); // what must not happen: a second request while the first hangs
@@ -102,6 +98,25 @@ for (const backend of all) {
         const sent = await deliveryWhen(app.client, token, delivery.id, (current) => current.status === 'SENT');
         assert.deepEqual(sent.attempts.map((attempt) => [attempt.attemptNumber, attempt.statusCode, attempt.error?.split(':')[0] ?? null]), [[1, null, 'timeout'], [2, 200, null]]);
         assert.deepEqual(receiver.to('/in-flight').map(attemptOf), [1, 2]);
+      } finally {
+        await app.stop();
+      }
+    });
+
+    it('records nothing for an attempt whose claim was taken over meanwhile, and leaves the new claim alone', async () => {
+      const app = await startApp({ ...(await backend.env()), ...FAST_RETRIES }, { captureLogs: true });
+      try {
+        const { delivery } = await hangingFirstAttempt(app, receiver, '/taken-over');
+        // As if this instance's lease had run out while the request hung, and another instance had claimed the delivery.
+        const otherLease = new Date(Date.now() + 3_600_000);
+        await app.prisma().webhookDelivery.update({ where: { id: delivery.id }, data: { leaseUntil: otherLease } });
+        await eventually(
+          () => app.logs.find((line) => line.deliveryId === delivery.id && String(line.msg).startsWith('delivery taken over')),
+          10_000,
+          'the timed-out attempt to be refused',
+        );
+        const row = await app.prisma().webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id }, include: { attempts: true } });
+        assert.deepEqual([row.status, row.attemptCount, row.attempts.length, row.leaseUntil?.getTime()], ['PENDING', 0, 0, otherLease.getTime()]);
       } finally {
         await app.stop();
       }
@@ -176,4 +191,13 @@ describe('webhook deliveries from two instances on one Postgres and Redis', { sk
 async function createdTenant(app: RunningApp, url: string) {
   const admin = await signUpTenant(app.client);
   return { ...admin, endpoint: await createEndpoint(app.client, admin.token, url) };
+}
+
+/** A new tenant's delivery to `path` whose first request hangs (until the app's timeout); answers once that request arrived. */
+async function hangingFirstAttempt(app: RunningApp, receiver: Receiver, path: string) {
+  receiver.answer((request, count) => (request.path === path && count === 0 ? 'hang' : { status: 200 }));
+  const { token, endpoint } = await createdTenant(app, receiver.url(path));
+  await emitInteraction(app.client, token);
+  await receiver.waitFor(path, 1);
+  return { token, delivery: await onlyDeliveryOf(app.client, token, endpoint.id) };
 }

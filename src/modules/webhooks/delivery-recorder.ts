@@ -24,9 +24,9 @@ type Finished = { delivery: ClaimedDelivery; result: AttemptResult | null; outco
  * The record stage: attempts finished while a transaction is committing wait and go together in
  * the next one (group commit), each with its attempt row, the delivery's new state and the endpoint's
  * health, and one `webhook.deliveries_updated` event per tenant for them all: an event per attempt
- * would double what recording writes. Every change is conditional on the attempt count
- * the claim saw, so a worker that lost its lease (it stalled past it and another instance took
- * over) records nothing. A batch that fails is recorded again one attempt at a time: one bad row
+ * would double what recording writes. Every change is conditional on the attempt count and the
+ * lease the claim saw, so a worker whose lease ran out (it stalled past it, and another claim may
+ * have taken the delivery) records nothing and leaves the new holder's lease alone. A batch that fails is recorded again one attempt at a time: one bad row
  * (say, of an endpoint deleted meanwhile) must not hold up the others.
  */
 export class DeliveryRecorder {
@@ -86,14 +86,14 @@ export class DeliveryRecorder {
     const updated = await this.prisma.$queryRaw<{ id: string }[]>`
       WITH v AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-                   AS v(id text, seen int, attempts int, status text, last timestamp(3), next timestamp(3), place int, "eventId" text,
+                   AS v(id text, seen int, lease timestamp(3), attempts int, status text, last timestamp(3), next timestamp(3), place int, "eventId" text,
                         attempt jsonb, message jsonb)
       ), updated AS (
         UPDATE webhook_deliveries d
            SET status = v.status::"DeliveryStatus", attempt_count = v.attempts, next_attempt_at = v.next,
                last_attempt_at = COALESCE(v.last, d.last_attempt_at), lease_until = NULL, updated_at = ${now}
           FROM v
-         WHERE d.id = v.id AND d.attempt_count = v.seen AND d.status = 'PENDING'
+         WHERE d.id = v.id AND d.attempt_count = v.seen AND d.lease_until = v.lease AND d.status = 'PENDING'
         RETURNING d.id, d.tenant_id, v.place, v."eventId", v.attempt, v.message
       ), attempts AS (
         INSERT INTO webhook_attempts (id, delivery_id, attempt_number, started_at, status_code, duration_ms, response_body, error)
@@ -143,8 +143,8 @@ export class DeliveryRecorder {
          SET status = v.status::"DeliveryStatus", attempt_count = v.attempts, next_attempt_at = v.next,
              last_attempt_at = COALESCE(v.last, d.last_attempt_at), lease_until = NULL, updated_at = ${new Date()}
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-             AS v(id text, seen int, attempts int, status text, last timestamp(3), next timestamp(3))
-       WHERE d.id = v.id AND d.attempt_count = v.seen AND d.status = 'PENDING'
+             AS v(id text, seen int, lease timestamp(3), attempts int, status text, last timestamp(3), next timestamp(3))
+       WHERE d.id = v.id AND d.attempt_count = v.seen AND d.lease_until = v.lease AND d.status = 'PENDING'
       RETURNING d.id, d.tenant_id AS "tenantId", d.endpoint_id AS "endpointId", d.event_id AS "eventId",
                 d.event_type AS "eventType", d.status, d.attempt_count AS "attemptCount",
                 d.next_attempt_at AS "nextAttemptAt", d.last_attempt_at AS "lastAttemptAt",
@@ -206,6 +206,7 @@ function deliveryChange({ delivery, result, outcome }: Finished) {
   return {
     id: delivery.id,
     seen: delivery.attemptCount,
+    lease: delivery.leaseUntil,
     attempts: result?.attemptNumber ?? delivery.attemptCount,
     status: outcome.status,
     last: result?.startedAt ?? null,
