@@ -49,4 +49,20 @@ describe('group commit', () => {
     );
     assert.deepEqual(batches, [[1, 3, 5], [1], [3], [5]]);
   });
+
+  it('fails each caller of a batch whose commit throws before it returns a promise, alone too, and goes on taking items', async () => {
+    let throwing = true;
+    const group = new GroupCommit({
+      maxWeight: 100,
+      gatherMs: 1,
+      commit: (items: number[]) => {
+        if (throwing) throw new Error('no connection');
+        return Promise.resolve(items.map((item) => item * 2));
+      },
+    });
+    const settled = await Promise.allSettled([1, 2].map((item) => group.submit(item)));
+    assert.deepEqual(settled.map((outcome) => outcome.status), ['rejected', 'rejected']);
+    throwing = false;
+    assert.equal(await group.submit(3), 6);
+  });
 });

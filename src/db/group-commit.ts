@@ -37,18 +37,30 @@ export class GroupCommit<Item, Result> {
 
   private async drain() {
     this.draining = true;
-    if (this.options.gatherMs) await delay(this.options.gatherMs);
-    while (this.waiting.length > 0) {
-      const batch = this.takeBatch();
-      try {
-        const results = await this.options.commit(batch.map(({ item }) => item));
-        batch.forEach((waiting, index) => waiting.resolve(results[index]!));
-      } catch (error) {
-        if (batch.length === 1) batch[0]!.reject(error);
-        else for (const waiting of batch) await this.options.commit([waiting.item]).then(([result]) => waiting.resolve(result!), waiting.reject);
+    try {
+      if (this.options.gatherMs) await delay(this.options.gatherMs);
+      while (this.waiting.length > 0) {
+        const batch = this.takeBatch();
+        try {
+          const results = await this.options.commit(batch.map(({ item }) => item));
+          batch.forEach((waiting, index) => waiting.resolve(results[index]!));
+        } catch (error) {
+          if (batch.length === 1) batch[0]!.reject(error);
+          else for (const waiting of batch) await this.commitAlone(waiting);
+        }
       }
+    } finally {
+      this.draining = false;
     }
-    this.draining = false;
+  }
+
+  private async commitAlone(waiting: Waiting<Item, Result>) {
+    try {
+      const [result] = await this.options.commit([waiting.item]);
+      waiting.resolve(result!);
+    } catch (error) {
+      waiting.reject(error);
+    }
   }
 
   private takeBatch(): Waiting<Item, Result>[] {
