@@ -41,7 +41,11 @@ export class WebhookDeliveriesService {
     return delivery;
   }
 
-  /** Makes a failed or pending delivery due now (one being attempted keeps its claim); its attempts go on counting from where they were. */
+  /**
+   * Makes a failed or pending delivery due now; its attempts go on counting from where they were.
+   * One being attempted right now keeps that attempt, which is not doubled, and its outcome then
+   * decides what follows.
+   */
   async retry(tenantId: string, id: string, projection: DeliveryProjection = {}) {
     const delivery = await this.prisma.webhookDelivery.findFirst({ where: { id, tenantId }, include: { endpoint: true } });
     if (!delivery) throw notFound('Webhook delivery');
