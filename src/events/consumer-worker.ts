@@ -5,7 +5,8 @@ import type { EventMap } from './catalogue.ts';
 import type { AnyConsumer, ConsumerTable, Job } from './consumers.ts';
 import type { EffectKeys } from './effect-keys.ts';
 import { countInFlight } from './in-flight.ts';
-import { claimJobs, LeaseLostError, markDone, markFailed, release, renewLeases, type ClaimedJob } from './job-claims.ts';
+import { HeldLeases } from './held-leases.ts';
+import { claimJobs, LeaseLostError, markDone, markFailed, release, type ClaimedJob } from './job-claims.ts';
 import { JobRetention } from './job-retention.ts';
 import { JobWaiters } from './job-waiters.ts';
 import type { Outbox } from './outbox.ts';
@@ -80,13 +81,11 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
   /** The consumers whose jobs run alone (effects), and those whose jobs of a tenant run together in one transaction. */
   private readonly consumerNames: { effect: string[]; transactional: string[] };
   private readonly tenantsInFlight = new Map<string, number>();
-  /** Jobs claimed and not yet recorded: their leases are renewed. */
-  private readonly held = new Map<string, ClaimedJob>();
+  private readonly leases: HeldLeases;
   private readonly runs = new Set<Promise<void>>();
   private cancel = new AbortController();
   private readonly waiters = new JobWaiters();
   private readonly retention: JobRetention;
-  private renewal: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ConsumerWorkerOptions<Events>) {
     super(options.pollIntervalMs ?? 1000, options.logger.child({ component: 'consumer-worker' }));
@@ -101,6 +100,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     };
     // Only effect consumers use effect keys: a backlog of transactional jobs need not keep them.
     this.retention = new JobRetention(options.prisma, options.effects, this.consumerNames.effect, options.retentionMs ?? 7 * 86_400_000);
+    this.leases = new HeldLeases(options.prisma, options.leaseMs, this.logger);
   }
 
   /** Jobs were enqueued: claim now. */
@@ -117,8 +117,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     if (this.cancel.signal.aborted) this.cancel = new AbortController();
     setMaxListeners(this.concurrency, this.cancel.signal);
     super.start();
-    this.renewal ??= setInterval(() => void this.renewLeases(), Math.max(100, this.options.leaseMs / 3));
-    this.renewal.unref();
+    this.leases.start();
   }
 
   /**
@@ -132,8 +131,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     await Promise.race([Promise.all(this.runs), new Promise((resolve) => (cap = setTimeout(resolve, SHUTDOWN_GRACE_MS + ABANDON_AFTER_CANCEL_MS)))]);
     clearTimeout(grace);
     clearTimeout(cap);
-    clearInterval(this.renewal);
-    this.renewal = undefined;
+    this.leases.stop();
   }
 
   /**
@@ -160,7 +158,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
     const launched = batches.filter((batch) => this.runsOf(batch.tenantId) < this.perTenant).slice(0, transactionalRoom);
     for (const batch of launched) this.launch(batch);
     const surplus = batches.filter((batch) => !launched.includes(batch)).flatMap((batch) => batch.jobs);
-    this.settle(surplus);
+    this.leases.settle(surplus);
     await release(this.options.prisma, surplus);
     const effectRoom = room - launched.length;
     const alone = await this.claim(this.consumerNames.effect, {
@@ -204,7 +202,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
       const batch = batches.get(together) ?? { consumer, name: job.consumer, tenantId: job.tenantId, jobs: [] };
       batch.jobs.push(job);
       batches.set(together, batch);
-      this.held.set(job.id, job);
+      this.leases.hold(job);
     }
     return [...batches.values()];
   }
@@ -216,7 +214,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
         this.logger.warn({ err: error, consumer: batch.name }, 'job outcome not recorded; the jobs come back when their lease runs out'),
       )
       .finally(() => {
-        for (const job of batch.jobs) this.held.delete(job.id);
+        this.leases.settle(batch.jobs);
         countInFlight(this.tenantsInFlight, batch.tenantId, -1);
         this.runs.delete(run);
         this.wake();
@@ -251,7 +249,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
       // What follows a job that failed or was cancelled waits for it.
       if (outcome !== 'done') held.add(sequence);
     }
-    this.settle(handBack);
+    this.leases.settle(handBack);
     await release(this.options.prisma, handBack);
   }
 
@@ -275,28 +273,15 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
       const attempt = job.attemptCount + 1;
       const delay = retryDelayMs(this.options.retryScheduleSeconds, attempt, null);
       this.logger.warn({ err: error, consumer: name, jobId: job.id, attempt, retryInMs: delay }, delay === null ? 'job failed for good' : 'job failed; it will be retried');
-      this.settle([job]);
+      this.leases.settle([job]);
       await markFailed(prisma, job, error instanceof Error ? error.message : String(error), delay === null ? null : new Date(Date.now() + delay));
       return 'failed';
     }
   }
 
-  /** Stops renewing the leases of jobs about to be recorded, so that a renewal cannot take back what is handed back. */
-  private settle(jobs: ClaimedJob[]) {
-    for (const job of jobs) this.held.delete(job.id);
-  }
-
   private finished(jobs: ClaimedJob[]) {
-    this.settle(jobs);
+    this.leases.settle(jobs);
     this.waiters.finished(jobs);
-  }
-
-  private async renewLeases() {
-    try {
-      await renewLeases(this.options.prisma, [...this.held.values()], new Date(Date.now() + this.options.leaseMs));
-    } catch (error) {
-      this.logger.warn({ err: error }, 'could not renew the leases of running jobs');
-    }
   }
 }
 
