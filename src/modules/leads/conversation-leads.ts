@@ -92,9 +92,13 @@ function latestInboundTexts(conversationId: Prisma.Sql): Prisma.Sql {
 /** The leads of these conversations, locked (FOR UPDATE, in id order) and read in one statement. */
 async function lockLeadsOf(tx: Prisma.TransactionClient, conversationIds: string[]): Promise<Map<string, Lead>> {
   const leads = await tx.$queryRaw<Lead[]>`
-    SELECT id, tenant_id AS "tenantId", name, email, phone, notes, source, intent, intent_source AS "intentSource", signals, score,
-           conversation_id AS "conversationId", contact_id AS "contactId", hot_notified_at AS "hotNotifiedAt",
-           created_at AS "createdAt", updated_at AS "updatedAt"
-      FROM leads WHERE conversation_id = ANY(${conversationIds}::text[]) ORDER BY id FOR UPDATE`;
+    SELECT ${LEAD_COLUMNS} FROM leads WHERE conversation_id = ANY(${conversationIds}::text[]) ORDER BY id FOR UPDATE`;
   return new Map(leads.map((lead) => [lead.conversationId!, lead]));
 }
+
+/** Every scalar field of Lead, from its column (each maps its name to snake_case in schema.prisma), so a new field comes along. */
+const LEAD_COLUMNS = Prisma.raw(
+  Object.values(Prisma.LeadScalarFieldEnum)
+    .map((field) => `${field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)} AS "${field}"`)
+    .join(', '),
+);
