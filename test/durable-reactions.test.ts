@@ -137,12 +137,21 @@ for (const backend of backends()) {
       assert.equal(smtp.to(busy)[0]!.subject, `HOT lead: ${createLead.name}`);
     });
 
-    it('mails a verification link its mail server refused until after a SIGKILL, once, and the link verifies', async () => {
+    for (const rotated of [false, true]) {
+      const title = rotated
+        ? 'mails a verification link refused until after a SIGKILL and a JWT_SECRET rotation, once, and the link verifies'
+        : 'mails a verification link its mail server refused until after a SIGKILL, once, and the link verifies';
+      it(title, () => verificationAcrossKill(rotated));
+    }
+
+    /** The link's token derives from JWT_SECRET: mailed after a rotation, it must still be the one that verifies. */
+    async function verificationAcrossKill(rotateSecret: boolean) {
       const env: Record<string, string> = {
         ...(await backend.env()),
         SMTP_URL: smtp.url,
         CONSUMER_LEASE_MS: '1500',
         CONSUMER_RETRY_SCHEDULE: '1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1',
+        JWT_SECRET: `first-secret-${randomUUID()}`,
       };
       server = startServer(env);
       let client = new GraphQLClient(new URL(await server.ready).origin);
@@ -155,7 +164,7 @@ for (const backend of backends()) {
       await server.exited;
 
       smtp.refused.delete(email);
-      server = startServer(env);
+      server = startServer(rotateSecret ? { ...env, JWT_SECRET: `second-secret-${randomUUID()}` } : env);
       client = new GraphQLClient(new URL(await server.ready).origin);
       const [mail] = await eventually(() => (smtp.to(email).length > 0 ? smtp.to(email) : undefined), 30_000, 'the verification email');
       await delay(QUIET_MS);
@@ -165,7 +174,7 @@ for (const backend of backends()) {
       const { verifyEmail } = await client.data(VerifyEmail, { token });
       assert.equal(verifyEmail.email, email);
       assert.ok(verifyEmail.emailVerifiedAt);
-    });
+    }
 
     /** A CONNECTED WhatsApp session whose access token the Graph API stand-in accepts. */
     async function whatsappSession(client: GraphQLClient, token: string, autoReply: { mode: 'OFF' | 'AGENT'; agentId?: string }): Promise<ChannelSessionFixture> {
