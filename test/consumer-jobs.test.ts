@@ -173,6 +173,24 @@ for (const backend of backends()) {
       assert.deepEqual(await jobsOf(consumer), [['only', 'DONE', 1, null]]);
     });
 
+    it('claims nothing of a sequence while any of its jobs is leased, even one that sorts after a job enqueued later elsewhere', async () => {
+      const consumer = `test.sequence-lease.${backend.name}`;
+      const prisma = app.prisma();
+      const claim = (now: Date, followers = 0) =>
+        claimJobs(prisma, { consumers: [consumer], limit: 10, perTenant: 10, followers, tenantsInFlight: new Map(), now, leaseUntil: new Date(now.getTime() + 1_000) });
+      await enqueueJobs(prisma, [{ consumer, tenantId: tenants.a, key: 'running', orderingKey: 'contact', payload: {} }]);
+      const [running] = await claim(new Date());
+      assert.equal(running?.key, 'running');
+      // Another instance's clock: a job of the same sequence whose id sorts before the running one.
+      const earlier = await prisma.consumerJob.create({
+        data: { id: `00000000-0000-7000-8000-${backend.name === 'embedded' ? '000000000001' : '000000000002'}`, tenantId: tenants.a, consumer, key: 'earlier', orderingKey: 'contact', payload: {} },
+      });
+      await enqueueJobs(prisma, [{ consumer, tenantId: tenants.a, key: 'elsewhere', orderingKey: 'other contact', payload: {} }]);
+      assert.deepEqual((await claim(new Date())).map((job) => job.key), ['elsewhere'], 'the sequence waits for its running job; another sequence does not');
+      const afterLease = await claim(new Date(Date.now() + 2_000), 5);
+      assert.deepEqual(afterLease.map((job) => [job.key, job.id === earlier.id]), [['earlier', true], ['running', false], ['elsewhere', false]], 'once the leases ran out: each sequence from its head, in id order');
+    });
+
     it("runs a transactional consumer's jobs of a tenant in one transaction across ordering keys, one tenant a run", async () => {
       const consumer = `test.together.${backend.name}`;
       const runs: { tenantId: string; keys: string[] }[] = [];

@@ -36,6 +36,10 @@ export class LeaseLostError extends Error {
  * - Heads are locked with SKIP LOCKED and leased, with a new lease token, in the same statement:
  *   instances claiming at once get disjoint sets, and a crashed instance's jobs come due again
  *   when their lease runs out.
+ * - Its cost follows the pending sequences and the jobs it takes, not the backlog: it visits
+ *   each sequence's head (skipping from one sequence to the next in their index), and each
+ *   tenant's oldest unordered jobs per consumer, so that thousands of jobs queued behind the
+ *   sequences running now are never read.
  */
 export async function claimJobs(
   prisma: PrismaClient,
@@ -45,42 +49,64 @@ export async function claimJobs(
   const tenantsBusy = JSON.stringify(Object.fromEntries(options.tenantsInFlight));
   const leaseToken = randomUUID();
   return prisma.$queryRaw<ClaimedJob[]>`
-    WITH RECURSIVE tenants AS (
-      (SELECT tenant_id FROM consumer_jobs WHERE status = 'PENDING' ORDER BY tenant_id LIMIT 1)
+    WITH RECURSIVE sequences AS (
+      (SELECT tenant_id, consumer, ordering_key FROM consumer_jobs
+        WHERE status = 'PENDING' AND ordering_key IS NOT NULL
+        ORDER BY tenant_id, consumer, ordering_key LIMIT 1)
+      UNION ALL
+      SELECT later.tenant_id, later.consumer, later.ordering_key FROM sequences CROSS JOIN LATERAL (
+        SELECT next.tenant_id, next.consumer, next.ordering_key FROM consumer_jobs next
+         WHERE next.status = 'PENDING' AND next.ordering_key IS NOT NULL
+           AND (next.tenant_id, next.consumer, next.ordering_key) > (sequences.tenant_id, sequences.consumer, sequences.ordering_key)
+         ORDER BY next.tenant_id, next.consumer, next.ordering_key LIMIT 1) later
+    ), unordered_tenants AS (
+      (SELECT tenant_id FROM consumer_jobs WHERE status = 'PENDING' AND ordering_key IS NULL ORDER BY tenant_id LIMIT 1)
       UNION ALL
       SELECT (SELECT next.tenant_id FROM consumer_jobs next
-               WHERE next.status = 'PENDING' AND next.tenant_id > tenants.tenant_id
+               WHERE next.status = 'PENDING' AND next.ordering_key IS NULL AND next.tenant_id > unordered_tenants.tenant_id
                ORDER BY next.tenant_id LIMIT 1)
-        FROM tenants WHERE tenants.tenant_id IS NOT NULL
-    ), heads AS (
-      SELECT head.id, head.next_attempt_at,
-             COALESCE((${tenantsBusy}::jsonb ->> head.tenant_id)::int, 0)
-               + row_number() OVER (PARTITION BY head.tenant_id ORDER BY head.next_attempt_at, head.id) AS place
-        FROM tenants CROSS JOIN LATERAL (
+        FROM unordered_tenants WHERE unordered_tenants.tenant_id IS NOT NULL
+    ), candidates AS (
+      SELECT head.id, head.tenant_id, head.next_attempt_at FROM sequences CROSS JOIN LATERAL (
              SELECT job.id, job.tenant_id, job.next_attempt_at FROM consumer_jobs job
-              WHERE job.tenant_id = tenants.tenant_id AND job.status = 'PENDING' AND job.next_attempt_at <= ${now}
-                AND job.consumer = ANY(${consumers}::text[])
-                AND (job.ordering_key IS NULL OR NOT EXISTS (
-                     SELECT 1 FROM consumer_jobs other
-                      WHERE other.ordering_key = job.ordering_key AND other.consumer = job.consumer AND other.status = 'PENDING'
-                        AND (other.id < job.id OR other.next_attempt_at > ${now})))
+              WHERE job.tenant_id = sequences.tenant_id AND job.consumer = sequences.consumer
+                AND job.ordering_key = sequences.ordering_key AND job.status = 'PENDING'
+              ORDER BY job.id LIMIT 1) head
+       WHERE sequences.consumer = ANY(${consumers}::text[]) AND head.next_attempt_at <= ${now}
+         AND NOT EXISTS (
+             SELECT 1 FROM consumer_jobs other
+              WHERE other.ordering_key = sequences.ordering_key AND other.consumer = sequences.consumer
+                AND other.status = 'PENDING' AND other.next_attempt_at > ${now})
+      UNION ALL
+      SELECT due.id, due.tenant_id, due.next_attempt_at
+        FROM unordered_tenants CROSS JOIN unnest(${consumers}::text[]) AS wanted(consumer) CROSS JOIN LATERAL (
+             SELECT job.id, job.tenant_id, job.next_attempt_at FROM consumer_jobs job
+              WHERE job.tenant_id = unordered_tenants.tenant_id AND job.consumer = wanted.consumer
+                AND job.status = 'PENDING' AND job.ordering_key IS NULL AND job.next_attempt_at <= ${now}
               ORDER BY job.next_attempt_at, job.id
-              LIMIT GREATEST(0, ${perTenant}::int - COALESCE((${tenantsBusy}::jsonb ->> tenants.tenant_id)::int, 0))) head
-       WHERE tenants.tenant_id IS NOT NULL
+              LIMIT ${perTenant}::int) due
+       WHERE unordered_tenants.tenant_id IS NOT NULL
+    ), heads AS (
+      SELECT id, next_attempt_at,
+             COALESCE((${tenantsBusy}::jsonb ->> tenant_id)::int, 0)
+               + row_number() OVER (PARTITION BY tenant_id ORDER BY next_attempt_at, id) AS place
+        FROM candidates
     ), picked AS (
-      SELECT id FROM heads ORDER BY place, next_attempt_at, id LIMIT ${limit}
+      SELECT id FROM heads WHERE place <= ${perTenant}::int ORDER BY place, next_attempt_at, id LIMIT ${limit}
     ), claimed AS (
-      SELECT locked.id, locked.consumer, locked.ordering_key FROM picked CROSS JOIN LATERAL (
-        SELECT id, consumer, ordering_key FROM consumer_jobs
+      SELECT locked.id, locked.tenant_id, locked.consumer, locked.ordering_key FROM picked CROSS JOIN LATERAL (
+        SELECT id, tenant_id, consumer, ordering_key FROM consumer_jobs
          WHERE id = picked.id AND status = 'PENDING' AND next_attempt_at <= ${now}
            FOR UPDATE SKIP LOCKED) locked
     ), following AS (
       SELECT next.id FROM claimed CROSS JOIN LATERAL (
         SELECT f.id FROM consumer_jobs f
-         WHERE f.ordering_key = claimed.ordering_key AND f.consumer = claimed.consumer AND f.status = 'PENDING' AND f.id > claimed.id
+         WHERE f.tenant_id = claimed.tenant_id AND f.consumer = claimed.consumer AND f.ordering_key = claimed.ordering_key
+           AND f.status = 'PENDING' AND f.id > claimed.id
            AND NOT EXISTS (
                SELECT 1 FROM consumer_jobs gap
-                WHERE gap.ordering_key = claimed.ordering_key AND gap.consumer = claimed.consumer AND gap.status = 'PENDING'
+                WHERE gap.tenant_id = claimed.tenant_id AND gap.consumer = claimed.consumer AND gap.ordering_key = claimed.ordering_key
+                  AND gap.status = 'PENDING'
                   AND gap.id > claimed.id AND gap.id <= f.id AND gap.next_attempt_at > ${now})
          ORDER BY f.id
          LIMIT ${followers}
