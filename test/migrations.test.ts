@@ -3,19 +3,35 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createDatabase } from '../src/db/client.ts';
 import { openPool, type Database } from '../src/db/pool.ts';
 import { startEmbeddedServer } from '../src/db/embedded/embedded-server.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { checksumOf, defaultMigrationsDir, readMigrations } from '../src/db/migrations-dir.ts';
 import { checkDrift } from '../src/db/schema-engine.ts';
 import { createLogger } from '../src/logger.ts';
-import { backends, emptyPostgresDatabase } from './support/services.ts';
+import { backends, emptyPostgresDatabase, externalServicesSkipReason } from './support/services.ts';
 
 const logger = createLogger('silent');
 
 test('the committed migrations produce exactly prisma/schema.prisma', async () => {
   const drift = await checkDrift({ logger });
   assert.equal(drift, '', `schema.prisma differs from the migrations; run \`npm run db:migration -- <name>\`:\n${drift}`);
+});
+
+test('PostgreSQL connections run with JIT off, unless DATABASE_URL sets its own options', { skip: externalServicesSkipReason() }, async () => {
+  const jitOf = async (databaseUrl: string) => {
+    const db = await createDatabase({ databaseUrl, dataDir: '', logger });
+    try {
+      const [row] = await db.prisma.$queryRaw<{ jit: string }[]>`SHOW jit`;
+      return row?.jit;
+    } finally {
+      await db.close();
+    }
+  };
+  const url = await emptyPostgresDatabase();
+  assert.equal(await jitOf(url), 'off');
+  assert.equal(await jitOf(`${url}?options=${encodeURIComponent('-c jit=on')}`), 'on');
 });
 
 /** An empty database of the backend: a new embedded cluster (not the migrated template), or a new PostgreSQL database. */
