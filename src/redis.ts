@@ -17,20 +17,19 @@ export type RedisConnections = {
 const MAX_RECONNECT_DELAY_MS = 500;
 
 export async function connectRedis(url: string, logger: Logger): Promise<RedisConnections> {
-  const open = (role: string, options: { autoResubscribe?: boolean } = {}) => {
+  const open = (role: string, options: { autoResubscribe?: boolean; enableAutoPipelining?: boolean } = {}) => {
     const client = new Redis(url, {
       ...options,
       lazyConnect: true,
       maxRetriesPerRequest: 3,
       retryStrategy: (attempt) => Math.min(attempt * 50, MAX_RECONNECT_DELAY_MS),
       connectionName: `convo-graph:${role}`,
-      // Commands issued in one tick (a dispatch batch's publishes) share one write and one round trip.
-      enableAutoPipelining: true,
     });
     client.on('error', (error) => logger.error({ err: error, role }, 'redis connection error'));
     return client;
   };
-  const commands = open('commands');
+  // Commands issued in one tick (a dispatch batch's publishes) share one write and one round trip.
+  const commands = open('commands', { enableAutoPipelining: true });
   // Pub/sub subscribes its channels again itself on reconnecting (pubsub/redis-connectivity.ts).
   const subscriber = open('subscriber', { autoResubscribe: false });
   await Promise.all([commands.connect(), subscriber.connect()]);
