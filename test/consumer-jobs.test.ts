@@ -183,7 +183,7 @@ for (const backend of backends()) {
       assert.equal(running?.key, 'running');
       // Another instance's clock: a job of the same sequence whose id sorts before the running one.
       const earlier = await prisma.consumerJob.create({
-        data: { id: `00000000-0000-7000-8000-${backend.name === 'embedded' ? '000000000001' : '000000000002'}`, tenantId: tenants.a, consumer, key: 'earlier', orderingKey: 'contact', payload: {} },
+        data: { id: '00000000-0000-7000-8000-000000000001', tenantId: tenants.a, consumer, key: 'earlier', orderingKey: 'contact', payload: {} },
       });
       await enqueueJobs(prisma, [{ consumer, tenantId: tenants.a, key: 'elsewhere', orderingKey: 'other contact', payload: {} }]);
       assert.deepEqual((await claim(new Date())).map((job) => job.key), ['elsewhere'], 'the sequence waits for its running job; another sequence does not');

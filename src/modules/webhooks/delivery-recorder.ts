@@ -22,11 +22,12 @@ type Finished = { delivery: ClaimedDelivery; result: AttemptResult | null; outco
 
 /**
  * The record stage: attempts finished while a transaction is committing wait and go together in
- * the next one (group commit), each with its attempt row, the delivery's new state and the endpoint's
- * health, and one `webhook.deliveries_updated` event per tenant for them all: an event per attempt
- * would double what recording writes. Every change is conditional on the attempt count and the
- * lease the claim saw, so a worker whose lease ran out (it stalled past it, and another claim may
- * have taken the delivery) records nothing and leaves the new holder's lease alone. A batch that fails is recorded again one attempt at a time: one bad row
+ * the next one (group commit), each with its attempt row, the delivery's new state and the
+ * endpoint's health, and one `webhook.deliveries_updated` event per tenant for them all: an event
+ * per attempt would double what recording writes. Every change is conditional on the attempt
+ * count and the lease the claim saw, so a worker whose lease ran out (it stalled past it, and
+ * another claim may have taken the delivery) records nothing and leaves the new holder's lease
+ * alone. A batch that fails is recorded again one attempt at a time (GroupCommit): one bad row
  * (say, of an endpoint deleted meanwhile) must not hold up the others.
  */
 export class DeliveryRecorder {
