@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { GRAPHQL_PATH } from './auth/cookies.ts';
 import { createMemoryCounter, createResilientCounter } from './auth/rate-limiter.ts';
-import type { Config } from './config.ts';
+import { riskySettings, type Config } from './config.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createDatabase, type Database } from './db/client.ts';
 import type { OpenedEmbedded } from './db/embedded/open.ts';
@@ -76,6 +76,9 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
         'running on the embedded database in production: one instance only, a single writer, and no fsync (a power loss can lose the last commits); for several instances, more load or stronger durability, move to PostgreSQL + Redis (README: "Moving to PostgreSQL")',
       );
     }
+
+    const risks = riskySettings(config);
+    if (risks.length) logger.warn({ risks }, `risky settings for production: ${risks.join('; ')}`);
 
     const limits = redis ? createResilientCounter(redis.commands, logger.child({ component: 'rate-limits' })) : createMemoryCounter();
     const { api: services, workers: background } = createServices({

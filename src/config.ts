@@ -34,6 +34,7 @@ const envSchema = z.object({
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(10_000).default(100),
   WS_MAX_CONNECTIONS_PER_CREDENTIAL: z.coerce.number().int().min(1).max(100_000).default(50),
   GRAPHIQL: booleanish.optional(),
+  GRAPHQL_INTROSPECTION: booleanish.optional(),
   DEMO_AGENT: booleanish.optional(),
   WEBHOOK_RETRY_SCHEDULE: csv
     .transform((delays) => delays.map(Number))
@@ -132,6 +133,10 @@ export type Config = {
     from: string;
   };
   graphiql: boolean;
+  /** Answer `__schema` and `__type`; GraphiQL needs it. Off in production unless GraphiQL is served or it is asked for. */
+  introspection: boolean;
+  /** "Did you mean …?" in errors: off in production, where they would spell out the schema that introspection hides. */
+  fieldSuggestions: boolean;
   /** Serve the built-in demo agent on POST /demo-agent (see src/http/demo-agent.ts). */
   demoAgent: boolean;
   /** Cookies get `Secure` in production, where the API is behind HTTPS. */
@@ -159,8 +164,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (given.NODE_ENV === 'production' && !given.JWT_SECRET) {
     problems.push('JWT_SECRET: required when NODE_ENV=production');
   }
+  if (parsed.success && parsed.data.GRAPHIQL === true && parsed.data.GRAPHQL_INTROSPECTION === false) {
+    problems.push('GRAPHQL_INTROSPECTION: GraphiQL (GRAPHIQL=true) reads the schema by introspection; turn one of them off');
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const values = parsed.data;
+  const graphiql = values.GRAPHIQL ?? values.NODE_ENV !== 'production';
   const dataDir = resolve(values.DATA_DIR);
   return {
     env: values.NODE_ENV,
@@ -209,7 +218,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       autoReplyMaxAgeMs: values.AUTO_REPLY_MAX_AGE_SECONDS * 1000,
     },
     mail: { smtpUrl: values.SMTP_URL, from: values.MAIL_FROM },
-    graphiql: values.GRAPHIQL ?? values.NODE_ENV !== 'production',
+    graphiql,
+    introspection: values.GRAPHQL_INTROSPECTION ?? graphiql,
+    fieldSuggestions: values.NODE_ENV !== 'production',
     demoAgent: values.DEMO_AGENT ?? values.NODE_ENV !== 'production',
     secureCookies: values.NODE_ENV === 'production',
   };
@@ -222,4 +233,24 @@ export function loadSeedPassword(env: Record<string, string | undefined> = proce
 
 function stripEmpty(env: Record<string, string | undefined>) {
   return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+}
+
+/**
+ * Settings that are allowed but risky in production, each as one sentence for the start-up log;
+ * none outside production, where the defaults favour exploring.
+ */
+export function riskySettings(config: Config): string[] {
+  if (config.env !== 'production') return [];
+  const risks: string[] = [];
+  if (config.graphiql) risks.push('GRAPHIQL is on: anyone who reaches the server can explore the schema in a browser');
+  if (config.introspection) risks.push('GRAPHQL_INTROSPECTION is on: the whole schema is public');
+  if (config.demoAgent) risks.push('DEMO_AGENT is on: the built-in demo agent answers on /demo-agent');
+  if (config.allowPrivateUrls.length) {
+    risks.push(`ALLOW_PRIVATE_URLS lets user-given URLs reach private addresses (${config.allowPrivateUrls.join(', ')})`);
+  }
+  if (!config.publicUrl.startsWith('https://')) risks.push(`PUBLIC_URL (${config.publicUrl}) is not https: links in QR codes and emails go out in the clear`);
+  const plainOrigins = config.corsOrigins.filter((origin) => !origin.startsWith('https://'));
+  if (plainOrigins.length) risks.push(`CORS_ORIGINS lets pages served without https send credentials (${plainOrigins.join(', ')})`);
+  if (['debug', 'trace'].includes(config.logLevel)) risks.push(`LOG_LEVEL=${config.logLevel} logs request details meant for debugging`);
+  return risks;
 }

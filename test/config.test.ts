@@ -78,7 +78,19 @@ describe('configuration', () => {
     assert.equal(config.jwtSecret, 's'.repeat(32));
     assert.equal(config.secureCookies, true);
     assert.equal(config.graphiql, false);
+    assert.equal(config.introspection, false);
+    assert.equal(config.fieldSuggestions, false);
     assert.throws(() => statSync(join(dir, 'jwt-secret')), { code: 'ENOENT' });
+  });
+
+  it('turns introspection on with GraphiQL unless told otherwise, and refuses GraphiQL without it', () => {
+    const production = { DATA_DIR: dataDir, NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) };
+    assert.equal(loadConfig({ ...production, GRAPHIQL: 'true' }).introspection, true);
+    assert.equal(loadConfig({ ...production, GRAPHQL_INTROSPECTION: 'true' }).introspection, true);
+    assert.equal(loadConfig({ DATA_DIR: dataDir, GRAPHIQL: 'false' }).introspection, false);
+    assert.equal(loadConfig({ DATA_DIR: dataDir, GRAPHIQL: 'false', GRAPHQL_INTROSPECTION: 'true' }).introspection, true);
+    const [problem] = problemsOf({ ...production, GRAPHIQL: 'true', GRAPHQL_INTROSPECTION: 'false' });
+    assert.match(problem!, /^GRAPHQL_INTROSPECTION: GraphiQL/);
   });
 
   it('outside production generates a private JWT secret in DATA_DIR and reuses it on the next load', async () => {
@@ -91,6 +103,8 @@ describe('configuration', () => {
     assert.notEqual(loadConfig({ DATA_DIR: await newDataDir() }).jwtSecret, first.jwtSecret);
     assert.equal(first.secureCookies, false);
     assert.equal(first.graphiql, true);
+    assert.equal(first.introspection, true);
+    assert.equal(first.fieldSuggestions, true);
   });
 
   it('treats empty variables as unset and applies the documented defaults', () => {

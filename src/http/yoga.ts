@@ -3,7 +3,7 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError, type ValidationContext } from 'graphql';
-import { createYoga, type CORSOptions } from 'graphql-yoga';
+import { createYoga, type CORSOptions, type Plugin } from 'graphql-yoga';
 import { GRAPHQL_PATH } from '../auth/cookies.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -11,6 +11,9 @@ import { schema } from '../schema/index.ts';
 import { buildContext, type ContextDependencies, type TransportContext } from './context.ts';
 import { renderGraphiQL } from './graphiql.ts';
 import { useErrorMapping } from './use-error-mapping.ts';
+import { useGenericBodyErrors } from './use-generic-body-errors.ts';
+import { useHiddenSuggestions } from './use-hidden-suggestions.ts';
+import { useNoIntrospection } from './use-no-introspection.ts';
 import { useResponseCookies } from './use-response-cookies.ts';
 import { useVariablesDepth } from './use-variables-depth.ts';
 
@@ -77,6 +80,8 @@ export function createGraphQLServer(config: Config, deps: ContextDependencies & 
     },
     context: (transport) => buildContext(transport, deps),
     plugins: [
+      useGenericBodyErrors(),
+      ...productionSwitches(config),
       maxTokensPlugin({ n: operationLimits.maxTokens }),
       maxDepthPlugin({ n: operationLimits.maxDepth, exposeLimits: true, ...rejectAsValidationError }),
       maxAliasesPlugin({ n: operationLimits.maxAliases, exposeLimits: true, ...rejectAsValidationError }),
@@ -86,6 +91,14 @@ export function createGraphQLServer(config: Config, deps: ContextDependencies & 
       useResponseCookies(),
     ],
   });
+}
+
+/** What production hides: the schema by introspection, and by "Did you mean …?" in errors (see Config). */
+function productionSwitches(config: Config): Plugin<TransportContext>[] {
+  return [
+    ...(config.introspection ? [] : [useNoIntrospection<TransportContext>()]),
+    ...(config.fieldSuggestions ? [] : [useHiddenSuggestions<TransportContext>()]),
+  ];
 }
 
 export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
