@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { GRAPHQL_PATH } from './auth/cookies.ts';
@@ -122,7 +123,13 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
         },
       }),
     );
-    wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: config.maxBodyBytes });
+    wsServer = new WebSocketServer({
+      server,
+      path: GRAPHQL_PATH,
+      maxPayload: config.maxBodyBytes,
+      // While draining, a new socket goes to another instance: its client reconnects there.
+      verifyClient: (_info, accept) => (shuttingDown ? accept(false, 503, 'Shutting down') : accept(true)),
+    });
     webSockets = serveGraphQLOverWebSocket(wsServer, {
       yoga,
       services,
@@ -150,9 +157,15 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
 
   async function stop() {
     if (shuttingDown) return;
+    // From here /ready answers 503 and WebSocket upgrades are refused, so that the load balancer
+    // sends new work elsewhere, while HTTP keeps answering for the drain window and replies in
+    // flight get their grace to finish.
     shuttingDown = true;
-    // Replies end (as FAILED) while streams drain, so that their followers get the last event.
-    await Promise.all([closeHttp(server), closeWebSockets(wsServer), replies?.stop()]);
+    logger.info({ drainMs: config.shutdown.drainMs, replyGraceMs: config.shutdown.replyGraceMs }, 'draining');
+    await Promise.all([delay(config.shutdown.drainMs), replies?.settle(config.shutdown.replyGraceMs)]);
+    // Replies past their grace end (as FAILED) before sockets close, so that their followers here get the last event.
+    await replies?.stop();
+    await Promise.all([closeHttp(server), closeWebSockets(wsServer)]);
     await webSockets?.stopParkedSubscriptions();
     // In reverse: a sendMessage that was still in flight may have started a reply meanwhile, and
     // the consumers' last effects (emails) go out before the mailer closes.

@@ -58,6 +58,8 @@ const envSchema = z.object({
   WIDGET_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
   CONVERSATION_IDLE_CLOSE_HOURS: z.coerce.number().min(0.001).default(24),
   AUTO_REPLY_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).optional(),
+  SHUTDOWN_REPLY_GRACE_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().min(3).default('Convo Graph <no-reply@localhost>'),
 });
@@ -131,6 +133,12 @@ export type Config = {
     /** Unset: no email is sent (notifications are logged instead). */
     smtpUrl?: string;
     from: string;
+  };
+  shutdown: {
+    /** After SIGTERM, how long HTTP keeps answering (with /ready at 503 and WebSocket upgrades refused) before connections close. */
+    drainMs: number;
+    /** After SIGTERM, how long streamed replies in flight may take to finish before they end FAILED. */
+    replyGraceMs: number;
   };
   graphiql: boolean;
   /** Answer `__schema` and `__type`; GraphiQL needs it. Off in production unless GraphiQL is served or it is asked for. */
@@ -218,6 +226,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       autoReplyMaxAgeMs: values.AUTO_REPLY_MAX_AGE_SECONDS * 1000,
     },
     mail: { smtpUrl: values.SMTP_URL, from: values.MAIL_FROM },
+    shutdown: {
+      drainMs: values.SHUTDOWN_DRAIN_MS ?? (values.NODE_ENV === 'production' ? 5_000 : 0),
+      replyGraceMs: values.SHUTDOWN_REPLY_GRACE_MS ?? (values.NODE_ENV === 'production' ? 10_000 : 0),
+    },
     graphiql,
     introspection: values.GRAPHQL_INTROSPECTION ?? graphiql,
     fieldSuggestions: values.NODE_ENV !== 'production',

@@ -50,6 +50,8 @@ export function createRequestHandler(deps: RouteDependencies) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = requestIdOf(req, randomUUID);
     res.setHeader(REQUEST_ID_HEADER, requestId);
+    // While draining, keep-alive clients open their next connection to another instance.
+    if (deps.isShuttingDown()) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?')[0] ?? '/';
 
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });

@@ -63,6 +63,8 @@ export function createConversations(deps: {
         endings.startSweeping();
         void endings.sweep(deps.redis ? undefined : new Date());
       },
+      /** Lets this instance's running replies finish by themselves, for `graceMs` at the most. */
+      settle: (graceMs: number) => generator.settle(graceMs),
       /** Ends this instance's running replies (as FAILED) and stops sweeping; safe to call again. */
       stop: async () => {
         endings.stopSweeping();

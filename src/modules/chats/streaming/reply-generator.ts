@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../../logger.ts';
 import type { PubSub } from '../../../pubsub/pubsub.ts';
 import type { AgentCaller } from '../../agents/calling/caller.ts';
@@ -48,6 +49,20 @@ export class ReplyGenerator {
     const controller = this.running.get(messageId);
     controller?.abort('cancelled');
     return controller !== undefined;
+  }
+
+  /**
+   * Waits for the replies running here, and those that start meanwhile, to end by themselves,
+   * for `graceMs` at the most; `stop` then ends what is left.
+   */
+  async settle(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while (this.finished.size > 0 && Date.now() < deadline) {
+      const timeUp = new AbortController();
+      const waited = delay(deadline - Date.now(), undefined, { signal: timeUp.signal }).catch(() => {});
+      await Promise.race([Promise.allSettled([...this.finished]), waited]);
+      timeUp.abort();
+    }
   }
 
   /** Ends every reply running here as FAILED (the user did not cancel them) and waits for them. */
