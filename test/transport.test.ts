@@ -131,13 +131,30 @@ for (const backend of backends()) {
       assert.deepEqual(fits.data, { __typename: 'Query' });
     });
 
-    it('refuses a chunked body without Content-Length with 411', async () => {
-      const bytes = new TextEncoder().encode(JSON.stringify({ query: '{ __typename }' }));
-      const stream = new ReadableStream({ start: (controller) => (controller.enqueue(bytes), controller.close()) });
-      const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' };
-      const response = await fetch(`${app.origin}/graphql`, init as RequestInit);
-      assert.equal(response.status, 411);
-      assert.equal(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code, 'BAD_USER_INPUT');
+    it('accepts a chunked body under MAX_BODY_BYTES, and refuses one over it with 413, executing nothing', async () => {
+      const chunked = (text: string) => {
+        const bytes = new TextEncoder().encode(text);
+        const pieces = [bytes.subarray(0, 10), bytes.subarray(10)];
+        const body = new ReadableStream({ start: (controller) => (pieces.forEach((piece) => controller.enqueue(piece)), controller.close()) });
+        const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' };
+        return fetch(`${app.origin}/graphql`, init as RequestInit);
+      };
+      const accepted = await chunked(JSON.stringify({ query: '{ __typename }' }));
+      assert.equal(accepted.status, 200);
+      assert.deepEqual(await accepted.json(), { data: { __typename: 'Query' } });
+
+      const email = `chunked-${Date.now()}@example.com`;
+      const input = { tenantName: 'Chunked', email, password: PASSWORD };
+      const signUp = (padding: string) => JSON.stringify({ query: print(SignUp), variables: { input, padding } });
+      const refused = await chunked(signUp('x'.repeat(app.config.maxBodyBytes)));
+      assert.equal(refused.status, 413);
+      const answer = (await refused.json()) as { errors: { message: string; extensions: { code: string } }[] };
+      assert.equal(answer.errors[0]!.extensions.code, 'BAD_USER_INPUT');
+      assert.match(answer.errors[0]!.message, /1048576 bytes/);
+      assert.equal(errorCode(await app.client.request(Login, { input: { email, password: PASSWORD } })), 'UNAUTHENTICATED');
+
+      const signedUp = await chunked(signUp(''));
+      assert.equal(((await signedUp.json()) as { data: { signUp: { user: { email: string } } } }).data.signUp.user.email, email);
     });
 
     it('accepts an operation at the depth limit (12) and refuses one level deeper as a validation error', async () => {

@@ -5,6 +5,7 @@ import { PayloadError, parseProviderJson, type WebhookChannel } from '../modules
 import { HUB_SIGNATURE_HEADER } from '../modules/channels/signature.ts';
 import type { ChannelWebhookIntake } from '../modules/channels/webhook-intake.ts';
 import { REQUEST_ID_HEADER } from './context.ts';
+import { readBodyWithin } from './request-body.ts';
 
 /** Providers send small JSON batches; Meta documents no payload above a few hundred KB. */
 export const MAX_CHANNEL_WEBHOOK_BYTES = 1024 * 1024;
@@ -59,7 +60,7 @@ export function createChannelWebhookHandler(deps: Dependencies) {
         return text(res, 200, challenge);
       }
 
-      const body = await readBody(req, maxBodyBytes);
+      const body = await readBodyWithin(req, maxBodyBytes);
       if (!body) return fail(res, 413, 'BAD_USER_INPUT', `The body is larger than ${maxBodyBytes} bytes`, { connection: 'close' });
       if (!deps.intake.isSigned(session, body, req.headers[HUB_SIGNATURE_HEADER])) {
         logger.warn('channel webhook refused: bad or missing signature');
@@ -81,19 +82,6 @@ export function createChannelWebhookHandler(deps: Dependencies) {
       if (!res.headersSent) fail(res, 503, 'INTERNAL_SERVER_ERROR', 'Try again later');
     }
   };
-}
-
-/** The raw bytes (signatures are over them), or null once they exceed `limit`. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  if (Number(req.headers['content-length'] ?? 0) > limit) return null;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return null;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 const NO_STORE = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };

@@ -8,6 +8,7 @@ import { matchChannelWebhook, type ChannelWebhookRoute } from './channel-webhook
 import { clientIp, REQUEST_ID_HEADER, requestIdOf } from './context.ts';
 import { DEMO_AGENT_PATH, serveDemoAgent } from './demo-agent.ts';
 import { GRAPHIQL_ASSETS_PATH } from './graphiql.ts';
+import { readBodyWithin } from './request-body.ts';
 import { serveVerifyEmail, VERIFY_EMAIL_PATH } from './verify-email.ts';
 import type { GraphQLServer } from './yoga.ts';
 
@@ -70,7 +71,14 @@ export function createRequestHandler(deps: RouteDependencies) {
       return sendError(res, 413, 'BAD_USER_INPUT', `Request body is larger than ${maxBodyBytes} bytes`);
     }
     if (req.headers['transfer-encoding'] && req.method !== 'GET') {
-      return sendError(res, 411, 'BAD_USER_INPUT', 'Send the body with a Content-Length');
+      // A chunked body declares no length: it is read here under the same cap, and Yoga takes it
+      // as read (Yoga's own cap would pipe every request's body through a stream, see yoga.ts).
+      const body = await readBodyWithin(req, maxBodyBytes);
+      if (!body) {
+        res.setHeader('connection', 'close');
+        return sendError(res, 413, 'BAD_USER_INPUT', `Request body is larger than ${maxBodyBytes} bytes`);
+      }
+      Object.assign(req, { body });
     }
 
     const startedAt = process.hrtime.bigint();

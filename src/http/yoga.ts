@@ -64,7 +64,7 @@ export function createGraphQLServer(config: Config, deps: ContextDependencies & 
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     // routes.ts already refuses bodies over MAX_BODY_BYTES (by Content-Length, which Node's parser
-    // enforces) and bodies without a Content-Length; GET bodies never reach Yoga. Yoga's own limit
+    // enforces, and by counting a chunked body as it reads it); GET bodies never reach Yoga. Yoga's own limit
     // pipes every body through a web TransformStream, which cost ~200 µs of CPU per request.
     maxRequestBodySize: false,
     graphiql: config.graphiql
