@@ -14,6 +14,7 @@ import { createChannelWebhookHandler } from './http/channel-webhooks.ts';
 import { createGraphiQLAssets } from './http/graphiql.ts';
 import { createRequestHandler } from './http/routes.ts';
 import { serveGraphQLOverWebSocket } from './http/websocket.ts';
+import { TrustedDocuments } from './http/persisted-operations.ts';
 import { createGraphQLServer } from './http/yoga.ts';
 import type { Logger } from './logger.ts';
 import type { HostResolver } from './outbound/http-client.ts';
@@ -60,6 +61,8 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
   let listeningPort: number | undefined;
 
   async function start() {
+    const trustedDocuments = config.trustedDocumentsFile ? TrustedDocuments.load(config.trustedDocumentsFile) : undefined;
+    if (trustedDocuments) logger.info({ file: config.trustedDocumentsFile, documents: trustedDocuments.size }, 'trusted documents only');
     database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger, embedded: overrides.embedded });
     const applied = await migrate(database, logger);
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
@@ -101,7 +104,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
       }
     };
     await startWorkers(true);
-    const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, secureCookies: config.secureCookies });
+    const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, secureCookies: config.secureCookies, trustedDocuments });
 
     const db = database;
     server = createServer(

@@ -35,6 +35,7 @@ const envSchema = z.object({
   WS_MAX_CONNECTIONS_PER_CREDENTIAL: z.coerce.number().int().min(1).max(100_000).default(50),
   GRAPHIQL: booleanish.optional(),
   GRAPHQL_INTROSPECTION: booleanish.optional(),
+  TRUSTED_DOCUMENTS: z.string().min(1).optional(),
   DEMO_AGENT: booleanish.optional(),
   WEBHOOK_RETRY_SCHEDULE: csv
     .transform((delays) => delays.map(Number))
@@ -143,6 +144,8 @@ export type Config = {
   graphiql: boolean;
   /** Answer `__schema` and `__type`; GraphiQL needs it. Off in production unless GraphiQL is served or it is asked for. */
   introspection: boolean;
+  /** A graphql-codegen `persisted-documents.json`: set, only its operations run (see persisted-operations.ts). */
+  trustedDocumentsFile?: string;
   /** "Did you mean …?" in errors: off in production, where they would spell out the schema that introspection hides. */
   fieldSuggestions: boolean;
   /** Serve the built-in demo agent on POST /demo-agent (see src/http/demo-agent.ts). */
@@ -172,12 +175,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (given.NODE_ENV === 'production' && !given.JWT_SECRET) {
     problems.push('JWT_SECRET: required when NODE_ENV=production');
   }
+  if (parsed.success && parsed.data.GRAPHIQL === true && parsed.data.TRUSTED_DOCUMENTS) {
+    problems.push('TRUSTED_DOCUMENTS: GraphiQL (GRAPHIQL=true) sends operations of its own, which trusted documents refuse; turn one of them off');
+  }
   if (parsed.success && parsed.data.GRAPHIQL === true && parsed.data.GRAPHQL_INTROSPECTION === false) {
     problems.push('GRAPHQL_INTROSPECTION: GraphiQL (GRAPHIQL=true) reads the schema by introspection; turn one of them off');
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const values = parsed.data;
-  const graphiql = values.GRAPHIQL ?? values.NODE_ENV !== 'production';
+  const graphiql = values.GRAPHIQL ?? (values.NODE_ENV !== 'production' && !values.TRUSTED_DOCUMENTS);
   const dataDir = resolve(values.DATA_DIR);
   return {
     env: values.NODE_ENV,
@@ -232,6 +238,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     graphiql,
     introspection: values.GRAPHQL_INTROSPECTION ?? graphiql,
+    trustedDocumentsFile: values.TRUSTED_DOCUMENTS && resolve(values.TRUSTED_DOCUMENTS),
     fieldSuggestions: values.NODE_ENV !== 'production',
     demoAgent: values.DEMO_AGENT ?? values.NODE_ENV !== 'production',
     secureCookies: values.NODE_ENV === 'production',

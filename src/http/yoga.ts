@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import { schema } from '../schema/index.ts';
 import { buildContext, type ContextDependencies, type TransportContext } from './context.ts';
 import { renderGraphiQL } from './graphiql.ts';
+import { persistedOperations, type TrustedDocuments } from './persisted-operations.ts';
 import { useErrorMapping } from './use-error-mapping.ts';
 import { useGenericBodyErrors } from './use-generic-body-errors.ts';
 import { useHiddenSuggestions } from './use-hidden-suggestions.ts';
@@ -58,7 +59,7 @@ function corsPolicy(trustedOrigins: readonly string[]) {
   };
 }
 
-export function createGraphQLServer(config: Config, deps: ContextDependencies & { logger: Logger }) {
+export function createGraphQLServer(config: Config, deps: ContextDependencies & { logger: Logger; trustedDocuments?: TrustedDocuments }) {
   return createYoga<TransportContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -82,6 +83,7 @@ export function createGraphQLServer(config: Config, deps: ContextDependencies & 
     plugins: [
       useGenericBodyErrors(),
       ...productionSwitches(config),
+      ...persistedOperations<TransportContext>(deps.trustedDocuments),
       maxTokensPlugin({ n: operationLimits.maxTokens }),
       maxDepthPlugin({ n: operationLimits.maxDepth, exposeLimits: true, ...rejectAsValidationError }),
       maxAliasesPlugin({ n: operationLimits.maxAliases, exposeLimits: true, ...rejectAsValidationError }),
