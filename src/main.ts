@@ -1,10 +1,11 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, readEnvFile } from './config.ts';
 import { DataDirError } from './data-dir.ts';
 import { openEmbedded } from './db/embedded/open.ts';
 import { createLogger } from './logger.ts';
 
 let config;
 try {
+  readEnvFile();
   config = loadConfig();
 } catch (error) {
   if (error instanceof DataDirError) {

@@ -1,10 +1,11 @@
-import { ConfigError, loadConfig, loadSeedPassword } from './config.ts';
+import { ConfigError, loadConfig, loadSeedPassword, readEnvFile } from './config.ts';
 import { createLogger } from './logger.ts';
 import { seedDemo, SeedRefusedError } from './seed/demo-tenant.ts';
 import { demoInstructions } from './seed/instructions.ts';
 
 /** `npm run seed`: the demo tenant on whatever database the configuration names, then what to do next. */
 async function main(): Promise<void> {
+  readEnvFile();
   const config = loadConfig();
   // Info-level lines (migrations applied) would bury the instructions; problems still show.
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);

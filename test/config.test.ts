@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +9,21 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 import { removeTempDir, tempDir } from './support/temp-dirs.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** The URL main.ts logs once ready; fails when it exits first or takes over a minute. */
+async function readyUrl(run: ReturnType<typeof runMain>): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    assert.ok(Date.now() < deadline, `main.ts did not become ready:\n${run.output.stdout}\n${run.output.stderr}`);
+    assert.equal(run.child.exitCode, null, `main.ts exited early:\n${run.output.stderr}`);
+    const url = run.output.stdout
+      .split('\n')
+      .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { msg?: string; url?: string }] : []))
+      .find((entry) => entry.msg === 'ready')?.url;
+    if (url) return url;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** The problems loadConfig reports for `env`; fails when it does not throw a ConfigError. */
 function problemsOf(env: Record<string, string>): string[] {
@@ -21,9 +37,9 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 /** Runs `node --import tsx src/main.ts` with only the given environment (plus PATH and HOME). */
-function runMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: repoRoot,
+function runMain(env: Record<string, string>, { cwd = repoRoot } = {}) {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(repoRoot, 'src/main.ts')], {
+    cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -146,22 +162,32 @@ describe('configuration', () => {
   it('main.ts serves /health, then exits 0 on SIGTERM after stopping', async () => {
     const run = runMain({ DATA_DIR: await newDataDir(), HOST: '127.0.0.1', PORT: '0', DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'info' });
     try {
-      const deadline = Date.now() + 60_000;
-      let url: string | undefined;
-      while (!url) {
-        assert.ok(Date.now() < deadline, `main.ts did not become ready:\n${run.output.stdout}\n${run.output.stderr}`);
-        assert.equal(run.child.exitCode, null, `main.ts exited early:\n${run.output.stderr}`);
-        url = run.output.stdout
-          .split('\n')
-          .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { msg?: string; url?: string }] : []))
-          .find((entry) => entry.msg === 'ready')?.url;
-        if (!url) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const url = await readyUrl(run);
       const health = await fetch(new URL('/health', url));
       assert.equal(health.status, 200);
       run.child.kill('SIGTERM');
       assert.deepEqual(await run.exited, { code: 0, signal: null });
       assert.match(run.output.stdout, /"msg":"stopped"/);
+    } finally {
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+    }
+  });
+
+  it('main.ts reads .env from its working directory, and a variable set in the environment wins', async () => {
+    const cwd = await newDataDir();
+    await writeFile(join(cwd, '.env'), ['# settings', 'JWT_SECRET=too-short', 'GRAPHIQL=false', `DATA_DIR=${join(cwd, 'data')}`, 'HOST=127.0.0.1', 'PORT=0', ''].join('\n'));
+    const refused = runMain({ DATABASE_URL: '', REDIS_URL: '' }, { cwd });
+    assert.deepEqual(await refused.exited, { code: 78, signal: null });
+    assert.match(refused.output.stderr, /JWT_SECRET: must be at least 32 characters/);
+
+    const run = runMain({ JWT_SECRET: 's'.repeat(32), DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'info' }, { cwd });
+    try {
+      const url = await readyUrl(run);
+      const page = await fetch(new URL('/graphql', url), { headers: { accept: 'text/html' } });
+      assert.ok(page.status !== 200 && !page.headers.get('content-type')?.includes('text/html'), 'GRAPHIQL=false from .env must hide GraphiQL');
+      assert.ok(statSync(join(cwd, 'data')).isDirectory(), 'DATA_DIR from .env');
+      run.child.kill('SIGTERM');
+      assert.deepEqual(await run.exited, { code: 0, signal: null });
     } finally {
       if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
     }

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { loadConfig } from '../config.ts';
+import { loadConfig, readEnvFile } from '../config.ts';
 import { DataDirError } from '../data-dir.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createDatabase } from './client.ts';
@@ -12,6 +12,7 @@ import { diffMigrationsToSchema } from './schema-engine.ts';
 const usage = 'usage: tsx src/db/cli.ts create <name> | deploy | export <file.sql>';
 
 async function main([command, name, ...rest]: string[]): Promise<void> {
+  readEnvFile();
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   if (command === 'create' && name && rest.length === 0) {
