@@ -104,7 +104,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
       }
     };
     await startWorkers(true);
-    const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, secureCookies: config.secureCookies, trustedDocuments });
+    const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, cookies: { secure: config.secureCookies, domain: config.cookieDomain }, trustedDocuments });
 
     const db = database;
     server = createServer(

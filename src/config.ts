@@ -28,6 +28,11 @@ const envSchema = z.object({
   CORS_ORIGINS: csv.default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: booleanish.default(false),
+  COOKIE_DOMAIN: z
+    .string()
+    .regex(/^\.?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/i, 'must be a domain name such as example.com')
+    .transform((domain) => domain.replace(/^\./, '').toLowerCase())
+    .optional(),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   LOGIN_MAX_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
@@ -153,6 +158,8 @@ export type Config = {
   demoAgent: boolean;
   /** Cookies get `Secure` in production, where the API is behind HTTPS. */
   secureCookies: boolean;
+  /** The CSRF cookie's Domain, for a frontend on another host of it (app.example.com with api.example.com). */
+  cookieDomain?: string;
 };
 
 export class ConfigError extends Error {
@@ -254,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fieldSuggestions: values.NODE_ENV !== 'production',
     demoAgent: values.DEMO_AGENT ?? values.NODE_ENV !== 'production',
     secureCookies: values.NODE_ENV === 'production',
+    cookieDomain: values.COOKIE_DOMAIN,
   };
 }
 

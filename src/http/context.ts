@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { createCookieJar } from '../auth/cookies.ts';
+import { createCookieJar, type CookiePolicy } from '../auth/cookies.ts';
 import type { PresentedCredentials } from '../auth/credentials.ts';
 import { CSRF_HEADER } from '../auth/csrf.ts';
 import type { Viewer } from '../auth/viewer.ts';
@@ -23,14 +23,14 @@ export type ContextDependencies = {
   services: Services;
   prisma: PrismaClient;
   logger: Logger;
-  secureCookies: boolean;
+  cookies: CookiePolicy;
 };
 
 /** Builds the GraphQL context; never throws, so refused credentials surface as field errors. */
 export async function buildContext(transport: TransportContext, deps: ContextDependencies): Promise<Context> {
   const logger = deps.logger.child({ requestId: transport.requestId });
   const headers = transport.request?.headers;
-  const cookies = createCookieJar(headers?.get('cookie'), deps.secureCookies);
+  const cookies = createCookieJar(headers?.get('cookie'), deps.cookies);
   const csrfHeader = headers?.get(CSRF_HEADER) ?? null;
   const origin = headers?.get('origin') ?? null;
   const base = { requestId: transport.requestId, logger, ip: transport.ip, origin, cookies, csrfHeader, services: deps.services, prisma: deps.prisma };
