@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,19 +10,12 @@ import { eventually, signUpTenant } from './support/fixtures.ts';
 import { Me } from './support/operations.ts';
 import { CreateSession } from './support/session-operations.ts';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.ts';
+import { startCommand } from './support/start-command.ts';
 import { removeTempDir, tempDir } from './support/temp-dirs.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 /** Two levels below the repository, as dist/bundle is. */
 const bundleDir = join('dist', `bundle-test-${process.pid}`);
-
-/** `npm start`'s words: its environment, its Node flags, and the script it runs. */
-function startCommand() {
-  const words = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
-  const env = Object.fromEntries(words.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2) as [string, string]));
-  const command = words.filter((word) => !/^[A-Z_]+=/.test(word));
-  return { env, nodeArgs: command.slice(1, -1), script: command.at(-1)! };
-}
 
 describe('the server as `npm start` runs it: the bundle, with its Node flags', () => {
   let dataDir: string;

@@ -1,22 +1,15 @@
 /** The servers under test: the real app (embedded or Postgres+Redis) and the bare Yoga baseline. */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { GraphQLClient } from '../../test/support/client.ts';
 import { createKey, signUpTenant } from '../../test/support/fixtures.ts';
 import { removeTempDir, tempDir } from '../../test/support/temp-dirs.ts';
 import { externalServicesAvailable, startPostgres, startRedis } from '../../test/support/services.ts';
-import { REPO_ROOT, startServer, type ServerChild } from './processes.ts';
+import { startCommand } from '../../test/support/start-command.ts';
+import { startServer, type ServerChild } from './processes.ts';
 
-/**
- * What `npm start` runs (its environment, Node flags and the built app), read from package.json
- * so the two never differ: `[NAME=value ...] node [flags ...] script`.
- */
-const START_WORDS = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
-const START_ENV = Object.fromEntries(START_WORDS.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2) as [string, string]));
-const START_COMMAND = START_WORDS.filter((word) => !/^[A-Z_]+=/.test(word));
-export const APP_SCRIPT = START_COMMAND.at(-1)!;
-const START_NODE_ARGS = START_COMMAND.slice(1, -1);
+/** What `npm start` runs: its environment, Node flags and the built app. */
+const { env: START_ENV, nodeArgs: START_NODE_ARGS, script: APP_SCRIPT } = startCommand();
+export { APP_SCRIPT };
 export const BASELINE_SCRIPT = 'bench/servers/hello-yoga.ts';
 
 /** Same for every child: quiet logs (the app logs each request at info), unless BENCH_LOG_LEVEL says otherwise. */

@@ -5,14 +5,20 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 export type ServerProcess = ReturnType<typeof startServer>;
 
+/** How the server is started: `node --import tsx src/main.ts` unless a test says otherwise (e.g. `npm start` in a build). */
+export type ServerCommand = { command: string; args: string[]; cwd: string };
+
 /**
  * The server as its own process (`src/main.ts`), for tests that kill it. `ready` resolves with
  * its GraphQL URL once it logs "ready"; `exited` with its exit code. Nothing is inherited from
  * this process's environment but PATH and HOME.
  */
-export function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: repoRoot,
+export function startServer(
+  env: Record<string, string>,
+  { command, args, cwd }: ServerCommand = { command: process.execPath, args: ['--import', 'tsx', 'src/main.ts'], cwd: repoRoot },
+) {
+  const child = spawn(command, args, {
+    cwd,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
