@@ -16,6 +16,9 @@ import { createRequestHandler } from './http/routes.ts';
 import { serveGraphQLOverWebSocket } from './http/websocket.ts';
 import { TrustedDocuments } from './http/persisted-operations.ts';
 import { createGraphQLServer } from './http/yoga.ts';
+import { createMetricsServer } from './http/metrics-endpoint.ts';
+import { addGauges } from './metrics/gauges.ts';
+import { createMetrics } from './metrics/registry.ts';
 import type { Logger } from './logger.ts';
 import type { HostResolver } from './outbound/http-client.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
@@ -55,6 +58,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
   let server: Server | undefined;
   let wsServer: WebSocketServer | undefined;
   let webSockets: ReturnType<typeof serveGraphQLOverWebSocket> | undefined;
+  let metricsServer: Server | undefined;
   let replies: Services['replyLifecycle'] | undefined;
   let shuttingDown = false;
   /** Known once listening (PORT=0 picks one). */
@@ -84,6 +88,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
     const risks = riskySettings(config);
     if (risks.length) logger.warn({ risks }, `risky settings for production: ${risks.join('; ')}`);
 
+    const metrics = config.metrics.enabled ? createMetrics() : undefined;
     const limits = redis ? createResilientCounter(redis.commands, logger.child({ component: 'rate-limits' })) : createMemoryCounter();
     const { api: services, workers: background } = createServices({
       config,
@@ -95,6 +100,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
       logger,
       isOwnEndpoint: (url) => config.demoAgent && listeningPort !== undefined && isDemoAgentUrl(url, listeningPort),
       resolveHost: overrides.resolveHost,
+      metrics,
     });
     replies = services.replyLifecycle;
     const startWorkers = async (beforeListening: boolean) => {
@@ -104,7 +110,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
       }
     };
     await startWorkers(true);
-    const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, cookies: { secure: config.secureCookies, domain: config.cookieDomain }, trustedDocuments });
+    const yoga = createGraphQLServer(config, { services, prisma: database.prisma, logger, cookies: { secure: config.secureCookies, domain: config.cookieDomain }, trustedDocuments, metrics });
 
     const db = database;
     server = createServer(
@@ -124,6 +130,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
           await db.ping();
           await redis?.ping();
         },
+        metrics: metrics && { registry: metrics.registry, onThisPort: !config.metrics.port, observeHttp: metrics.observeHttp },
       }),
     );
     wsServer = new WebSocketServer({
@@ -144,11 +151,25 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
       },
     });
 
+    if (metrics) {
+      const sockets = webSockets;
+      const bus = pubsub;
+      addGauges(metrics, {
+        prisma: db.prisma,
+        pool: () => db.poolStats(),
+        pubsubConnected: () => bus.isConnected(),
+        openWebSockets: () => wsServer?.clients.size ?? 0,
+        subscriptionsByField: () => sockets.subscriptionsByField(),
+      });
+      if (config.metrics.port) {
+        metricsServer = createMetricsServer(metrics.registry, logger);
+        await listen(metricsServer, config.metrics.port, config.host);
+        logger.info({ port: config.metrics.port }, 'metrics served on their own port');
+      }
+    }
+
     const listening = server;
-    await new Promise<void>((resolve, reject) => {
-      listening.once('error', reject);
-      listening.listen(config.port, config.host, () => resolve());
-    });
+    await listen(listening, config.port, config.host);
     const { port } = listening.address() as AddressInfo;
     listeningPort = port;
     // Once listening: work left by a previous run may call this server (the demo agent).
@@ -177,6 +198,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
     await pubsub?.close();
     await redis?.close();
     await database?.close();
+    await new Promise((resolve) => (metricsServer?.listening ? metricsServer.close(resolve) : resolve(undefined)));
     logger.info('stopped');
   }
 
@@ -186,6 +208,13 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
   };
 
   return { start, stop, prisma };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
 }
 
 /**

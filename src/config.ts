@@ -65,6 +65,8 @@ const envSchema = z.object({
   WIDGET_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
   CONVERSATION_IDLE_CLOSE_HOURS: z.coerce.number().min(0.001).default(24),
   AUTO_REPLY_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  METRICS: booleanish.optional(),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   SHUTDOWN_REPLY_GRACE_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
@@ -141,6 +143,8 @@ export type Config = {
     smtpUrl?: string;
     from: string;
   };
+  /** Prometheus metrics on `/metrics`: off, on the API's port, or on a port of their own. */
+  metrics: { enabled: boolean; port?: number };
   shutdown: {
     /** After SIGTERM, how long HTTP keeps answering (with /ready at 503 and WebSocket upgrades refused) before connections close. */
     drainMs: number;
@@ -197,6 +201,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.success && parsed.data.GRAPHIQL === true && parsed.data.TRUSTED_DOCUMENTS) {
     problems.push('TRUSTED_DOCUMENTS: GraphiQL (GRAPHIQL=true) sends operations of its own, which trusted documents refuse; turn one of them off');
   }
+  if (parsed.success && parsed.data.METRICS === false && parsed.data.METRICS_PORT) {
+    problems.push('METRICS_PORT: serves metrics, which METRICS=false turns off; unset one of them');
+  }
   if (parsed.success && parsed.data.GRAPHIQL === true && parsed.data.GRAPHQL_INTROSPECTION === false) {
     problems.push('GRAPHQL_INTROSPECTION: GraphiQL (GRAPHIQL=true) reads the schema by introspection; turn one of them off');
   }
@@ -251,6 +258,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       autoReplyMaxAgeMs: values.AUTO_REPLY_MAX_AGE_SECONDS * 1000,
     },
     mail: { smtpUrl: values.SMTP_URL, from: values.MAIL_FROM },
+    metrics: { enabled: values.METRICS ?? values.METRICS_PORT !== undefined, port: values.METRICS_PORT },
     shutdown: {
       drainMs: values.SHUTDOWN_DRAIN_MS ?? (values.NODE_ENV === 'production' ? 5_000 : 0),
       replyGraceMs: values.SHUTDOWN_REPLY_GRACE_MS ?? (values.NODE_ENV === 'production' ? 10_000 : 0),
@@ -290,6 +298,9 @@ export function riskySettings(config: Config): string[] {
   if (!config.publicUrl.startsWith('https://')) risks.push(`PUBLIC_URL (${config.publicUrl}) is not https: links in QR codes and emails go out in the clear`);
   const plainOrigins = config.corsOrigins.filter((origin) => !origin.startsWith('https://'));
   if (plainOrigins.length) risks.push(`CORS_ORIGINS lets pages served without https send credentials (${plainOrigins.join(', ')})`);
+  if (config.metrics.enabled && !config.metrics.port) {
+    risks.push('METRICS is on without METRICS_PORT: /metrics is served on the public port; serve it on a port of its own, or keep it from the internet');
+  }
   if (['debug', 'trace'].includes(config.logLevel)) risks.push(`LOG_LEVEL=${config.logLevel} logs request details meant for debugging`);
   return risks;
 }

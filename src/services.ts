@@ -48,6 +48,7 @@ import { WebhookDeliveriesService } from './modules/webhooks/deliveries-service.
 import { DeliveryWorker } from './modules/webhooks/delivery-worker.ts';
 import { WebhookEndpointsService } from './modules/webhooks/endpoints-service.ts';
 import { OutboundHttp, type HostResolver } from './outbound/http-client.ts';
+import type { Metrics } from './metrics/registry.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import type { Redis } from 'ioredis';
 
@@ -79,8 +80,10 @@ export function createServices(deps: {
   isOwnEndpoint?: (url: URL) => boolean;
   /** Resolves host names of user-given URLs; the system resolver unless a test injects one. */
   resolveHost?: HostResolver;
+  /** Where workers report what they did, when metrics are on. */
+  metrics?: Metrics;
 }) {
-  const { config, prisma, pubsub, limits, logger } = deps;
+  const { config, prisma, pubsub, limits, logger, metrics } = deps;
   const serialTransactions = deps.databaseKind === 'embedded';
   let reactions = new Map<string, Reaction[]>();
   const dispatcher = new Dispatcher({
@@ -127,7 +130,8 @@ export function createServices(deps: {
     emailVerifications,
     csrf,
   });
-  const replies = createConversations({ config, prisma, outbox, pubsub, redis: deps.redis, logger, agentHttp });
+  const observeAgentCall = metrics?.observeAgentCall;
+  const replies = createConversations({ config, prisma, outbox, pubsub, redis: deps.redis, logger, agentHttp, observeAgentCall });
   const leadRecorder = new LeadRecorder();
   const conversationLeads = new ConversationLeadTracker(leadRecorder);
   const inbox = new Inbox({ outbox, leads: conversationLeads });
@@ -154,7 +158,7 @@ export function createServices(deps: {
     onAccepted: () => consumerWorker.jobsEnqueued(),
     logger: logger.child({ service: 'channel-webhooks' }),
   });
-  const autoReplies = createAutoReplies({ config, prisma, outbox, sender: channelSender, effects, logger, agentHttp });
+  const autoReplies = createAutoReplies({ config, prisma, outbox, sender: channelSender, effects, logger, agentHttp, observeAgentCall });
   const widget = new WidgetService({
     prisma,
     inbox,
@@ -180,8 +184,9 @@ export function createServices(deps: {
     leaseMs: config.consumers.leaseMs,
     // Up to 500 jobs rather than 2,000 in one transaction, on a database where it holds up every other.
     transactionalKeys: serialTransactions ? 50 : undefined,
+    observeJobs: metrics?.observeConsumerJobs,
   });
-  const deliveryWorker = new DeliveryWorker({ prisma, outbox, http: outbound, settings: config.webhooks, logger });
+  const deliveryWorker = new DeliveryWorker({ prisma, outbox, http: outbound, settings: config.webhooks, logger, observeAttempt: metrics?.observeWebhookAttempt });
   const channelConversations = new ChannelConversationsService(prisma, outbox, pubsub);
   const idleCloser = new IdleCloser({
     conversations: channelConversations,

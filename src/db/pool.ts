@@ -20,6 +20,8 @@ export type Database = {
   /** `embedded`: PGlite in a worker thread, reached over the wire protocol as PostgreSQL is. */
   kind: DatabaseKind;
   ping(): Promise<void>;
+  /** This process's connections: open, idle, and requests waiting for one. */
+  poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
   /** Lends one dedicated connection for the duration of `work`. */
   withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
@@ -74,6 +76,7 @@ export async function openPool(
     prisma,
     kind,
     ping: async () => void (await prisma.$queryRaw`SELECT 1`),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await prisma.$disconnect();
       await pool.end();

@@ -56,6 +56,8 @@ export type ConsumerWorkerOptions<Events extends EventMap> = {
    * @default 7 days
    */
   retentionMs?: number;
+  /** Told how many jobs of a consumer ended done or failed, for metrics. */
+  observeJobs?: (consumer: string, outcome: 'done' | 'failed', jobs: number) => void;
 };
 
 /**
@@ -230,7 +232,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
           await consumer.run(unit, jobs.map(asJob));
           await markDone(unit.tx, jobs);
         });
-        return this.finished(jobs);
+        return this.finished(name, jobs);
       } catch (error) {
         if (error instanceof LeaseLostError) throw error;
         this.logger.warn({ err: error, consumer: name, jobs: jobs.length }, 'a batch failed; running its jobs one by one');
@@ -265,7 +267,7 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
         await consumer.run(asJob(job), this.cancel.signal);
         await markDone(prisma, [job]);
       }
-      this.finished([job]);
+      this.finished(name, [job]);
       return 'done';
     } catch (error) {
       if (error instanceof LeaseLostError) throw error;
@@ -275,11 +277,13 @@ export class ConsumerWorker<Events extends EventMap> extends Wakeable {
       this.logger.warn({ err: error, consumer: name, jobId: job.id, attempt, retryInMs: delay }, delay === null ? 'job failed for good' : 'job failed; it will be retried');
       this.leases.settle([job]);
       await markFailed(prisma, job, error instanceof Error ? error.message : String(error), delay === null ? null : new Date(Date.now() + delay));
+      this.options.observeJobs?.(name, 'failed', 1);
       return 'failed';
     }
   }
 
-  private finished(jobs: ClaimedJob[]) {
+  private finished(consumer: string, jobs: ClaimedJob[]) {
+    this.options.observeJobs?.(consumer, 'done', jobs.length);
     this.leases.settle(jobs);
     this.waiters.finished(jobs);
   }

@@ -10,6 +10,9 @@ import type { Logger } from '../logger.ts';
 import type { Context } from '../schema/context.ts';
 import type { Services } from '../services.ts';
 
+/** What the access log of an HTTP request says besides the request itself; filled in as GraphQL learns it. */
+export type AccessLogFields = { operationName?: string; tenantId?: string; userId?: string; apiKeyId?: string };
+
 /** What the HTTP server or the WebSocket server knows about a request before GraphQL runs. */
 export type TransportContext = {
   requestId: string;
@@ -17,6 +20,8 @@ export type TransportContext = {
   /** Set by the WebSocket server, which authenticates once per connection. */
   connectionViewer?: Viewer | null;
   request?: Request;
+  /** Set by the HTTP server: who and what the request was, for its access log. */
+  accessLog?: AccessLogFields;
 };
 
 export type ContextDependencies = {
@@ -45,7 +50,9 @@ export async function buildContext(transport: TransportContext, deps: ContextDep
     csrfHeader,
   };
   try {
-    return { ...base, viewer: await deps.services.credentials.resolve(presented), credentialError: null };
+    const viewer = await deps.services.credentials.resolve(presented);
+    if (transport.accessLog) Object.assign(transport.accessLog, accessLogFieldsOf(viewer));
+    return { ...base, viewer, credentialError: null };
   } catch (error) {
     if (error instanceof AppError) return { ...base, viewer: null, credentialError: error };
     if (isBackingServiceOutage(error)) {
@@ -56,6 +63,14 @@ export async function buildContext(transport: TransportContext, deps: ContextDep
     const internal = new AppError('INTERNAL_SERVER_ERROR', `Internal server error (request id ${transport.requestId})`);
     return { ...base, viewer: null, credentialError: internal };
   }
+}
+
+function accessLogFieldsOf(viewer: Viewer | null): AccessLogFields {
+  return {
+    tenantId: viewer?.tenantId,
+    userId: viewer?.userId,
+    apiKeyId: viewer?.credential.kind === 'apiKey' ? viewer.credential.apiKeyId : undefined,
+  };
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';

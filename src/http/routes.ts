@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import { GRAPHQL_PATH } from '../auth/cookies.ts';
 import type { Logger } from '../logger.ts';
 import { AVATAR_PATH_PREFIX, MAX_AVATAR_BYTES } from '../modules/agents/avatar.ts';
 import type { AgentsService } from '../modules/agents/service.ts';
 import { matchChannelWebhook, type ChannelWebhookRoute } from './channel-webhooks.ts';
-import { clientIp, REQUEST_ID_HEADER, requestIdOf } from './context.ts';
+import { clientIp, REQUEST_ID_HEADER, requestIdOf, type AccessLogFields } from './context.ts';
 import { DEMO_AGENT_PATH, serveDemoAgent } from './demo-agent.ts';
 import { GRAPHIQL_ASSETS_PATH } from './graphiql.ts';
+import { METRICS_PATH, serveMetrics } from './metrics-endpoint.ts';
 import { readBodyWithin } from './request-body.ts';
 import { serveVerifyEmail, VERIFY_EMAIL_PATH } from './verify-email.ts';
 import type { GraphQLServer } from './yoga.ts';
@@ -35,7 +37,18 @@ type RouteDependencies = {
   /** Which backends serve this instance, reported by /ready. */
   backends: { database: string; pubsub: string };
   isShuttingDown(): boolean;
+  /** Set when metrics are on: every request is timed by route, and `/metrics` is served here unless it has a port of its own. */
+  metrics?: { registry: Registry; onThisPort: boolean; observeHttp(route: string, method: string, status: number, seconds: number): void };
 };
+
+/** The route of a path, as a label with few values. */
+function routeOf(path: string): string {
+  if (path === GRAPHQL_PATH) return 'graphql';
+  if (path === '/health' || path === '/ready' || path === METRICS_PATH || path === VERIFY_EMAIL_PATH || path === DEMO_AGENT_PATH) return path.slice(1).replace('-', '_');
+  if (AVATAR_PATH.test(path)) return 'avatar';
+  if (path.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphiql_assets';
+  return matchChannelWebhook(path) ? 'channel_webhook' : 'other';
+}
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -54,6 +67,13 @@ export function createRequestHandler(deps: RouteDependencies) {
     // While draining, keep-alive clients open their next connection to another instance.
     if (deps.isShuttingDown()) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const { metrics } = deps;
+    if (metrics) {
+      const route = routeOf(path);
+      const startedAt = performance.now();
+      res.once('finish', () => metrics.observeHttp(route, req.method ?? 'GET', res.statusCode, (performance.now() - startedAt) / 1000));
+      if (path === METRICS_PATH && metrics.onThisPort) return serveMetrics(res, metrics.registry, deps.logger);
+    }
 
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') return ready(res, deps);
@@ -82,11 +102,12 @@ export function createRequestHandler(deps: RouteDependencies) {
     }
 
     const startedAt = process.hrtime.bigint();
+    const accessLog: AccessLogFields = {};
     res.once('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
-      deps.logger.info({ requestId, method: req.method, path, status: res.statusCode, durationMs }, 'request');
+      deps.logger.info({ requestId, method: req.method, path, status: res.statusCode, durationMs, ...accessLog }, 'request');
     });
-    await deps.yoga.handle(req, res, { requestId, ip: clientIp(req, deps.trustProxy) });
+    await deps.yoga.handle(req, res, { requestId, ip: clientIp(req, deps.trustProxy), accessLog });
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import { CloseCode } from 'graphql-ws';
+import { getOperationAST, GraphQLError, Kind, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import type { Viewer } from '../auth/viewer.ts';
@@ -26,6 +26,8 @@ type ConnectionState = {
   countedAs?: string;
   /** Subscriptions another socket of the same client may take over, by handover key. */
   handoverable?: Map<string, HandoverRelay>;
+  /** The root field of each subscription started on this connection, by operation id (for metrics). */
+  subscribedFields?: Map<string, string>;
 };
 
 export type WebSocketLimits = {
@@ -94,6 +96,7 @@ export function serveGraphQLOverWebSocket(
   const shared = new SharedSubscriptions();
   const handovers = new OperationHandovers();
   boundUnsentBytes(wsServer);
+  const connections = new Set<Context<Record<string, unknown> | undefined, ConnectionState>>();
   const subscribe = async (plan: OperationPlan, args: ExecutionArgs) => {
     const { handover } = plan;
     const parked = handover && handovers.claim(handover.key);
@@ -146,6 +149,8 @@ export function serveGraphQLOverWebSocket(
                   ctx.extra.socket.close(CloseCode.Forbidden, 'Credential rights changed: connect again'),
             );
           }
+          connections.add(ctx);
+          logger.info({ tenantId: viewer?.tenantId, userId: viewer?.userId, credential: viewer?.credential.kind ?? 'none' }, 'websocket connected');
           return true;
         } catch (error) {
           if (isBackingServiceOutage(error)) {
@@ -159,7 +164,8 @@ export function serveGraphQLOverWebSocket(
           return false;
         }
       },
-      onClose: (ctx) => {
+      onClose: (ctx, code, reason) => {
+        if (connections.delete(ctx)) logger.info({ tenantId: ctx.extra.viewer?.tenantId, userId: ctx.extra.viewer?.userId, code, reason }, 'websocket closed');
         clearTimeout(ctx.extra.expiryTimer);
         ctx.extra.stopWatching?.();
         const counted = ctx.extra.countedAs;
@@ -207,6 +213,11 @@ export function serveGraphQLOverWebSocket(
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
+        const operation = getOperationAST(document, payload.operationName);
+        const rootField = operation?.selectionSet.selections[0];
+        if (operation?.operation === 'subscription' && rootField?.kind === Kind.FIELD) {
+          (ctx.extra.subscribedFields ??= new Map()).set(id, rootField.name.value);
+        }
         const plan: OperationPlan = {
           execute,
           subscribe: subscribeEnveloped,
@@ -240,5 +251,18 @@ export function serveGraphQLOverWebSocket(
     },
     wsServer,
   );
-  return { stopParkedSubscriptions: () => handovers.stopAll() };
+  return {
+    stopParkedSubscriptions: () => handovers.stopAll(),
+    /** Subscriptions running on this instance's sockets, by root field. */
+    subscriptionsByField(): Map<string, number> {
+      const counts = new Map<string, number>();
+      for (const { subscriptions, extra } of connections) {
+        for (const id of Object.keys(subscriptions)) {
+          const field = extra.subscribedFields?.get(id);
+          if (field) counts.set(field, (counts.get(field) ?? 0) + 1);
+        }
+      }
+      return counts;
+    },
+  };
 }

@@ -7,10 +7,13 @@ import { createYoga, type CORSOptions, type Plugin } from 'graphql-yoga';
 import { GRAPHQL_PATH } from '../auth/cookies.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { graphqlMetrics } from '../metrics/graphql-metrics.ts';
+import type { Metrics } from '../metrics/registry.ts';
 import { schema } from '../schema/index.ts';
 import { buildContext, type ContextDependencies, type TransportContext } from './context.ts';
 import { renderGraphiQL } from './graphiql.ts';
 import { persistedOperations, type TrustedDocuments } from './persisted-operations.ts';
+import { useAccessLogOperation } from './use-access-log-operation.ts';
 import { useErrorMapping } from './use-error-mapping.ts';
 import { useGenericBodyErrors } from './use-generic-body-errors.ts';
 import { useHiddenSuggestions } from './use-hidden-suggestions.ts';
@@ -59,7 +62,10 @@ function corsPolicy(trustedOrigins: readonly string[]) {
   };
 }
 
-export function createGraphQLServer(config: Config, deps: ContextDependencies & { logger: Logger; trustedDocuments?: TrustedDocuments }) {
+export function createGraphQLServer(
+  config: Config,
+  deps: ContextDependencies & { logger: Logger; trustedDocuments?: TrustedDocuments; metrics?: Metrics },
+) {
   return createYoga<TransportContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -82,6 +88,7 @@ export function createGraphQLServer(config: Config, deps: ContextDependencies & 
     context: (transport) => buildContext(transport, deps),
     plugins: [
       useGenericBodyErrors(),
+      useAccessLogOperation(),
       ...productionSwitches(config),
       ...persistedOperations<TransportContext>(deps.trustedDocuments),
       maxTokensPlugin({ n: operationLimits.maxTokens }),
@@ -91,6 +98,8 @@ export function createGraphQLServer(config: Config, deps: ContextDependencies & 
       useVariablesDepth(),
       useErrorMapping(),
       useResponseCookies(),
+      // Last: they count results as clients get them, errors with their codes.
+      ...(deps.metrics ? graphqlMetrics(deps.metrics) : []),
     ],
   });
 }

@@ -4,6 +4,7 @@ import type { EffectKeys } from '../../events/effect-keys.ts';
 import type { ChannelSession, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
 import type { OutboundHttp } from '../../outbound/http-client.ts';
+import type { AgentCallObserver } from '../agents/calling/types.ts';
 import { AgentCaller } from '../agents/calling/caller.ts';
 import type { AgentRequestBody } from '../agents/calling/types.ts';
 import { MAX_MESSAGE_CHARS } from './sessions/input.ts';
@@ -111,7 +112,10 @@ export class AutoReplies {
       chat_id: message.conversationId,
       message_id: message.id,
     };
+    const calledAt = performance.now();
     const outcome = await caller.call({ url: agent.webhookUrl, token: agent.webhookToken, body, signal }, () => {});
+    const durationMs = Math.round(performance.now() - calledAt);
+    logger.info({ tenantId: session.tenantId, sessionId: session.id, messageId: message.id, agentId: agent.id, outcome: outcome.kind, durationMs }, 'auto-reply agent call ended');
     if (outcome.kind === 'completed') return outcome.content;
     // Stopping: the job is handed back, and the agent asked again after the restart.
     if (outcome.kind !== 'failed') throw new Error('the server is stopping');
@@ -143,13 +147,11 @@ export function createAutoReplies(deps: {
   logger: Logger;
   /** The client agents are called with. */
   agentHttp: OutboundHttp;
+  observeAgentCall?: AgentCallObserver;
 }): AutoReplies {
   const { config } = deps;
-  const caller = new AgentCaller(deps.agentHttp, {
-    idleTimeoutMs: config.agents.idleTimeoutMs,
-    maxDurationMs: config.agents.maxDurationMs,
-    maxContentChars: MAX_MESSAGE_CHARS,
-  });
+  const limits = { idleTimeoutMs: config.agents.idleTimeoutMs, maxDurationMs: config.agents.maxDurationMs, maxContentChars: MAX_MESSAGE_CHARS };
+  const caller = new AgentCaller(deps.agentHttp, limits, deps.observeAgentCall);
   return new AutoReplies({
     ...deps,
     caller,

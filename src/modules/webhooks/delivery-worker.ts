@@ -6,9 +6,10 @@ import { Wakeable } from '../../events/wakeable.ts';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
 import { OutboundError, type OutboundHttp } from '../../outbound/http-client.ts';
-import { sendAttempt } from './delivery-attempt.ts';
+import { sendAttempt, type AttemptResult } from './delivery-attempt.ts';
 import { claimDue, type ClaimedDelivery } from './delivery-claims.ts';
 import { DeliveryRecorder } from './delivery-recorder.ts';
+import type { Outcome } from './delivery-outcome.ts';
 import { ReadyDeliveries } from './ready-deliveries.ts';
 
 /** How long a claim outlives its wait for a slot and its request, for signing, recording and a slow database. */
@@ -59,7 +60,14 @@ export type DeliveryWorkerOptions = {
    * @default 1000
    */
   pollIntervalMs?: number;
+  /**
+   * Told of every attempt once recorded, for metrics: `sent`, `retry` (another attempt is
+   * scheduled), `failed` (for good) or `endpoint_disabled` (no request made), and its duration.
+   */
+  observeAttempt?: (outcome: AttemptOutcome, seconds: number) => void;
 };
+
+export type AttemptOutcome = 'sent' | 'retry' | 'failed' | 'endpoint_disabled';
 
 /**
  * Delivers webhooks: claims due deliveries (see `claimDue`) and takes each through
@@ -198,8 +206,14 @@ export class DeliveryWorker extends Wakeable {
     }
     if (result === 'cancelled') return this.recorder.release([delivery]);
     const outcome = await this.recorder.record(delivery, result);
-    if (!outcome) this.logger.warn({ deliveryId: delivery.id }, 'delivery taken over or deleted while attempted; attempt not recorded');
-    else if (outcome.nextAttemptAt) this.wakeAt(outcome.nextAttemptAt);
+    if (!outcome) return this.logger.warn({ deliveryId: delivery.id }, 'delivery taken over or deleted while attempted; attempt not recorded');
+    const attempt = attemptOutcome(outcome, result);
+    this.options.observeAttempt?.(attempt, (result?.durationMs ?? 0) / 1000);
+    this.logger.info(
+      { tenantId: delivery.tenantId, deliveryId: delivery.id, endpointId: delivery.endpointId, eventType: delivery.eventType, attempt: delivery.attemptCount + 1, outcome: attempt, statusCode: result?.statusCode, durationMs: result?.durationMs, error: result?.error ?? undefined },
+      'webhook attempt',
+    );
+    if (outcome.nextAttemptAt) this.wakeAt(outcome.nextAttemptAt);
   }
 
   private async send(delivery: ClaimedDelivery) {
@@ -226,4 +240,10 @@ export class DeliveryWorker extends Wakeable {
     countInFlight(this.inFlight.endpoints, delivery.endpointId, change);
     countInFlight(this.inFlight.tenants, delivery.tenantId, change);
   }
+}
+
+function attemptOutcome(outcome: Outcome, result: AttemptResult | null): AttemptOutcome {
+  if (!result) return 'endpoint_disabled';
+  if (outcome.status === 'SENT') return 'sent';
+  return outcome.status === 'PENDING' ? 'retry' : 'failed';
 }

@@ -4,7 +4,7 @@ import { OutboundError } from '../../../outbound/http-client.ts';
 import { ReplyContent } from './content.ts';
 import { replyParser } from './detect.ts';
 import { failed, type Ending } from './parser.ts';
-import type { AgentCall, AgentCallerLimits, AgentReplyOutcome, StreamingHttp } from './types.ts';
+import type { AgentCall, AgentCallerLimits, AgentCallObserver, AgentReplyOutcome, StreamingHttp } from './types.ts';
 import { tookTooLong, Watchdog } from './watchdog.ts';
 
 /**
@@ -15,10 +15,12 @@ export class AgentCaller {
   constructor(
     private readonly http: StreamingHttp,
     private readonly limits: AgentCallerLimits,
+    private readonly observe: AgentCallObserver = () => {},
   ) {}
 
   /** Reports each piece of the reply to `onDelta` as it arrives. Never rejects: every failure is an outcome. */
   async call(call: AgentCall, onDelta: (delta: string) => void): Promise<AgentReplyOutcome> {
+    const startedAt = performance.now();
     const content = new ReplyContent(this.limits.maxContentChars, onDelta);
     const watchdog = new Watchdog(this.limits, call.signal);
     let response: IncomingMessage | undefined;
@@ -42,6 +44,7 @@ export class AgentCaller {
       watchdog.dispose();
       response?.destroy();
     }
+    this.observe(ending.kind, (performance.now() - startedAt) / 1000);
     return { ...ending, content: content.text };
   }
 

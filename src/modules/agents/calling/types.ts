@@ -28,6 +28,9 @@ export type AgentReplyOutcome =
   | { kind: 'failed'; reason: string; content: string }
   | { kind: 'cancelled'; content: string };
 
+/** Told of every call once it ends: its outcome and how long it took (for metrics). */
+export type AgentCallObserver = (outcome: AgentReplyOutcome['kind'], seconds: number) => void;
+
 export type AgentCallerLimits = {
   /** Longest wait for the first byte of the answer, and then between two chunks. */
   idleTimeoutMs: number;

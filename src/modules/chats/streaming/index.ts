@@ -6,6 +6,7 @@ import type { Logger } from '../../../logger.ts';
 import type { OutboundHttp } from '../../../outbound/http-client.ts';
 import type { PubSub } from '../../../pubsub/pubsub.ts';
 import { AgentCaller } from '../../agents/calling/caller.ts';
+import type { AgentCallObserver } from '../../agents/calling/types.ts';
 import { ConversationService } from '../conversation-service.ts';
 import { MessageStreams } from './message-streams.ts';
 import { ReplyEndings } from './reply-endings.ts';
@@ -28,6 +29,7 @@ export function createConversations(deps: {
   logger: Logger;
   /** The client agents are called with. */
   agentHttp: OutboundHttp;
+  observeAgentCall?: AgentCallObserver;
 }) {
   const { config, prisma, outbox, pubsub, logger } = deps;
   const retention = { activeMs: config.agents.maxDurationMs + 5 * 60_000, finishedMs: FINISHED_STREAM_RETENTION_MS };
@@ -36,11 +38,8 @@ export function createConversations(deps: {
   const store = new ReplyStore(prisma, outbox);
   const replyLogger = logger.child({ service: 'replies' });
   const endings = new ReplyEndings({ streams, store, logger: replyLogger, maxReplyMs: config.agents.maxDurationMs });
-  const caller = new AgentCaller(deps.agentHttp, {
-    idleTimeoutMs: config.agents.idleTimeoutMs,
-    maxDurationMs: config.agents.maxDurationMs,
-    maxContentChars: MAX_REPLY_CHARS,
-  });
+  const limits = { idleTimeoutMs: config.agents.idleTimeoutMs, maxDurationMs: config.agents.maxDurationMs, maxContentChars: MAX_REPLY_CHARS };
+  const caller = new AgentCaller(deps.agentHttp, limits, deps.observeAgentCall);
   const generator = new ReplyGenerator({ caller, streams, endings, pubsub, logger: replyLogger });
   const conversations = new ConversationService({
     prisma,

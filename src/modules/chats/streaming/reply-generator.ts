@@ -108,10 +108,13 @@ export class ReplyGenerator {
       emit({ type: 'STATUS', status: 'STREAMING' });
       await published;
       if (controller.signal.aborted && controller.signal.reason === ENDED_ELSEWHERE) return;
+      const calledAt = performance.now();
       const outcome = await caller.call(
         { url: job.agent.webhookUrl, token: job.agent.webhookToken, body: job.body, signal: controller.signal },
         (delta) => emit({ type: 'TOKEN', status: 'STREAMING', delta }),
       );
+      const durationMs = Math.round(performance.now() - calledAt);
+      logger.info({ tenantId, messageId, outcome: outcome.kind, reason: 'reason' in outcome ? outcome.reason : undefined, durationMs }, 'agent call ended');
       await published;
       if (controller.signal.reason === ENDED_ELSEWHERE) return;
       await endings.finish(tenantId, messageId, finalStateOf(outcome, controller.signal.reason), nextSeq);
