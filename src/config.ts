@@ -65,6 +65,11 @@ const envSchema = z.object({
   WIDGET_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
   CONVERSATION_IDLE_CLOSE_HOURS: z.coerce.number().min(0.001).default(24),
   AUTO_REPLY_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  OTEL_SDK_DISABLED: booleanish.optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('convo-graph'),
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(1).max(600_000).default(5_000),
   METRICS: booleanish.optional(),
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).optional(),
@@ -143,6 +148,8 @@ export type Config = {
     smtpUrl?: string;
     from: string;
   };
+  /** OpenTelemetry traces over OTLP/HTTP, on when an OTLP endpoint is set (see tracing/setup.ts). */
+  tracing: { enabled: boolean; serviceName: string; exportDelayMs: number };
   /** Prometheus metrics on `/metrics`: off, on the API's port, or on a port of their own. */
   metrics: { enabled: boolean; port?: number };
   shutdown: {
@@ -258,6 +265,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       autoReplyMaxAgeMs: values.AUTO_REPLY_MAX_AGE_SECONDS * 1000,
     },
     mail: { smtpUrl: values.SMTP_URL, from: values.MAIL_FROM },
+    tracing: {
+      enabled: !values.OTEL_SDK_DISABLED && !!(values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? values.OTEL_EXPORTER_OTLP_ENDPOINT),
+      serviceName: values.OTEL_SERVICE_NAME,
+      exportDelayMs: values.OTEL_BSP_SCHEDULE_DELAY,
+    },
     metrics: { enabled: values.METRICS ?? values.METRICS_PORT !== undefined, port: values.METRICS_PORT },
     shutdown: {
       drainMs: values.SHUTDOWN_DRAIN_MS ?? (values.NODE_ENV === 'production' ? 5_000 : 0),

@@ -18,6 +18,9 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+// Before the app loads, so that its database client and its spans find the tracer provider.
+const tracing = config.tracing.enabled ? (await import('./tracing/setup.ts')).startTracing(config.tracing) : undefined;
+if (tracing) logger.info({ serviceName: config.tracing.serviceName }, 'tracing: spans go out over OTLP');
 // The embedded database opens in its own thread while the rest of the app loads; a failure to
 // open it is reported by app.start() below.
 const embedded = config.databaseUrl ? undefined : openEmbedded(config.dataDir, logger);
@@ -25,18 +28,20 @@ embedded?.catch(() => {});
 const { buildApp } = await import('./app.ts');
 const app = buildApp(config, logger, { embedded });
 
-const shutdown = (signal: string) => {
+const shutdown = async (signal: string) => {
   logger.info({ signal }, 'shutting down');
-  app.stop().then(
-    () => process.exit(0),
-    (error) => {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    },
-  );
+  try {
+    await app.stop();
+    // The last spans (the shutdown's own included) go out before the process ends.
+    await tracing?.shutdown();
+    process.exit(0);
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
 };
-process.once('SIGTERM', () => shutdown('SIGTERM'));
-process.once('SIGINT', () => shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
 
 app.start().catch((error) => {
   if (error instanceof DataDirError) console.error(error.message);

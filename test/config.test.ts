@@ -139,6 +139,9 @@ describe('configuration', () => {
     });
     assert.equal(config.trustProxy, false);
     assert.deepEqual(config.corsOrigins, []);
+    assert.equal(config.tracing.enabled, false);
+    assert.equal(config.metrics.enabled, false);
+    assert.deepEqual(config.shutdown, { drainMs: 0, replyGraceMs: 0 });
   });
 
   it('parses lists and booleans, and refuses booleans it cannot read', () => {

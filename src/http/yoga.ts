@@ -8,6 +8,7 @@ import { GRAPHQL_PATH } from '../auth/cookies.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { graphqlMetrics } from '../metrics/graphql-metrics.ts';
+import { useOperationSpans } from '../tracing/use-operation-spans.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { schema } from '../schema/index.ts';
 import { buildContext, type ContextDependencies, type TransportContext } from './context.ts';
@@ -98,7 +99,8 @@ export function createGraphQLServer(
       useVariablesDepth(),
       useErrorMapping(),
       useResponseCookies(),
-      // Last: they count results as clients get them, errors with their codes.
+      // Last: they see results as clients get them, errors with their codes.
+      ...(config.tracing.enabled ? [useOperationSpans()] : []),
       ...(deps.metrics ? graphqlMetrics(deps.metrics) : []),
     ],
   });

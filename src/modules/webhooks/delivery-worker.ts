@@ -6,11 +6,12 @@ import { Wakeable } from '../../events/wakeable.ts';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
 import { OutboundError, type OutboundHttp } from '../../outbound/http-client.ts';
-import { sendAttempt, type AttemptResult } from './delivery-attempt.ts';
+import { isSuccess, sendAttempt, type AttemptResult } from './delivery-attempt.ts';
 import { claimDue, type ClaimedDelivery } from './delivery-claims.ts';
 import { DeliveryRecorder } from './delivery-recorder.ts';
 import type { Outcome } from './delivery-outcome.ts';
 import { ReadyDeliveries } from './ready-deliveries.ts';
+import { inSpan, SpanKind, SpanStatusCode } from '../../tracing/spans.ts';
 
 /** How long a claim outlives its wait for a slot and its request, for signing, recording and a slow database. */
 const LEASE_MARGIN_MS = 30_000;
@@ -216,13 +217,25 @@ export class DeliveryWorker extends Wakeable {
     if (outcome.nextAttemptAt) this.wakeAt(outcome.nextAttemptAt);
   }
 
-  private async send(delivery: ClaimedDelivery) {
-    try {
-      return await sendAttempt(this.options.http, delivery, { timeoutMs: this.options.settings.timeoutMs, signal: this.cancel.signal });
-    } catch (error) {
-      if (error instanceof OutboundError && error.kind === 'aborted') return 'cancelled';
-      throw error;
-    }
+  private send(delivery: ClaimedDelivery) {
+    const attributes = {
+      'tenant.id': delivery.tenantId,
+      'webhook.delivery.id': delivery.id,
+      'webhook.endpoint.id': delivery.endpointId,
+      'webhook.event.type': delivery.eventType,
+      'webhook.attempt': delivery.attemptCount + 1,
+    };
+    return inSpan('webhook.attempt', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      try {
+        const result = await sendAttempt(this.options.http, delivery, { timeoutMs: this.options.settings.timeoutMs, signal: this.cancel.signal });
+        if (result.statusCode !== null) span.setAttribute('http.response.status_code', result.statusCode);
+        if (!isSuccess(result)) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? `HTTP ${result.statusCode}` });
+        return result;
+      } catch (error) {
+        if (error instanceof OutboundError && error.kind === 'aborted') return 'cancelled' as const;
+        throw error;
+      }
+    });
   }
 
   private wakeAt(at: Date) {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { OutboundError } from '../../../outbound/http-client.ts';
+import { inSpan, SpanKind, SpanStatusCode } from '../../../tracing/spans.ts';
 import { ReplyContent } from './content.ts';
 import { replyParser } from './detect.ts';
 import { failed, type Ending } from './parser.ts';
@@ -19,7 +20,18 @@ export class AgentCaller {
   ) {}
 
   /** Reports each piece of the reply to `onDelta` as it arrives. Never rejects: every failure is an outcome. */
-  async call(call: AgentCall, onDelta: (delta: string) => void): Promise<AgentReplyOutcome> {
+  call(call: AgentCall, onDelta: (delta: string) => void): Promise<AgentReplyOutcome> {
+    // The host only: an n8n webhook's path is as good as a secret.
+    const { hostname, port } = new URL(call.url);
+    return inSpan('agent.call', { kind: SpanKind.CLIENT, attributes: { 'server.address': hostname, ...(port ? { 'server.port': Number(port) } : {}) } }, async (span) => {
+      const outcome = await this.callAgent(call, onDelta);
+      span.setAttribute('agent.outcome', outcome.kind);
+      if (outcome.kind === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
+      return outcome;
+    });
+  }
+
+  private async callAgent(call: AgentCall, onDelta: (delta: string) => void): Promise<AgentReplyOutcome> {
     const startedAt = performance.now();
     const content = new ReplyContent(this.limits.maxContentChars, onDelta);
     const watchdog = new Watchdog(this.limits, call.signal);

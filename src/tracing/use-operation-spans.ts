@@ -1,0 +1,42 @@
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { getOperationAST, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
+import { tracer } from './spans.ts';
+
+/**
+ * One span per GraphQL operation, over any transport, named `query Me` and the like, active while
+ * it executes so that its database queries and agent calls are its children. A result with errors
+ * marks it as an error, with their codes.
+ */
+export function useOperationSpans(): Plugin {
+  const start = (args: ExecutionArgs) => {
+    const operation = getOperationAST(args.document as DocumentNode, args.operationName);
+    const name = operation?.name?.value;
+    return tracer.startSpan(`${operation?.operation ?? 'operation'} ${name ?? 'anonymous'}`, {
+      kind: SpanKind.SERVER,
+      attributes: { 'graphql.operation.type': operation?.operation ?? 'unknown', ...(name ? { 'graphql.operation.name': name } : {}) },
+    });
+  };
+  return {
+    onExecute: ({ args, executeFn, setExecuteFn }) => {
+      const span = start(args);
+      setExecuteFn((executionArgs) => context.with(trace.setSpan(context.active(), span), () => executeFn(executionArgs)));
+      return {
+        onExecuteDone: (payload) =>
+          handleStreamOrSingleExecutionResult(payload, ({ result }) => {
+            if (result.errors?.length) {
+              const codes = result.errors.map((error) => String(error.extensions?.code ?? 'none'));
+              span.setAttribute('graphql.error.codes', codes);
+              span.setStatus({ code: SpanStatusCode.ERROR, message: codes.join(',') });
+            }
+            span.end();
+          }),
+      };
+    },
+    onSubscribe: ({ args, subscribeFn, setSubscribeFn }) => {
+      const span = start(args);
+      setSubscribeFn((subscribeArgs) => context.with(trace.setSpan(context.active(), span), () => subscribeFn(subscribeArgs)));
+      return { onSubscribeResult: () => void span.end(), onSubscribeError: () => void span.end() };
+    },
+  };
+}
