@@ -17,6 +17,7 @@ VOLUME /data
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/ready`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# SIGTERM drains (SHUTDOWN_DRAIN_MS, SHUTDOWN_REPLY_GRACE_MS): give the container their sum plus 15 s to stop.
+# SIGTERM drains (SHUTDOWN_DRAIN_MS, SHUTDOWN_REPLY_GRACE_MS): give the container the longer of
+# them plus 15 s to stop (docker run --stop-timeout 30, compose's stop_grace_period).
 STOPSIGNAL SIGTERM
 CMD [".ci/release", "start"]

@@ -208,6 +208,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.success && parsed.data.GRAPHIQL === true && parsed.data.TRUSTED_DOCUMENTS) {
     problems.push('TRUSTED_DOCUMENTS: GraphiQL (GRAPHIQL=true) sends operations of its own, which trusted documents refuse; turn one of them off');
   }
+  const publicHost = parsed.success && parsed.data.PUBLIC_URL ? new URL(parsed.data.PUBLIC_URL).hostname : undefined;
+  const cookieDomain = parsed.success ? parsed.data.COOKIE_DOMAIN : undefined;
+  if (publicHost && cookieDomain && publicHost !== cookieDomain && !publicHost.endsWith(`.${cookieDomain}`)) {
+    problems.push(`COOKIE_DOMAIN: ${cookieDomain} does not hold PUBLIC_URL's host ${publicHost}, so browsers would refuse its cookies`);
+  }
   if (parsed.success && parsed.data.METRICS === false && parsed.data.METRICS_PORT) {
     problems.push('METRICS_PORT: serves metrics, which METRICS=false turns off; unset one of them');
   }

@@ -1,7 +1,11 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, loadConfig, readEnvFile } from './config.ts';
 import { DataDirError } from './data-dir.ts';
 import { openEmbedded } from './db/embedded/open.ts';
 import { createLogger } from './logger.ts';
+
+/** How long the last spans may take to go out at shutdown. */
+const TRACES_FLUSH_MS = 3_000;
 
 let config;
 try {
@@ -32,8 +36,8 @@ const shutdown = async (signal: string) => {
   logger.info({ signal }, 'shutting down');
   try {
     await app.stop();
-    // The last spans (the shutdown's own included) go out before the process ends.
-    await tracing?.shutdown();
+    // The last spans go out before the process ends, unless the collector takes longer than that.
+    if (tracing) await Promise.race([tracing.shutdown(), delay(TRACES_FLUSH_MS)]);
     process.exit(0);
   } catch (error) {
     logger.error({ err: error }, 'shutdown failed');

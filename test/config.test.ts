@@ -99,6 +99,14 @@ describe('configuration', () => {
     assert.throws(() => statSync(join(dir, 'jwt-secret')), { code: 'ENOENT' });
   });
 
+  it('takes a COOKIE_DOMAIN that holds PUBLIC_URL\'s host, and refuses one that does not', () => {
+    assert.equal(loadConfig({ DATA_DIR: dataDir, COOKIE_DOMAIN: '.Example.com', PUBLIC_URL: 'https://api.example.com' }).cookieDomain, 'example.com');
+    assert.equal(loadConfig({ DATA_DIR: dataDir, COOKIE_DOMAIN: 'example.com', PUBLIC_URL: 'https://example.com' }).cookieDomain, 'example.com');
+    const [problem] = problemsOf({ DATA_DIR: dataDir, COOKIE_DOMAIN: 'example.com', PUBLIC_URL: 'https://api.example.org' });
+    assert.match(problem!, /^COOKIE_DOMAIN: example\.com does not hold PUBLIC_URL's host api\.example\.org/);
+    assert.ok(problemsOf({ DATA_DIR: dataDir, COOKIE_DOMAIN: 'not a domain' }).some((each) => each.startsWith('COOKIE_DOMAIN:')));
+  });
+
   it('turns introspection on with GraphiQL unless told otherwise, and refuses GraphiQL without it', () => {
     const production = { DATA_DIR: dataDir, NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) };
     assert.equal(loadConfig({ ...production, GRAPHIQL: 'true' }).introspection, true);

@@ -92,6 +92,20 @@ for (const backend of backends()) {
       assert.ok(valueOf(samples, 'http_request_duration_seconds_count', { route: 'graphql', method: 'POST', status: '200' }) >= 4);
     });
 
+    it('labels only names of operations that ran, and a name too long as other', async () => {
+      const post = (query: string) =>
+        fetch(`${app.origin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      await post('query NeverValid { noSuchField }');
+      const long = `Long${'x'.repeat(80)}`;
+      await post(`query ${long} { __typename }`);
+      const samples = await scrape();
+      const names = new Set(samples.flatMap((sample) => [sample.labels.operationName, sample.labels.operation_name]));
+      assert.ok(!names.has('NeverValid'), 'an operation that failed validation became a label value');
+      assert.ok(!names.has(long));
+      assert.equal(valueOf(samples, 'graphql_envelop_error_result', { operationName: 'other', phase: 'validate', code: 'GRAPHQL_VALIDATION_FAILED' }), 1);
+      assert.ok(valueOf(samples, 'graphql_operations_total', { operation_name: 'other', operation_type: 'query', outcome: 'ok' }) >= 1);
+    });
+
     it('reports open sockets and running subscriptions by field, and forgets them when the socket closes', async () => {
       const { client } = wsClient(app.wsUrl, { authorization: `Bearer ${admin.token}` });
       const subscription = collect(client, OnAuditEvent);
@@ -99,9 +113,16 @@ for (const backend of backends()) {
         () => app.client.data(CreateApiKey, { input: { name: 'metrics probe' } }, { token: admin.token }),
         () => (subscription.events.length ? true : undefined),
       );
+      const second = collect(client, OnAuditEvent);
+      await triggerUntilReceived(
+        () => app.client.data(CreateApiKey, { input: { name: 'metrics probe' } }, { token: admin.token }),
+        () => (second.events.length ? true : undefined),
+      );
       const live = await scrape();
       assert.equal(valueOf(live, 'websocket_connections_open'), 1);
-      assert.equal(valueOf(live, 'graphql_subscriptions_active', { field: 'auditEventCreated' }), 1);
+      assert.equal(valueOf(live, 'graphql_subscriptions_active', { field: 'auditEventCreated' }), 2);
+      subscription.unsubscribe();
+      await eventually(async () => (valueOf(await scrape(), 'graphql_subscriptions_active', { field: 'auditEventCreated' }) === 1 ? true : undefined));
       await (client as Client).dispose();
       await eventually(async () => ((await scrape()).some((sample) => sample.name === 'websocket_connections_open' && sample.value === 0) ? true : undefined));
       assert.equal(valueOf(await scrape(), 'graphql_subscriptions_active', { field: 'auditEventCreated' }), 0);

@@ -83,6 +83,19 @@ for (const backend of backends()) {
       const stillUnknown = await post(app, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ me { id } }') } } }, admin.token);
       assert.equal(stillUnknown.errors?.[0]?.extensions?.code, 'PERSISTED_QUERY_NOT_FOUND', 'a mismatched pair must not be remembered');
     });
+
+    it('runs but does not remember an invalid query, nor one over 32 KB', async () => {
+      const invalid = '{ noSuchField }';
+      const persisted = (query: string) => ({ version: 1, sha256Hash: sha256(query) });
+      assert.equal((await post(app, { query: invalid, extensions: { persistedQuery: persisted(invalid) } })).errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+      assert.equal((await post(app, { extensions: { persistedQuery: persisted(invalid) } })).errors?.[0]?.extensions?.code, 'PERSISTED_QUERY_NOT_FOUND');
+      const large = `{ __typename ${'\n'.repeat(33 * 1024)}}`;
+      assert.deepEqual((await post(app, { query: large, extensions: { persistedQuery: persisted(large) } })).data, { __typename: 'Query' });
+      assert.equal((await post(app, { extensions: { persistedQuery: persisted(large) } })).errors?.[0]?.extensions?.code, 'PERSISTED_QUERY_NOT_FOUND');
+      const small = '{ __typename }';
+      await post(app, { query: small, extensions: { persistedQuery: persisted(small) } });
+      assert.deepEqual((await post(app, { extensions: { persistedQuery: persisted(small) } })).data, { __typename: 'Query' });
+    });
   });
 
   describe(`trusted documents (${backend.name})`, { skip: backend.skip }, () => {

@@ -46,7 +46,7 @@ describe('the production build, staged as in the image, started and stopped by S
     // The build of these same sources, instead of building again here (the full install takes
     // 40 s): `.ci/release build` then keeps it and reinstalls production dependencies only.
     await cp(join(repoRoot, 'dist'), join(clone, 'dist'), { recursive: true });
-    await run(join(clone, '.ci/release'), ['build'], { cwd: clone, env: { ...process.env, npm_config_prefer_offline: 'true' } });
+    await run(join(clone, '.ci/release'), ['build'], { cwd: clone, env: { ...process.env, RELEASE_REUSE_DIST: '1', npm_config_prefer_offline: 'true' } });
     await run(join(clone, '.ci/release'), ['stage', staged], { cwd: clone });
   });
   after(() => removeTempDir(work));

@@ -11,7 +11,9 @@ import { existsSync } from 'node:fs';
 
 const run = (command, args, env = {}) => execFileSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
 const bin = (tool) => `node_modules/.bin/${tool}`;
-const withDevDependencies = ['prisma', 'graphql-codegen', 'tsc', 'esbuild'].every((tool) => existsSync(bin(tool)));
+// npm says so for --omit=dev; NODE_ENV=production omits them too. Some dev tools arrive anyway, as peers.
+const omitsDev = (process.env.npm_config_omit ?? '').split(/[\s,]+/).includes('dev') || process.env.NODE_ENV === 'production';
+const withDevDependencies = !omitsDev && ['prisma', 'graphql-codegen', 'tsc', 'esbuild'].every((tool) => existsSync(bin(tool)));
 
 if (withDevDependencies) {
   // The schema engine is not downloaded here: `prisma generate` needs none, and migrations run through its wasm build.

@@ -6,6 +6,8 @@ import type { Plugin } from 'graphql-yoga';
 
 /** Documents one instance remembers for automatic persisted queries; past it, the least recently used go. */
 const APQ_DOCUMENTS = 1_000;
+/** A longer document is run but not remembered: the cache holds at most APQ_DOCUMENTS of these (32 MB). */
+const MAX_APQ_DOCUMENT_CHARS = 32 * 1024;
 const HASH_PREFIX = 'sha256:';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -151,15 +153,24 @@ export function persistedOperations<Context extends Record<string, unknown>>(tru
     };
     return [lookUp, onlyTrusted];
   }
+  // A query sent with its hash is remembered once it passed validation: only documents this server runs take room.
+  const sentWithHash = new WeakMap<object, { hash: string; query: string }>();
   const remember: Plugin<Context> = {
-    onParams: ({ params, setResult }) => {
+    onParams: ({ params, setResult, context }) => {
       const hash = persistedHash(params.extensions);
       if (!hash || typeof params.query !== 'string') return;
       if (sha256(params.query) !== bareHash(hash)) {
         setResult({ errors: [new GraphQLError('The persisted query hash is not the SHA-256 of the query', { extensions: { code: 'PERSISTED_QUERY_HASH_MISMATCH' } })] });
         return;
       }
-      recent.remember(bareHash(hash), params.query);
+      if (params.query.length <= MAX_APQ_DOCUMENT_CHARS) sentWithHash.set(context, { hash: bareHash(hash), query: params.query });
+    },
+    onValidate: ({ context }) => {
+      const sent = sentWithHash.get(context);
+      if (!sent) return;
+      return ({ valid }) => {
+        if (valid) recent.remember(sent.hash, sent.query);
+      };
     },
   };
   return [remember, lookUp];

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import type { Registry } from 'prom-client';
 import { GRAPHQL_PATH } from '../auth/cookies.ts';
 import type { Logger } from '../logger.ts';
@@ -93,12 +94,13 @@ export function createRequestHandler(deps: RouteDependencies) {
     if (req.headers['transfer-encoding'] && req.method !== 'GET') {
       // A chunked body declares no length: it is read here under the same cap, and Yoga takes it
       // as read (Yoga's own cap would pipe every request's body through a stream, see yoga.ts).
+      // As a stream, not the Buffer: Yoga's adapter lists a parsed body's keys, a Buffer's bytes.
       const body = await readBodyWithin(req, maxBodyBytes);
       if (!body) {
         res.setHeader('connection', 'close');
         return sendError(res, 413, 'BAD_USER_INPUT', `Request body is larger than ${maxBodyBytes} bytes`);
       }
-      Object.assign(req, { body });
+      Object.assign(req, { body: Readable.from([body]) });
     }
 
     const startedAt = process.hrtime.bigint();

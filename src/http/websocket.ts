@@ -164,6 +164,9 @@ export function serveGraphQLOverWebSocket(
           return false;
         }
       },
+      onComplete: (ctx, id) => {
+        ctx.extra.subscribedFields?.delete(id);
+      },
       onClose: (ctx, code, reason) => {
         if (connections.delete(ctx)) logger.info({ tenantId: ctx.extra.viewer?.tenantId, userId: ctx.extra.viewer?.userId, code, reason }, 'websocket closed');
         clearTimeout(ctx.extra.expiryTimer);

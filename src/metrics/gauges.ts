@@ -99,7 +99,7 @@ export function addGauges(metrics: Metrics, sources: GaugeSources): void {
   });
   new Gauge({
     name: 'graphql_subscriptions_active',
-    help: 'Subscriptions running on this instance over graphql-ws, by root field',
+    help: 'Subscriptions running on this instance over graphql-ws (not SSE), by root field',
     labelNames: ['field'],
     registers,
     collect() {

@@ -4,6 +4,8 @@ import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
 import type { Metrics } from './registry.ts';
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** The code clients get for errors the plugin counts without the error itself. */
+const CODE_OF_PHASE: Record<string, string> = { parse: 'GRAPHQL_PARSE_FAILED', validate: 'GRAPHQL_VALIDATION_FAILED' };
 
 /**
  * GraphQL's metrics: Yoga's Prometheus plugin for HTTP and execution durations by operation (and
@@ -54,7 +56,7 @@ export function graphqlMetrics(metrics: Metrics): Plugin[] {
         fillLabelsFn: (params) => ({
           ...operation(params),
           phase: params.errorPhase ?? 'unknown',
-          code: String(params.error?.extensions?.code ?? 'none'),
+          code: String(params.error?.extensions?.code ?? CODE_OF_PHASE[params.errorPhase ?? ''] ?? 'none'),
         }),
       }),
       graphql_envelop_request: false,
@@ -68,14 +70,19 @@ export function graphqlMetrics(metrics: Metrics): Plugin[] {
       graphql_envelop_schema_change: false,
     },
   });
+  // Before Yoga's plugin: the operation's name must be admitted before its metrics are labelled.
   const outcomes: Plugin = {
-    onExecute: ({ args }) => ({
-      onExecuteDone: (payload) =>
-        handleStreamOrSingleExecutionResult(payload, ({ result }) => {
-          const definition = getOperationAST(args.document as DocumentNode, args.operationName);
-          metrics.observeOperation(definition?.name?.value, definition?.operation ?? 'unknown', !!result.errors?.length);
-        }),
-    }),
+    onExecute: ({ args }) => {
+      const definition = getOperationAST(args.document as DocumentNode, args.operationName);
+      operationNames.admit(definition?.name?.value);
+      return {
+        onExecuteDone: (payload) =>
+          handleStreamOrSingleExecutionResult(payload, ({ result }) => {
+            metrics.observeOperation(definition?.name?.value, definition?.operation ?? 'unknown', !!result.errors?.length);
+          }),
+      };
+    },
+    onSubscribe: ({ args }) => operationNames.admit(getOperationAST(args.document as DocumentNode, args.operationName)?.name?.value),
   };
-  return [prometheus, outcomes];
+  return [outcomes, prometheus];
 }

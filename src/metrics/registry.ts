@@ -2,18 +2,24 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 
 /** Distinct operation names kept as label values; past it, `other`: clients choose names, and each value is a series. */
 const OPERATION_NAMES = 200;
+/** Longer names are `other` too: a name may be as long as the body. */
+const MAX_OPERATION_NAME_LENGTH = 64;
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/** Operation names as label values, bounded. */
+/**
+ * Operation names as label values, bounded: a name becomes a value once an operation of that
+ * name passed validation and runs (`admit`), up to OPERATION_NAMES of them; any other is `other`.
+ */
 export class OperationNames {
   private readonly known = new Set<string>();
 
+  admit(name: string | null | undefined): void {
+    if (name && name.length <= MAX_OPERATION_NAME_LENGTH && this.known.size < OPERATION_NAMES) this.known.add(name);
+  }
+
   label(name: string | null | undefined): string {
     if (!name) return 'anonymous';
-    if (this.known.has(name)) return name;
-    if (this.known.size >= OPERATION_NAMES) return 'other';
-    this.known.add(name);
-    return name;
+    return this.known.has(name) ? name : 'other';
   }
 }
 
@@ -31,7 +37,7 @@ export function createMetrics() {
 
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
-    help: 'HTTP requests outside GraphQL (channel webhooks, probes, avatars, ...) by route, method and status',
+    help: 'HTTP requests by route (graphql, channel_webhook, ready, avatar, ...), method and status; an SSE subscription counts when it ends',
     labelNames: ['route', 'method', 'status'],
     buckets: SECONDS,
     registers,
@@ -58,7 +64,7 @@ export function createMetrics() {
   });
   const consumerJobs = new Counter({
     name: 'consumer_jobs_total',
-    help: 'Jobs of internal consumers run by this instance, by consumer and outcome (done, failed)',
+    help: 'Jobs of internal consumers run by this instance, by consumer and outcome: done, or failed (to be retried, or for good)',
     labelNames: ['consumer', 'outcome'],
     registers,
   });

@@ -1,6 +1,7 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { getOperationAST, type DocumentNode, type ExecutionArgs } from 'graphql';
+import type { DocumentNode, ExecutionArgs } from 'graphql';
 import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
+import { describeOperation } from '../http/operation-name.ts';
 import { tracer } from './spans.ts';
 
 /**
@@ -10,11 +11,10 @@ import { tracer } from './spans.ts';
  */
 export function useOperationSpans(): Plugin {
   const start = (args: ExecutionArgs) => {
-    const operation = getOperationAST(args.document as DocumentNode, args.operationName);
-    const name = operation?.name?.value;
-    return tracer.startSpan(`${operation?.operation ?? 'operation'} ${name ?? 'anonymous'}`, {
+    const { type, name } = describeOperation(args.document as DocumentNode, args.operationName);
+    return tracer.startSpan(`${type} ${name ?? 'anonymous'}`, {
       kind: SpanKind.SERVER,
-      attributes: { 'graphql.operation.type': operation?.operation ?? 'unknown', ...(name ? { 'graphql.operation.name': name } : {}) },
+      attributes: { 'graphql.operation.type': type, ...(name ? { 'graphql.operation.name': name } : {}) },
     });
   };
   return {

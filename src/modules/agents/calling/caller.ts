@@ -21,9 +21,7 @@ export class AgentCaller {
 
   /** Reports each piece of the reply to `onDelta` as it arrives. Never rejects: every failure is an outcome. */
   call(call: AgentCall, onDelta: (delta: string) => void): Promise<AgentReplyOutcome> {
-    // The host only: an n8n webhook's path is as good as a secret.
-    const { hostname, port } = new URL(call.url);
-    return inSpan('agent.call', { kind: SpanKind.CLIENT, attributes: { 'server.address': hostname, ...(port ? { 'server.port': Number(port) } : {}) } }, async (span) => {
+    return inSpan('agent.call', { kind: SpanKind.CLIENT, attributes: serverOf(call.url) }, async (span) => {
       const outcome = await this.callAgent(call, onDelta);
       span.setAttribute('agent.outcome', outcome.kind);
       if (outcome.kind === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
@@ -77,6 +75,13 @@ export class AgentCaller {
     const ending = parser.push(decoder.end()) ?? parser.end();
     return content.exceeded ? exceeded : ending;
   }
+}
+
+/** The host only: an n8n webhook's path is as good as a secret. */
+function serverOf(url: string): Record<string, string | number> {
+  if (!URL.canParse(url)) return {};
+  const { hostname, port } = new URL(url);
+  return { 'server.address': hostname, ...(port ? { 'server.port': Number(port) } : {}) };
 }
 
 function headersFor(token: string | null): Record<string, string> {
