@@ -74,6 +74,7 @@ for (const backend of backends()) {
     });
 
     it('answers PERSISTED_QUERY_NOT_FOUND for an unknown hash, and refuses a query sent with the hash of another', async () => {
+      assert.deepEqual((await post(app, {})).errors?.map((error) => [error.message, error.extensions?.code]), [['Must provide query string.', 'BAD_REQUEST']]);
       const unknown = await post(app, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ nothing }') } } });
       assert.deepEqual(unknown.errors?.map((error) => [error.message, error.extensions?.code]), [['PersistedQueryNotFound', 'PERSISTED_QUERY_NOT_FOUND']]);
       const query = '{ __typename }';

@@ -121,6 +121,8 @@ class RecentDocuments {
 }
 
 const NOT_FOUND = { message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } };
+/** Neither a query nor a hash: what Yoga answers without the plugin. */
+const NO_QUERY = { message: 'Must provide query string.', extensions: { code: 'BAD_REQUEST', http: { status: 400 } } };
 
 /** The hash of Apollo's persisted-query extension, when the request has one. */
 function persistedHash(extensions: Record<string, unknown> | undefined): string | null {
@@ -141,7 +143,7 @@ export function persistedOperations<Context extends Record<string, unknown>>(tru
   const lookUp = usePersistedOperations<Context>({
     allowArbitraryOperations: true,
     getPersistedOperation: (hash) => (trusted ? trusted.document(hash) : recent.get(bareHash(hash))),
-    customErrors: { notFound: NOT_FOUND },
+    customErrors: { notFound: NOT_FOUND, keyNotFound: NO_QUERY },
   });
   if (trusted) {
     const onlyTrusted: Plugin<Context> = {
