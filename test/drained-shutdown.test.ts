@@ -50,16 +50,22 @@ for (const backend of backends()) {
       return { app, env, admin: await signUpTenant(app.client) };
     };
 
+    /** A reply streaming its first token to a follower: the agent waits for the test to go on. */
+    const replyInFlight = async (app: RunningApp, token: string, firstToken: string) => {
+      const { chatId, agent } = await controlledChat(app, standin, token);
+      const upstream = agent();
+      const { assistantMessage } = await send(app, token, chatId);
+      await upstream.arrived;
+      const follower = follow(app, token, assistantMessage.id);
+      upstream.send(firstToken);
+      await follower.next(2);
+      return { chatId, upstream, assistantMessage, follower };
+    };
+
     it('on stop: /ready 503 at once, HTTP answers through the drain window, new sockets refused, a reply in flight finishes', async () => {
       const { app, admin } = await start({ SHUTDOWN_DRAIN_MS: '1500', SHUTDOWN_REPLY_GRACE_MS: '10000' });
-      const { chatId, agent } = await controlledChat(app, standin, admin.token);
-      const upstream = agent();
-      const { assistantMessage } = await send(app, admin.token, chatId);
-      await upstream.arrived;
-      const follower = follow(app, admin.token, assistantMessage.id);
+      const { upstream, follower } = await replyInFlight(app, admin.token, 'before ');
       try {
-        upstream.send('before ');
-        await follower.next(2);
         assert.equal(await upgradeStatus(app), 101);
 
         const startedAt = Date.now();
@@ -91,14 +97,8 @@ for (const backend of backends()) {
 
     it('ends a reply that outlasts its grace as FAILED, and stops without waiting for it any longer', async () => {
       const { app, env, admin } = await start({ SHUTDOWN_DRAIN_MS: '0', SHUTDOWN_REPLY_GRACE_MS: '800' });
-      const { chatId, agent } = await controlledChat(app, standin, admin.token);
-      const upstream = agent();
-      const { assistantMessage } = await send(app, admin.token, chatId);
-      await upstream.arrived;
-      const follower = follow(app, admin.token, assistantMessage.id);
+      const { chatId, upstream, assistantMessage, follower } = await replyInFlight(app, admin.token, 'partial');
       try {
-        upstream.send('partial');
-        await follower.next(2);
         const startedAt = Date.now();
         await app.stop();
         const stopMs = Date.now() - startedAt;

@@ -8,7 +8,7 @@ import { GRAPHQL_PATH } from '../auth/cookies.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { graphqlMetrics } from '../metrics/graphql-metrics.ts';
-import { useOperationSpans } from '../tracing/use-operation-spans.ts';
+import { useOperationSpans } from './use-operation-spans.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { schema } from '../schema/index.ts';
 import { buildContext, type ContextDependencies, type TransportContext } from './context.ts';

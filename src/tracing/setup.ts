@@ -3,7 +3,7 @@
  * OTLP/HTTP to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces),
  * with OTEL_EXPORTER_OTLP_HEADERS and the other standard OTEL_* settings as the exporter reads
  * them. Prisma reports its queries (@prisma/instrumentation); the app's own spans are the
- * GraphQL operations (use-operation-spans.ts), agent calls and webhook attempts (spans.ts).
+ * GraphQL operations (http/use-operation-spans.ts), agent calls and webhook attempts (spans.ts).
  * Loaded only when tracing is on, before the app.
  */
 import { context, propagation, trace } from '@opentelemetry/api';

@@ -1,8 +1,8 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { DocumentNode, ExecutionArgs } from 'graphql';
 import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
-import { describeOperation } from '../http/operation-name.ts';
-import { tracer } from './spans.ts';
+import { describeOperation } from './operation-name.ts';
+import { tracer } from '../tracing/spans.ts';
 
 /**
  * One span per GraphQL operation, over any transport, named `query Me` and the like, active while
