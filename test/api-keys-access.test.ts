@@ -45,18 +45,16 @@ for (const backend of backends()) {
 
     it('refuses unknown scopes and scopes the creator does not hold, naming the scopes field, and creates nothing', async () => {
       const { admin, member } = await team();
-      const writer = await createKey(app.client, admin.token, ['api_keys:read', 'api_keys:write']);
       const cases = [
         [admin.token, ['api_keys:read', 'nope:write']],
         [member.token, ['users:read']],
-        [writer.key, ['audit:read']],
       ] as const;
       for (const [token, scopes] of cases) {
         const refused = await app.client.request(CreateApiKey, { input: { name: 'k', scopes: [...scopes] } }, { token });
         assert.equal(errorCode(refused), 'BAD_USER_INPUT', scopes.join());
         assert.equal(refused.errors?.[0]?.extensions?.field, 'scopes');
       }
-      assert.deepEqual((await listKeys(admin.token)).map((listed) => listed.id), [writer.apiKey.id]);
+      assert.deepEqual(await listKeys(admin.token), []);
     });
 
     it('omitted scopes give a key every scope its creator holds', async () => {
@@ -71,9 +69,24 @@ for (const backend of backends()) {
       assert.deepEqual([...adminKey.apiKey.scopes].sort(), all);
       assert.deepEqual([...memberKey.apiKey.scopes].sort(), forUsers);
 
-      const limited = await createKey(app.client, admin.token, ['api_keys:read', 'api_keys:write']);
-      const fromKey = await createKey(app.client, limited.key);
-      assert.deepEqual([...fromKey.apiKey.scopes].sort(), ['api_keys:read', 'api_keys:write']);
+    });
+
+    it('only a signed-in user mints keys: a key holding api_keys:write gets FORBIDDEN, and nothing is created', async () => {
+      const { admin } = await team();
+      const writer = await createKey(app.client, admin.token, ['api_keys:read', 'api_keys:write']);
+      const idsOf = async () => (await listKeys(admin.token)).map((listed) => listed.id);
+      const before = await idsOf();
+      for (const credential of [{ token: writer.key }, { apiKey: writer.key }]) {
+        const refused = await app.client.request(CreateApiKey, { input: { name: 'from a key' } }, credential);
+        assert.equal(errorCode(refused), 'FORBIDDEN');
+        assert.match(refused.errors![0]!.message, /Only a signed-in user can create API keys/);
+      }
+      assert.deepEqual(await idsOf(), before);
+      // What a key with api_keys:write still may do: manage keys that exist.
+      const other = await createKey(app.client, admin.token);
+      const renamed = await app.client.data(UpdateApiKey, { id: other.apiKey.id, input: { name: 'renamed by a key' } }, { apiKey: writer.key });
+      assert.equal(renamed.updateApiKey.name, 'renamed by a key');
+      assert.equal((await app.client.data(DeactivateApiKey, { id: other.apiKey.id }, { apiKey: writer.key })).deactivateApiKey.isActive, false);
     });
 
     it('members see only their own keys; admins see every key of the tenant', async () => {

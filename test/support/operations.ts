@@ -94,6 +94,18 @@ export const DeactivateApiKey = graphql(`
   }
 `);
 
+export const ReactivateApiKey = graphql(`
+  mutation ReactivateApiKey($id: ID!) {
+    reactivateApiKey(id: $id) { id isActive scopes }
+  }
+`);
+
+export const ApiKeyById = graphql(`
+  query ApiKeyById($id: ID!) {
+    apiKey(id: $id) { id name lastFour scopes isActive createdBy { id } }
+  }
+`);
+
 export const DeleteApiKey = graphql(`
   mutation DeleteApiKey($id: ID!) {
     deleteApiKey(id: $id)

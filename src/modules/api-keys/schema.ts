@@ -62,6 +62,13 @@ builder.queryFields((t) => ({
     description: 'API keys, newest first: all of the tenant for admins, your own otherwise.',
     resolve: (query, _root, _args, { services, viewer }) => services.apiKeys.list(viewer, query),
   }),
+  apiKey: t.withAuth({ scope: 'api_keys:read' }).prismaField({
+    type: 'ApiKey',
+    nullable: true,
+    description: "One key, active or not: any of the team's for admins, your own otherwise; NOT_FOUND for any other id.",
+    args: { id: t.arg.id({ required: true, description: 'The key.' }) },
+    resolve: (query, _root, { id }, { services, viewer }) => services.apiKeys.get(viewer, id, query),
+  }),
   apiKeyScopes: t.field({
     type: [ApiKeyScope],
     description: 'Every scope an API key can carry.',
@@ -72,7 +79,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createApiKey: t.withAuth({ scope: 'api_keys:write' }).field({
     type: CreateApiKeyPayload,
-    description: 'Creates a key acting for you, with at most the scopes you hold.',
+    description: 'Creates a key acting for you, with at most the scopes you hold. Signed-in users only: an API key cannot create keys (FORBIDDEN).',
     args: { input: t.arg({ type: CreateApiKeyInput, required: true, description: 'The input; each field is described on `CreateApiKeyInput`.' }) },
     resolve: (_root, { input }, { services, viewer }) => services.apiKeys.create(viewer, input),
   }),
@@ -90,6 +97,13 @@ builder.mutationFields((t) => ({
     description: 'Stops a key from working, keeping its record.',
     args: { id: t.arg.id({ required: true, description: 'The key.' }) },
     resolve: (_query, _root, { id }, { services, viewer }) => services.apiKeys.deactivate(viewer, id),
+  }),
+  reactivateApiKey: t.withAuth({ scope: 'api_keys:write' }).prismaField({
+    type: 'ApiKey',
+    description:
+      "Makes a deactivated key work again, with the scopes its creator's role still allows. Signed-in users only (FORBIDDEN for an API key); an expired key needs a new expiry first (BAD_USER_INPUT).",
+    args: { id: t.arg.id({ required: true, description: 'The key.' }) },
+    resolve: (_query, _root, { id }, { services, viewer }) => services.apiKeys.reactivate(viewer, id),
   }),
   deleteApiKey: t.withAuth({ scope: 'api_keys:write' }).id({
     description: 'Deletes a key; answers its id.',

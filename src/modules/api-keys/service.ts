@@ -7,7 +7,7 @@ import type { Revocations } from '../../auth/revocations.ts';
 import { actorOf, hasScope, type Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
 import type { Outbox } from '../events.ts';
-import { badInput, notFound, unauthenticated } from '../../errors.ts';
+import { badInput, forbidden, notFound, unauthenticated } from '../../errors.ts';
 import type { ApiKey, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, parseInput } from '../../validation.ts';
 import type { AuditEntry, AuditService } from '../audit/service.ts';
@@ -53,8 +53,12 @@ export class ApiKeysService {
     });
   }
 
-  /** Creates a key for the viewer; the plain key is in the answer and nowhere else, ever. */
+  /**
+   * Creates a key for the viewer; the plain key is in the answer and nowhere else, ever. Only a
+   * signed-in user mints keys: a key that could mint keys would outlive its own revocation in them.
+   */
   async create(viewer: Viewer, input: CreateApiKeyInput): Promise<{ key: string; apiKey: ApiKey }> {
+    assertSignedIn(viewer, 'create');
     const parsed = parseInput(createInput, input);
     // Omitted scopes mean every scope the viewer holds: a key creating a key passes on only its own.
     const grantedScopes = this.grantableScopes(viewer, parsed.scopes ?? allScopes.filter((scope) => hasScope(viewer, scope)));
@@ -77,11 +81,14 @@ export class ApiKeysService {
 
   /** Admins see every key of the tenant; users see their own. */
   list(viewer: Viewer, projection: Projection<Prisma.ApiKeyInclude, Prisma.ApiKeySelect> = {}) {
-    return this.prisma.apiKey.findMany({
-      ...projection,
-      where: { tenantId: viewer.tenantId, ...(viewer.role === 'ADMIN' ? {} : { createdById: viewer.userId }) },
-      orderBy: { createdAt: 'desc' },
-    });
+    return this.prisma.apiKey.findMany({ ...projection, where: this.manageableBy(viewer), orderBy: { createdAt: 'desc' } });
+  }
+
+  /** One key, as `list` shows keys: any of the tenant's for admins, only their own for users. */
+  async get(viewer: Viewer, id: string, projection: Projection<Prisma.ApiKeyInclude, Prisma.ApiKeySelect> = {}) {
+    const key = await this.prisma.apiKey.findFirst({ ...projection, where: { id, ...this.manageableBy(viewer) } });
+    if (!key) throw notFound('API key');
+    return key;
   }
 
   async update(viewer: Viewer, id: string, input: UpdateApiKeyInput) {
@@ -106,6 +113,25 @@ export class ApiKeysService {
       tx.apiKey.update({ where: { id }, data: { isActive: false } }),
     );
     await this.revocations.announce({ tenantId: viewer.tenantId, apiKeyId: id, effect: 'revoked' });
+    return apiKey;
+  }
+
+  /**
+   * Makes a deactivated key work again, within what its creator's role allows now (scopes it no
+   * longer allows are dropped). Like creating a key, only a signed-in user may; an expired key
+   * needs a new expiry first (updateApiKey).
+   */
+  async reactivate(viewer: Viewer, id: string) {
+    assertSignedIn(viewer, 'reactivate');
+    const key = await this.findManageable(viewer, id);
+    if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) {
+      throw badInput('id', 'The key has expired: give it a new expiry with updateApiKey, then reactivate it');
+    }
+    const allowed = scopesForRole(key.createdBy.role);
+    const apiKey = await this.withAudit(viewer, 'API_KEY_REACTIVATED', (tx) =>
+      tx.apiKey.update({ where: { id }, data: { isActive: true, scopes: key.scopes.filter((scope) => isScope(scope) && allowed.includes(scope)) } }),
+    );
+    this.recent.forget((recent) => recent.id === id);
     return apiKey;
   }
 
@@ -194,12 +220,13 @@ export class ApiKeysService {
 
   /** Keys of another tenant, and other users' keys for non-admins, answer NOT_FOUND alike. */
   private async findManageable(viewer: Viewer, id: string) {
-    const key = await this.prisma.apiKey.findFirst({
-      where: { id, tenantId: viewer.tenantId, ...(viewer.role === 'ADMIN' ? {} : { createdById: viewer.userId }) },
-      include: { createdBy: { select: { role: true } } },
-    });
+    const key = await this.prisma.apiKey.findFirst({ where: { id, ...this.manageableBy(viewer) }, include: { createdBy: { select: { role: true } } } });
     if (!key) throw notFound('API key');
     return key;
+  }
+
+  private manageableBy(viewer: Viewer) {
+    return { tenantId: viewer.tenantId, ...(viewer.role === 'ADMIN' ? {} : { createdById: viewer.userId }) };
   }
 
   private async withAudit(
@@ -214,6 +241,10 @@ export class ApiKeysService {
       return apiKey;
     });
   }
+}
+
+function assertSignedIn(viewer: Viewer, action: 'create' | 'reactivate'): void {
+  if (viewer.credential.kind !== 'session') throw forbidden(`Only a signed-in user can ${action} API keys, not an API key`);
 }
 
 /** Whether a key loses a scope or gets a nearer expiry: connections made with it must pick up the change. */

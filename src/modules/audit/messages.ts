@@ -15,6 +15,7 @@ export const auditEventTypeDescriptions = {
   API_KEY_FIRST_USED: describe('An API key authenticated a request for the first time.'),
   API_KEY_UPDATED: describe("An API key's name, scopes or expiry changed."),
   API_KEY_DEACTIVATED: describe('An API key was deactivated.'),
+  API_KEY_REACTIVATED: describe('A deactivated API key was made to work again.'),
   API_KEY_DELETED: describe('An API key was deleted.'),
   WEBHOOK_ENDPOINT_CREATED: describe('A webhook endpoint was created.'),
   WEBHOOK_ENDPOINT_UPDATED: describe("A webhook endpoint's URL, events, description or state changed."),
