@@ -10,9 +10,9 @@ import { eventually } from './support/fixtures.ts';
 const TOKEN = 'agent-secret-token';
 const body: AgentRequestBody = {
   messages: [
-    { role: 'user', content: 'Hi there' },
-    { role: 'assistant', content: 'Hello!' },
-    { role: 'user', content: 'What is 2 + 2?' },
+    { role: 'user', content: 'Hi there', timestamp: '2026-12-07T10:00:00.000Z' },
+    { role: 'assistant', content: 'Hello!', timestamp: '2026-12-07T10:00:01.000Z' },
+    { role: 'user', content: 'What is 2 + 2?', timestamp: '2026-12-07T10:00:30.000Z' },
   ],
   system_prompt: 'You are terse.',
   config: { temperature: 0.2 },

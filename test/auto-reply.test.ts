@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { AutoReplyInput } from './generated/graphql.ts';
 import { CreateAgent } from './support/agent-operations.ts';
-import { startAgentStandin, type AgentStandin } from './support/agent-standin.ts';
+import { startAgentStandin, withoutTimestamps, type AgentStandin } from './support/agent-standin.ts';
 import { startApp, type RunningApp } from './support/app.ts';
 import { connectChannelSession, postWebhook, whatsappText } from './support/channel-fixtures.ts';
 import { ChannelConversations } from './support/channel-operations.ts';
@@ -66,7 +66,7 @@ for (const backend of backends()) {
       const first = await repliesAfter('Do you ship to Porto?');
       assert.deepEqual([first.reply.direction, first.reply.text, first.reply.status], ['OUTBOUND', TOKENS.join(''), 'SENT']);
       assert.equal(first.request?.headers.authorization, 'Bearer agent-secret');
-      assert.deepEqual(first.request?.body, {
+      assert.deepEqual(withoutTimestamps(first.request?.body), {
         messages: [{ role: 'user', content: 'Do you ship to Porto?' }],
         system_prompt: 'Be brief.',
         config: { temperature: 0.1 },
@@ -75,7 +75,7 @@ for (const backend of backends()) {
       });
 
       const second = await repliesAfter('And to Faro?');
-      assert.deepEqual((second.request?.body as { messages: unknown }).messages, [
+      assert.deepEqual(withoutTimestamps(second.request?.body).messages, [
         { role: 'user', content: 'Do you ship to Porto?' },
         { role: 'assistant', content: TOKENS.join('') },
         { role: 'user', content: 'And to Faro?' },

@@ -119,7 +119,7 @@ for (const backend of backends()) {
     });
 
     it('POSTs a signed interaction.created to a client with a webhookUrl, and nothing for one without', async () => {
-      const { token } = await signUpTenant(app.client);
+      const { token, tenant } = await signUpTenant(app.client);
       const target = await receiver();
       const withUrl = await registerClient(token, 'crm', target.url());
       const withoutUrl = await registerClient(token, 'archive');
@@ -137,8 +137,8 @@ for (const backend of backends()) {
       new Webhook(withUrl.signingSecret!).verify(webhook.body, webhook.headers as Record<string, string>);
       assert.equal(webhook.headers['x-webhook-event'], 'interaction.created');
       const body = bodyOf(webhook);
-      assert.deepEqual(Object.keys(body).sort(), ['data', 'timestamp', 'type']);
-      assert.equal(body.type, 'interaction.created');
+      assert.deepEqual(Object.keys(body).sort(), ['data', 'tenantId', 'timestamp', 'type']);
+      assert.deepEqual([body.type, body.tenantId], ['interaction.created', tenant.id]);
       assert.ok(!Number.isNaN(Date.parse(body.timestamp)));
       assert.deepEqual(body.data, interaction);
       await delay(QUIET_MS);

@@ -13,6 +13,7 @@ import {
   stopWithAgent,
   type WithAgent,
 } from './support/conversations.ts';
+import { withoutTimestamps } from './support/agent-standin.ts';
 import { eventually, sseSubscribe } from './support/fixtures.ts';
 import { DeleteChat } from './support/chat-operations.ts';
 import { CancelMessage } from './support/stream-operations.ts';
@@ -43,7 +44,7 @@ for (const backend of backends()) {
 
       const request = await upstream.arrived;
       assert.equal(request.headers.authorization, `Bearer ${AGENT_TOKEN}`);
-      assert.deepEqual(request.body, {
+      assert.deepEqual(withoutTimestamps(request.body), {
         messages: [{ role: 'user', content: 'What is 2 + 2?' }],
         system_prompt: 'Be brief.',
         config: { model: 'test' },
@@ -92,7 +93,7 @@ for (const backend of backends()) {
       await finalReply(app, admin.token, chatId, first.assistantMessage.id);
       const before = standin.requests.length;
       await send(app, admin.token, chatId, 'And doubled?');
-      const last = (await eventually(() => standin.requests[before], 5000, 'the second agent call')).body as { messages: unknown[] };
+      const last = withoutTimestamps((await eventually(() => standin.requests[before], 5000, 'the second agent call')).body);
       assert.deepEqual(last.messages, [
         { role: 'user', content: 'What is 2 + 2?' },
         { role: 'assistant', content: 'Four' },

@@ -140,7 +140,7 @@ for (const backend of backends()) {
     });
 
     it('replays the deliveries of an endpoint since a moment, and sends a test event on request', async () => {
-      const { token, endpoint } = await tenantWithEndpoint('/replay');
+      const { token, endpoint, tenant } = await tenantWithEndpoint('/replay');
       const since = new Date(Date.now() - 1000).toISOString();
       await emitInteraction(app.client, token, 'one');
       await emitInteraction(app.client, token, 'two');
@@ -157,7 +157,7 @@ for (const backend of backends()) {
       const { sendTestWebhook } = await app.client.data(SendTestWebhook, { endpointId: endpoint.id }, { token });
       assert.deepEqual([sendTestWebhook.eventType, sendTestWebhook.status, sendTestWebhook.endpoint.id], ['webhook.test', 'PENDING', endpoint.id]);
       const test = (await receiver.waitFor('/replay', 5))[4]!;
-      assert.equal(bodyOf(test).type, 'webhook.test');
+      assert.deepEqual([bodyOf(test).type, bodyOf(test).tenantId], ['webhook.test', tenant.id]);
       assert.equal(webhookIdOf(test), sendTestWebhook.eventId);
       new Webhook(endpoint.secret).verify(test.body, test.headers as Record<string, string>);
     });
@@ -182,6 +182,11 @@ for (const backend of backends()) {
       }
       await assert.rejects(deliveryWhen(app.client, b.token, delivery.id, () => true, 0), /NOT_FOUND|not found/);
       await assert.rejects(deliveriesOf(app.client, b.token, a.endpoint.id), /NOT_FOUND|not found/);
+
+      // One receiver may serve several teams: the body says whose event it is.
+      await emitInteraction(app.client, b.token, 'for B only');
+      const [forB] = await receiver.waitFor('/tenant-b', 1);
+      assert.deepEqual([bodyOf(receiver.to('/tenant-a')[0]!).tenantId, bodyOf(forB!).tenantId], [a.tenant.id, b.tenant.id]);
     });
 
     it('tells webhookDeliveryUpdated subscribers over graphql-ws about each attempt', async () => {

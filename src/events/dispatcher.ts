@@ -160,7 +160,7 @@ export class Dispatcher extends Wakeable {
     const routed = withinDeliveryCap(await this.route(tx, claimed));
     const events = routed.map(({ event }) => event);
     const deliveries = routed.flatMap(({ event, endpoints }) => {
-      const payload = endpoints.length > 0 ? webhookBody(messageOf(event)) : null;
+      const payload = endpoints.length > 0 ? webhookBody(event.tenantId, messageOf(event)) : null;
       return endpoints.map((endpoint) => ({
         id: uuid7(),
         tenantId: event.tenantId,

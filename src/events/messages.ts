@@ -10,7 +10,10 @@ export type DomainEventMessage<Type extends string = string, Data extends object
   data: Data;
 };
 
-/** The body of a webhook request, per the API contract. */
-export function webhookBody(event: Pick<DomainEventMessage, 'type' | 'timestamp' | 'data'>) {
-  return { type: event.type, timestamp: event.timestamp, data: event.data };
+/**
+ * The body of a webhook request, per the API contract, with the tenant it is about: one receiver
+ * may serve several teams.
+ */
+export function webhookBody(tenantId: string, event: Pick<DomainEventMessage, 'type' | 'timestamp' | 'data'>) {
+  return { type: event.type, timestamp: event.timestamp, tenantId, data: event.data };
 }

@@ -3,6 +3,7 @@
  * answers by path (see `scripted`), or hands a request to a test that drives it token by token
  * (see `controlled`).
  */
+import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -37,6 +38,18 @@ export type ControlledAgent = {
   /** Destroys the connection mid-answer. */
   fail(): void;
 };
+
+/**
+ * An agent request's body with its `messages` as role and content only, once their timestamps
+ * are checked: ISO 8601, oldest first, none in the future.
+ */
+export function withoutTimestamps(body: unknown): Record<string, unknown> {
+  const { messages, ...rest } = body as { messages: { role: string; content: string; timestamp: string }[] };
+  const times = messages.map((message) => Date.parse(message.timestamp));
+  const ordered = times.every((time, index) => Number.isFinite(time) && time >= (times[index - 1] ?? 0) && time <= Date.now() + 1_000);
+  assert.ok(ordered, `timestamps: ${JSON.stringify(messages)}`);
+  return { ...rest, messages: messages.map(({ role, content }) => ({ role, content })) };
+}
 
 export type AgentStandin = {
   url(path: string): string;

@@ -50,4 +50,4 @@ export type Delivery = Awaited<ReturnType<typeof deliveriesOf>>[number];
 
 export const webhookIdOf = (request: ReceivedRequest) => String(request.headers['webhook-id']);
 export const attemptOf = (request: ReceivedRequest) => Number(request.headers['x-webhook-attempt']);
-export const bodyOf = (request: ReceivedRequest) => JSON.parse(request.body) as { type: string; timestamp: string; data: Record<string, unknown> };
+export const bodyOf = (request: ReceivedRequest) => JSON.parse(request.body) as { type: string; timestamp: string; tenantId: string; data: Record<string, unknown> };

@@ -106,7 +106,11 @@ export class AutoReplies {
       take: historyMessages,
     });
     const body: AgentRequestBody = {
-      messages: history.reverse().map((entry) => ({ role: entry.direction === 'INBOUND' ? 'user' : 'assistant', content: entry.text })),
+      messages: history.reverse().map((entry) => ({
+        role: entry.direction === 'INBOUND' ? 'user' : 'assistant',
+        content: entry.text,
+        timestamp: entry.occurredAt.toISOString(),
+      })),
       system_prompt: agent.systemPrompt,
       config: agent.config,
       chat_id: message.conversationId,

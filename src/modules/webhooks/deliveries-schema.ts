@@ -52,7 +52,7 @@ const WebhookDeliveryRef = builder.prismaObject('WebhookDelivery', {
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the event was scheduled for this endpoint.' }),
     payload: t.field({
       type: 'JSON',
-      description: 'The body sent: `{ type, timestamp, data }`.',
+      description: 'The body sent: `{ type, timestamp, tenantId, data }`.',
       select: { payload: true },
       resolve: (delivery) => delivery.payload,
     }),

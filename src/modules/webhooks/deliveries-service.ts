@@ -74,7 +74,7 @@ export class WebhookDeliveriesService {
   /** Delivers a `webhook.test` event to this one endpoint, now. */
   async sendTest(tenantId: string, endpointId: string, projection: DeliveryProjection = {}) {
     assertActive(await this.endpoints.get(tenantId, endpointId), 'endpointId');
-    const payload = webhookBody({
+    const payload = webhookBody(tenantId, {
       type: 'webhook.test',
       timestamp: new Date().toISOString(),
       data: { endpointId, message: 'A test event, sent with sendTestWebhook.' },

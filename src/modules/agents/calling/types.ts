@@ -3,7 +3,8 @@ import type { OutboundRequest } from '../../../outbound/http-client.ts';
 
 /** What an agent's webhook is sent for each reply (snake_case, as n8n workflows expect). */
 export type AgentRequestBody = {
-  messages: { role: 'user' | 'assistant' | 'system'; content: string }[];
+  /** Oldest first; `timestamp` (ISO 8601) is when the message was written. */
+  messages: { role: 'user' | 'assistant' | 'system'; content: string; timestamp: string }[];
   system_prompt: string | null;
   config: unknown;
   chat_id: string;

@@ -20,9 +20,9 @@ export class ReplyStore {
       where: { chatId, status: 'COMPLETED', content: { not: '' } },
       orderBy: { id: 'desc' },
       take: limit,
-      select: { role: true, content: true },
+      select: { role: true, content: true, createdAt: true },
     });
-    return latest.reverse().map(({ role, content }) => ({ role: roleNames[role], content }));
+    return latest.reverse().map(({ role, content, createdAt }) => ({ role: roleNames[role], content, timestamp: createdAt.toISOString() }));
   }
 
   /**
