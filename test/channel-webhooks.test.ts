@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Client } from 'graphql-ws';
@@ -200,6 +200,29 @@ for (const backend of backends()) {
       await hooks.waitFor('/events', 5, DELIVERY_TIMEOUT_MS);
       await delay(QUIET_MS * 3);
       assert.deepEqual(eventsOf(hooks, 'message.received').map((event) => event.data.providerMessageId).sort(), [a, b, c, d, e].sort());
+    });
+
+    it('accepts a Messenger payload signed only with X-Hub-Signature (SHA-1), and SHA-1 nowhere else', async () => {
+      const sha1 = (secret: string, raw: string) => `sha1=${createHmac('sha1', secret).update(raw).digest('hex')}`;
+      const postSigned = async (session: ChannelSessionFixture, path: WebhookChannelPath, raw: string, headers: Record<string, string>) => {
+        const response = await fetch(`${app.origin}/channels/${path}/${session.id}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw });
+        if (response.ok) await inboundProcessed(app);
+        return response.status;
+      };
+      const messenger = await tenantWithSession('messenger');
+      const secret = messenger.session.appSecret;
+      const raw = (text: string) => JSON.stringify(messengerText(messenger.session.phoneNumberId, [{ from: '13579', text }]));
+      const [good, wrong, downgrade] = [raw('signed the old way'), raw('wrong sha1'), raw('bad sha256')];
+      assert.equal(await postSigned(messenger.session, 'messenger', good, { 'x-hub-signature': sha1(secret, good) }), 200);
+      assert.equal(await postSigned(messenger.session, 'messenger', wrong, { 'x-hub-signature': sha1('not-the-secret', wrong) }), 401);
+      const both = { 'x-hub-signature': sha1(secret, downgrade), 'x-hub-signature-256': hubSignature('not-the-secret', downgrade) };
+      assert.equal(await postSigned(messenger.session, 'messenger', downgrade, both), 401, 'a SHA-1 signature must not stand in for a failed SHA-256 one');
+      assert.deepEqual((await messagesOf(messenger.token, messenger.session.id)).map((message) => message.text), ['signed the old way']);
+
+      const whatsapp = await tenantWithSession('whatsapp');
+      const whatsappRaw = JSON.stringify(whatsappText(whatsapp.session.phoneNumberId, [{ text: 'sha1 only' }]));
+      assert.equal(await postSigned(whatsapp.session, 'whatsapp', whatsappRaw, { 'x-hub-signature': sha1(whatsapp.session.appSecret, whatsappRaw) }), 401);
+      assert.deepEqual(await conversations(whatsapp.token, whatsapp.session.id), []);
     });
 
     it('refuses a wrong, malformed or missing signature with 401 and stores nothing', async () => {

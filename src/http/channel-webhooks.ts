@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { PayloadError, parseProviderJson, type WebhookChannel } from '../modules/channels/normalize/index.ts';
-import { HUB_SIGNATURE_HEADER } from '../modules/channels/signature.ts';
+import { HUB_SIGNATURE_HEADER, HUB_SIGNATURE_SHA1_HEADER } from '../modules/channels/signature.ts';
 import type { ChannelWebhookIntake } from '../modules/channels/webhook-intake.ts';
 import { REQUEST_ID_HEADER } from './context.ts';
 import { readBodyWithin } from './request-body.ts';
@@ -62,7 +62,7 @@ export function createChannelWebhookHandler(deps: Dependencies) {
 
       const body = await readBodyWithin(req, maxBodyBytes);
       if (!body) return fail(res, 413, 'BAD_USER_INPUT', `The body is larger than ${maxBodyBytes} bytes`, { connection: 'close' });
-      if (!deps.intake.isSigned(session, body, req.headers[HUB_SIGNATURE_HEADER])) {
+      if (!deps.intake.isSigned(session, body, { sha256: req.headers[HUB_SIGNATURE_HEADER], sha1: req.headers[HUB_SIGNATURE_SHA1_HEADER] })) {
         logger.warn('channel webhook refused: bad or missing signature');
         return fail(res, 401, 'UNAUTHENTICATED', 'Invalid or missing X-Hub-Signature-256');
       }

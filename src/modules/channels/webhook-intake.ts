@@ -8,7 +8,7 @@ import type { Inbox } from './inbox.ts';
 import type { Logger } from '../../logger.ts';
 import type { InboundMessage } from './contracts.ts';
 import { normalizers, PayloadError, type NormalizedPayload, type WebhookChannel } from './normalize/index.ts';
-import { verifyHubSignature, secretsEqual } from './signature.ts';
+import { verifyHubSignature, secretsEqual, type HubSignatures } from './signature.ts';
 import { applyStatuses } from './statuses.ts';
 
 /**
@@ -87,8 +87,8 @@ export class ChannelWebhookIntake {
   }
 
   /** Whether the raw body carries the session's app-secret signature. */
-  isSigned(session: ChannelSession, rawBody: Uint8Array, signature: string | string[] | undefined): boolean {
-    return verifyHubSignature(session.appSecret, rawBody, signature);
+  isSigned(session: ChannelSession, rawBody: Uint8Array, signatures: HubSignatures): boolean {
+    return verifyHubSignature(session.appSecret, rawBody, signatures, { acceptSha1: session.channel === 'MESSENGER' });
   }
 
   /**
