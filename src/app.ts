@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { GRAPHQL_PATH } from './auth/cookies.ts';
 import { createMemoryCounter, createResilientCounter } from './auth/rate-limiter.ts';
-import { riskySettings, type Config } from './config.ts';
+import type { Config } from './config.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createDatabase, type Database } from './db/client.ts';
 import type { OpenedEmbedded } from './db/embedded/open.ts';
@@ -24,6 +24,7 @@ import type { HostResolver } from './outbound/http-client.ts';
 import { createMemoryPubSub } from './pubsub/memory.ts';
 import type { PubSub } from './pubsub/pubsub.ts';
 import type { RedisConnections } from './redis.ts';
+import { riskySettings } from './risky-settings.ts';
 import { createServices, type Services, type Worker } from './services.ts';
 
 /** How long in-flight HTTP requests may take to finish once shutdown starts. */

@@ -107,6 +107,13 @@ describe('configuration', () => {
     assert.ok(problemsOf({ DATA_DIR: dataDir, COOKIE_DOMAIN: 'not a domain' }).some((each) => each.startsWith('COOKIE_DOMAIN:')));
   });
 
+  it('serves metrics with METRICS or on METRICS_PORT, and refuses METRICS=false beside a METRICS_PORT', () => {
+    assert.deepEqual(loadConfig({ DATA_DIR: dataDir, METRICS: 'true' }).metrics, { enabled: true, port: undefined });
+    assert.deepEqual(loadConfig({ DATA_DIR: dataDir, METRICS_PORT: '9464' }).metrics, { enabled: true, port: 9464 });
+    const [problem] = problemsOf({ DATA_DIR: dataDir, METRICS: 'false', METRICS_PORT: '9464' });
+    assert.match(problem!, /^METRICS_PORT: serves metrics, which METRICS=false turns off/);
+  });
+
   it('turns introspection on with GraphiQL unless told otherwise, and refuses GraphiQL without it', () => {
     const production = { DATA_DIR: dataDir, NODE_ENV: 'production', JWT_SECRET: 's'.repeat(32) };
     assert.equal(loadConfig({ ...production, GRAPHIQL: 'true' }).introspection, true);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
+import { defaultExtractPersistedOperationId, usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { GraphQLError, Kind, parse, print, visit, type ASTNode, type DocumentNode, type SelectionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
@@ -124,12 +124,6 @@ const NOT_FOUND = { message: 'PersistedQueryNotFound', extensions: { code: 'PERS
 /** Neither a query nor a hash: what Yoga answers without the plugin. */
 const NO_QUERY = { message: 'Must provide query string.', extensions: { code: 'BAD_REQUEST', http: { status: 400 } } };
 
-/** The hash of Apollo's persisted-query extension, when the request has one. */
-function persistedHash(extensions: Record<string, unknown> | undefined): string | null {
-  const persisted = extensions?.persistedQuery as { version?: unknown; sha256Hash?: unknown } | undefined;
-  return persisted?.version === 1 && typeof persisted.sha256Hash === 'string' ? persisted.sha256Hash : null;
-}
-
 /**
  * Apollo's automatic persisted queries, or with `trusted`, trusted documents only.
  * - Without: a request may send a hash alone; a hash this instance has not seen answers
@@ -158,8 +152,8 @@ export function persistedOperations<Context extends Record<string, unknown>>(tru
   // A query sent with its hash is remembered once it passed validation: only documents this server runs take room.
   const sentWithHash = new WeakMap<object, { hash: string; query: string }>();
   const remember: Plugin<Context> = {
-    onParams: ({ params, setResult, context }) => {
-      const hash = persistedHash(params.extensions);
+    onParams: ({ params, request, setResult, context }) => {
+      const hash = defaultExtractPersistedOperationId(params, request, context);
       if (!hash || typeof params.query !== 'string') return;
       if (sha256(params.query) !== bareHash(hash)) {
         setResult({ errors: [new GraphQLError('The persisted query hash is not the SHA-256 of the query', { extensions: { code: 'PERSISTED_QUERY_HASH_MISMATCH' } })] });
