@@ -12,6 +12,7 @@ import { migrate } from './db/migrate.ts';
 import { isDemoAgentUrl } from './http/demo-agent.ts';
 import { createChannelWebhookHandler } from './http/channel-webhooks.ts';
 import { createGraphiQLAssets } from './http/graphiql.ts';
+import { serveAcceptInvitation } from './http/accept-invitation.ts';
 import { createRequestHandler } from './http/routes.ts';
 import { serveGraphQLOverWebSocket } from './http/websocket.ts';
 import { TrustedDocuments } from './http/persisted-operations.ts';
@@ -120,11 +121,17 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
         logger,
         maxBodyBytes: config.maxBodyBytes,
         trustProxy: config.trustProxy,
-        avatars: services.agents,
+        avatars: { agents: services.agents, users: services.profiles },
         demoAgent: config.demoAgent,
         graphiqlAssets: config.graphiql ? createGraphiQLAssets() : undefined,
         channelWebhooks: createChannelWebhookHandler({ intake: services.channelWebhooks, logger }),
         verifyEmail: (token) => services.emailVerifications.verify(token),
+        acceptInvitation: (req, res) =>
+          serveAcceptInvitation(req, res, {
+            invitations: services.invitations,
+            teamSlug: async (tenantId) => (await services.tenants.get(tenantId)).slug,
+            logger,
+          }),
         isShuttingDown: () => shuttingDown,
         backends: { database: db.kind, pubsub: redis ? 'redis' : 'memory' },
         checkReadiness: async () => {

@@ -60,6 +60,8 @@ const envSchema = z.object({
   AGENT_HISTORY_MESSAGES: z.coerce.number().int().min(1).max(1000).default(50),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   SESSION_LIMIT_PER_TENANT: z.coerce.number().int().min(1).max(10_000).default(10),
+  USER_LIMIT_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(500),
+  API_KEY_LIMIT_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(500),
   GRAPH_API_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://graph.facebook.com'),
   GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v21.0').default('v21.0'),
   WIDGET_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
@@ -131,8 +133,9 @@ export type Config = {
   };
   /** Where browsers and providers reach this server (links in QR codes); defaults to http://localhost:PORT. */
   publicUrl: string;
+  /** Every team's limits unless an operator set its own (`npm run admin -- limits`). */
+  teamLimits: { users: number; channelSessions: number; apiKeys: number };
   channels: {
-    sessionLimitPerTenant: number;
     /** The Graph API (WhatsApp, Messenger, Instagram) root; tests point it at a local stand-in. */
     graphApiBaseUrl: string;
     graphApiVersion: string;
@@ -261,8 +264,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       historyMessages: values.AGENT_HISTORY_MESSAGES,
     },
     publicUrl: (values.PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, ''),
+    teamLimits: { users: values.USER_LIMIT_PER_TENANT, channelSessions: values.SESSION_LIMIT_PER_TENANT, apiKeys: values.API_KEY_LIMIT_PER_TENANT },
     channels: {
-      sessionLimitPerTenant: values.SESSION_LIMIT_PER_TENANT,
       graphApiBaseUrl: values.GRAPH_API_BASE_URL.replace(/\/+$/, ''),
       graphApiVersion: values.GRAPH_API_VERSION,
       widgetMessagesPerMinute: values.WIDGET_MESSAGES_PER_MINUTE,

@@ -21,7 +21,8 @@
  * makes a PENDING session CONNECTED.
  *
  * A sign-up (with SMTP_URL set): the user and their email verification commit with
- * `user.verification_requested` → `users.verification-email` mails the link.
+ * `user.verification_requested` → `users.verification-email` mails the link. An invitation likewise:
+ * `invitation.mail_requested` → `invitations.mail` mails its link.
  */
 import type { ConsumerTable } from './events/consumers.ts';
 import { AUTO_REPLY_CONSUMER, type AutoReplies } from './modules/channels/auto-reply.ts';
@@ -29,6 +30,7 @@ import type { SessionsService } from './modules/channels/sessions/service.ts';
 import { INBOUND_PAYLOAD_CONSUMER, type ChannelWebhookIntake } from './modules/channels/webhook-intake.ts';
 import type { AppEvents } from './modules/events.ts';
 import type { LeadNotifier } from './modules/leads/notifier.ts';
+import type { InvitationsService } from './modules/invitations/service.ts';
 import type { EmailVerifications } from './modules/users/email-verification.ts';
 
 export function createConsumers(deps: {
@@ -37,6 +39,7 @@ export function createConsumers(deps: {
   autoReplies: AutoReplies;
   leadNotifier: LeadNotifier;
   emailVerifications: EmailVerifications;
+  invitations: InvitationsService;
 }): ConsumerTable<AppEvents> {
   return {
     [INBOUND_PAYLOAD_CONSUMER]: {
@@ -66,6 +69,11 @@ export function createConsumers(deps: {
       on: 'user.verification_requested',
       kind: 'effect',
       run: (job) => deps.emailVerifications.mailLink(job.payload.data),
+    },
+    'invitations.mail': {
+      on: 'invitation.mail_requested',
+      kind: 'effect',
+      run: (job) => deps.invitations.mailLink(job.payload.data),
     },
   };
 }

@@ -4,6 +4,7 @@ import type { ZodError } from 'zod';
 export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
+  | 'TEAM_SUSPENDED'
   | 'NOT_FOUND'
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
@@ -25,6 +26,9 @@ export class AppError extends Error {
     this.name = 'AppError';
   }
 }
+
+export const teamSuspended = () =>
+  new AppError('TEAM_SUSPENDED', 'This team is suspended: its sign-ins, tokens and API keys are refused until it is resumed');
 
 export const badInput = (field: string, message: string) =>
   new AppError('BAD_USER_INPUT', message, { field });

@@ -3,6 +3,11 @@ import { CredentialResolver } from './auth/credentials.ts';
 import { CsrfTokens } from './auth/csrf.ts';
 import type { AttemptCounter } from './auth/rate-limiter.ts';
 import { Revocations } from './auth/revocations.ts';
+import { SuspendedTeams } from './auth/suspended-teams.ts';
+import { TeamLimits } from './modules/tenants/team-limits.ts';
+import { InvitationsService } from './modules/invitations/service.ts';
+import { Members } from './modules/users/members.ts';
+import { UserProfiles } from './modules/users/profile.ts';
 import { RevokedSessions } from './auth/revoked-sessions.ts';
 import type { Config } from './config.ts';
 import { createConsumers } from './consumers.ts';
@@ -105,15 +110,20 @@ export function createServices(deps: {
   const csrf = new CsrfTokens(config.jwtSecret);
   const audit = new AuditService(prisma, outbox, pubsub);
   const tenants = new TenantsService(prisma, outbox, audit);
+  const teamLimits = new TeamLimits(config.teamLimits);
   const mailer = new Mailer(config.mail, logger.child({ service: 'mailer' }));
   const emailVerifications = new EmailVerifications({ prisma, outbox, mailer, audit, effects, publicUrl: config.publicUrl, secret: config.jwtSecret });
-  const users = new UsersService(prisma, outbox, audit, emailVerifications);
+  const users = new UsersService(prisma, outbox, audit, emailVerifications, teamLimits);
   const revocations = new Revocations(
     pubsub,
     new RevokedSessions(prisma, config.accessTokenTtlSeconds * 1000, logger.child({ service: 'revoked-sessions' })),
     logger.child({ service: 'revocations' }),
   );
-  const apiKeys = new ApiKeysService(prisma, outbox, audit, revocations);
+  const suspendedTeams = new SuspendedTeams(prisma, pubsub, logger.child({ service: 'suspended-teams' }));
+  suspendedTeams.onSuspended((tenantId) => revocations.closeTeam(tenantId));
+  const apiKeys = new ApiKeysService(prisma, outbox, audit, revocations, teamLimits);
+  const members = new Members({ prisma, outbox, audit, revocations, teamLimits });
+  const profiles = new UserProfiles(prisma, outbox, audit);
   const outbound = outboundClient('convo-graph-webhooks/1.0');
   const webhookEndpoints = new WebhookEndpointsService(prisma, outbox, outbound, audit);
   const auth = new AuthService({
@@ -128,7 +138,20 @@ export function createServices(deps: {
     audit,
     revocations,
     emailVerifications,
+    suspendedTeams,
     csrf,
+  });
+  const invitations = new InvitationsService({
+    prisma,
+    outbox,
+    audit,
+    mailer,
+    effects,
+    teamLimits,
+    users,
+    auth,
+    publicUrl: config.publicUrl,
+    secret: config.jwtSecret,
   });
   const observeAgentCall = metrics?.observeAgentCall;
   const replies = createConversations({ config, prisma, outbox, pubsub, redis: deps.redis, logger, agentHttp, observeAgentCall });
@@ -148,7 +171,7 @@ export function createServices(deps: {
     webhookEndpoints,
     graphApi: channelSender,
     publicUrl: config.publicUrl,
-    sessionLimitPerTenant: config.channels.sessionLimitPerTenant,
+    teamLimits,
   });
   const channelWebhooks = new ChannelWebhookIntake({
     prisma,
@@ -165,6 +188,7 @@ export function createServices(deps: {
     awaitAutoReply: (messageId, waitMs) => consumerWorker.waitFor(AUTO_REPLY_CONSUMER, messageId, waitMs),
     limiter: limits,
     messagesPerMinute: config.channels.widgetMessagesPerMinute,
+    suspendedTeams,
   });
   const consumers = createConsumers({
     channelWebhooks,
@@ -172,6 +196,7 @@ export function createServices(deps: {
     autoReplies,
     leadNotifier: new LeadNotifier(prisma, mailer, effects),
     emailVerifications,
+    invitations,
   });
   reactions = reactionsByType(consumers);
   const consumerWorker = new ConsumerWorker({
@@ -197,6 +222,7 @@ export function createServices(deps: {
     { name: 'mailer', start: () => {}, stop: () => mailer.stop(), beforeListening: true },
     // Requests are checked against revoked sessions from the first one on.
     { name: 'revocations', start: () => revocations.start(), stop: () => revocations.stop(), beforeListening: true },
+    { name: 'suspended teams', start: () => suspendedTeams.start(), stop: () => suspendedTeams.stop(), beforeListening: true },
     { name: 'dispatcher', start: () => dispatcher.start(), stop: () => dispatcher.stop() },
     { name: 'webhook deliveries', start: () => deliveryWorker.start(), stop: () => deliveryWorker.stop() },
     { name: 'consumers', start: () => consumerWorker.start(), stop: () => consumerWorker.stop() },
@@ -207,11 +233,14 @@ export function createServices(deps: {
     pubsub,
     mailer,
     emailVerifications,
-    credentials: new CredentialResolver(accessTokens, apiKeys, revocations, csrf),
+    credentials: new CredentialResolver(accessTokens, apiKeys, revocations, csrf, suspendedTeams),
     revocations,
     audit,
     tenants,
     users,
+    members,
+    profiles,
+    invitations,
     apiKeys,
     auth,
     outbound,

@@ -1,4 +1,4 @@
-import { unauthenticated } from '../errors.ts';
+import { teamSuspended, unauthenticated } from '../errors.ts';
 import type { AccessTokens } from './access-token.ts';
 import { CSRF_COOKIE, type CsrfTokens } from './csrf.ts';
 import type { Viewer } from './viewer.ts';
@@ -16,12 +16,14 @@ export type PresentedCredentials = {
 
 type ApiKeyAuthenticator = { authenticate(key: string): Promise<Viewer> };
 type SessionRevocations = { isSessionRevoked(sessionId: string): boolean };
+type Suspensions = { has(tenantId: string): boolean };
 
 /**
  * Resolves the viewer from, in order: `X-API-Key`, `Authorization: Bearer` (an `sk_` key or an
  * access JWT), the `access_token` cookie. Cookies are credentials a browser sends on its own,
  * so a cookie request must also echo its session's CSRF token in `X-CSRF-Token` (csrf.ts).
- * Returns null when nothing was presented; throws UNAUTHENTICATED when something was, but is bad.
+ * Returns null when nothing was presented; throws UNAUTHENTICATED when something was, but is bad,
+ * and TEAM_SUSPENDED when it is good but its team is suspended.
  */
 export class CredentialResolver {
   constructor(
@@ -29,9 +31,16 @@ export class CredentialResolver {
     private readonly apiKeys: ApiKeyAuthenticator,
     private readonly revocations: SessionRevocations,
     private readonly csrf: CsrfTokens,
+    private readonly suspendedTeams: Suspensions,
   ) {}
 
   async resolve(presented: PresentedCredentials): Promise<Viewer | null> {
+    const viewer = await this.viewerOf(presented);
+    if (viewer && this.suspendedTeams.has(viewer.tenantId)) throw teamSuspended();
+    return viewer;
+  }
+
+  private async viewerOf(presented: PresentedCredentials): Promise<Viewer | null> {
     if (presented.apiKey) return this.apiKeys.authenticate(presented.apiKey.trim());
     if (presented.authorization) return this.fromBearer(presented.authorization);
     const cookieToken = presented.cookies?.[ACCESS_COOKIE];

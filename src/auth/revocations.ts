@@ -84,6 +84,15 @@ export class Revocations {
     return stop;
   }
 
+  /** Closes every connection of the team on this instance, whatever its credential (a suspended team). */
+  closeTeam(tenantId: string): void {
+    const prefix = `${tenantId}:`;
+    for (const [key, watchers] of [...this.watchers]) {
+      if (!key.startsWith(prefix)) continue;
+      for (const watcher of [...watchers]) watcher('revoked');
+    }
+  }
+
   private heard(revocation: Revocation) {
     if (revocation.sessionId && revocation.effect === 'revoked') this.revokedSessions.remember(revocation.sessionId);
     for (const listener of this.listeners) listener(revocation);

@@ -1,6 +1,6 @@
 /**
- * Bundles the server (src/main.ts and the database thread) into dist/bundle/, or the directory
- * given, which `npm start` runs. Node's module loader costs about 1 ms per file, and the server
+ * Bundles the server (src/main.ts, the operator CLI src/admin.ts and the database thread) into dist/bundle/, or the directory
+ * given, which `npm start` and `npm run admin` run. Node's module loader costs about 1 ms per file, and the server
  * loads some 500: one file per entry plus lazily loaded chunks starts about 0.4 s sooner.
  * The output directory must sit two levels below the repository, as dist/bundle does: paths
  * relative to the repository (prisma/migrations) resolve from there as they do from src/, and
@@ -41,7 +41,7 @@ export const wasm = { valueOf: () => readFileSync(new URL('./${QUERY_COMPILER_WA
 };
 
 await build({
-  entryPoints: [`${repo}/src/main.ts`, `${repo}/src/db/embedded/worker.ts`],
+  entryPoints: [`${repo}/src/main.ts`, `${repo}/src/admin.ts`, `${repo}/src/db/embedded/worker.ts`],
   outdir,
   entryNames: '[name]',
   chunkNames: '[name]-[hash]',

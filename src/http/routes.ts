@@ -4,8 +4,8 @@ import { Readable } from 'node:stream';
 import type { Registry } from 'prom-client';
 import { GRAPHQL_PATH } from '../auth/cookies.ts';
 import type { Logger } from '../logger.ts';
-import { AVATAR_PATH_PREFIX, MAX_AVATAR_BYTES } from '../modules/agents/avatar.ts';
-import type { AgentsService } from '../modules/agents/service.ts';
+import { ACCEPT_INVITATION_PATH } from '../modules/invitations/service.ts';
+import { MAX_AVATAR_BYTES } from '../uploads/avatar-image.ts';
 import { matchChannelWebhook, type ChannelWebhookRoute } from './channel-webhooks.ts';
 import { clientIp, REQUEST_ID_HEADER, requestIdOf, type AccessLogFields } from './context.ts';
 import { DEMO_AGENT_PATH, serveDemoAgent } from './demo-agent.ts';
@@ -17,20 +17,25 @@ import type { GraphQLServer } from './yoga.ts';
 
 /** A GraphQL multipart request may carry an avatar; the rest of its body (operations, map, boundaries) is small. */
 const MAX_UPLOAD_BODY_BYTES = MAX_AVATAR_BYTES + 1024 * 1024;
-const AVATAR_PATH = new RegExp(`^${AVATAR_PATH_PREFIX}([0-9a-f-]{36})/([0-9a-f]{64})$`);
+/** `/avatars/agents/<id>/<sha256>` and `/avatars/users/<id>/<sha256>`: see agents/avatar.ts and users/avatar.ts. */
+const AVATAR_PATH = /^\/avatars\/(agents|users)\/([0-9a-f-]{36})\/([0-9a-f]{64})$/;
+
+type AvatarSource = { findAvatar(id: string, sha256: string): Promise<{ mimeType: string; bytes: Uint8Array } | null> };
 
 type RouteDependencies = {
   yoga: GraphQLServer;
   logger: Logger;
   maxBodyBytes: number;
   trustProxy: boolean;
-  avatars: Pick<AgentsService, 'findAvatar'>;
+  avatars: { agents: AvatarSource; users: AvatarSource };
   /** The providers' inbound webhooks, `/channels/{whatsapp|instagram|messenger}/:sessionId` (channel-webhooks.ts). */
   channelWebhooks(req: IncomingMessage, res: ServerResponse, route: ChannelWebhookRoute): Promise<void>;
   /** GraphiQL's own files (graphiql.ts), when GraphiQL is served. */
   graphiqlAssets?(req: IncomingMessage, res: ServerResponse, name: string): Promise<void>;
   /** Serve the built-in demo agent (DEMO_AGENT). */
   demoAgent: boolean;
+  /** The page of an invitation's link (accept-invitation.ts). */
+  acceptInvitation(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Confirms an email from the link mailed to it (verify-email.ts). */
   verifyEmail(token: string): Promise<{ email: string }>;
   /** Resolves when the database (and Redis, when configured) answer; rejects otherwise. */
@@ -45,7 +50,7 @@ type RouteDependencies = {
 /** The route of a path, as a label with few values. */
 function routeOf(path: string): string {
   if (path === GRAPHQL_PATH) return 'graphql';
-  if (path === '/health' || path === '/ready' || path === METRICS_PATH || path === VERIFY_EMAIL_PATH || path === DEMO_AGENT_PATH) return path.slice(1).replace('-', '_');
+  if (['/health', '/ready', METRICS_PATH, VERIFY_EMAIL_PATH, ACCEPT_INVITATION_PATH, DEMO_AGENT_PATH].includes(path)) return path.slice(1).replace('-', '_');
   if (AVATAR_PATH.test(path)) return 'avatar';
   if (path.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphiql_assets';
   return matchChannelWebhook(path) ? 'channel_webhook' : 'other';
@@ -79,10 +84,11 @@ export function createRequestHandler(deps: RouteDependencies) {
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') return ready(res, deps);
     const avatar = AVATAR_PATH.exec(path);
-    if (avatar && (req.method === 'GET' || req.method === 'HEAD')) return serveAvatar(req, res, deps, avatar[1]!, avatar[2]!);
+    if (avatar && (req.method === 'GET' || req.method === 'HEAD')) return serveAvatar(req, res, deps.avatars[avatar[1] as 'agents' | 'users'], deps.logger, avatar[2]!, avatar[3]!);
     if (deps.graphiqlAssets && path.startsWith(GRAPHIQL_ASSETS_PATH)) return deps.graphiqlAssets(req, res, path.slice(GRAPHIQL_ASSETS_PATH.length));
     if (deps.demoAgent && path === DEMO_AGENT_PATH) return serveDemoAgent(req, res);
     if (path === VERIFY_EMAIL_PATH) return serveVerifyEmail(req, res, { verify: deps.verifyEmail, logger: deps.logger });
+    if (path === ACCEPT_INVITATION_PATH) return deps.acceptInvitation(req, res);
     const channelWebhook = matchChannelWebhook(path);
     if (channelWebhook) return deps.channelWebhooks(req, res, channelWebhook);
 
@@ -129,12 +135,12 @@ function isUpload(req: IncomingMessage, path: string): boolean {
 }
 
 /** Avatars are public by their unguessable, content-addressed URL, so browsers load them in <img> without credentials. */
-async function serveAvatar(req: IncomingMessage, res: ServerResponse, deps: RouteDependencies, agentId: string, sha256: string) {
+async function serveAvatar(req: IncomingMessage, res: ServerResponse, source: AvatarSource, logger: Logger, ownerId: string, sha256: string) {
   let avatar;
   try {
-    avatar = await deps.avatars.findAvatar(agentId, sha256);
+    avatar = await source.findAvatar(ownerId, sha256);
   } catch (error) {
-    deps.logger.error({ err: error }, 'could not read an avatar');
+    logger.error({ err: error }, 'could not read an avatar');
     return sendError(res, 503, 'INTERNAL_SERVER_ERROR', 'The avatar cannot be read right now');
   }
   if (!avatar) return sendError(res, 404, 'NOT_FOUND', 'Avatar not found');

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { escapeHtml } from '../mail/mailer.ts';
+import { sendPage } from './html-page.ts';
 
 export const VERIFY_EMAIL_PATH = '/verify-email';
 
@@ -24,15 +25,5 @@ export async function serveVerifyEmail(
 }
 
 function page(res: ServerResponse, status: number, title: string, message: string) {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
-    'referrer-policy': 'no-referrer',
-  });
-  res.end(
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
-      `<title>${escapeHtml(title)}</title><style>body{font:16px system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}</style>` +
-      `</head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>`,
-  );
+  sendPage(res, status, title, `<p>${escapeHtml(message)}</p>`);
 }

@@ -11,12 +11,13 @@ import { auditEvents, type AuditEvents } from './audit/events.ts';
 import { channelEvents, type ChannelEvents } from './channels/events.ts';
 import { chatEvents, type ChatEvents } from './chats/events.ts';
 import { interactionEvents, type InteractionEvents } from './interactions/events.ts';
+import { invitationEvents, type InvitationEvents } from './invitations/events.ts';
 import { leadEvents, type LeadEvents } from './leads/events.ts';
 import { sessionEvents, type SessionEvents } from './channels/sessions/events.ts';
 import { userEvents, type UserEvents } from './users/events.ts';
 import { webhookEvents, type WebhookEvents } from './webhooks/events.ts';
 
-export type AppEvents = ChannelEvents & AgentEvents & ChatEvents & SessionEvents & LeadEvents & InteractionEvents & WebhookEvents & AuditEvents & UserEvents;
+export type AppEvents = ChannelEvents & AgentEvents & ChatEvents & SessionEvents & LeadEvents & InteractionEvents & WebhookEvents & AuditEvents & UserEvents & InvitationEvents;
 
 export type EventType = keyof AppEvents;
 
@@ -33,6 +34,7 @@ export const eventCatalogue = {
   ...webhookEvents,
   ...auditEvents,
   ...userEvents,
+  ...invitationEvents,
 };
 
 export const webhookEventTypes = (Object.keys(eventCatalogue) as EventType[]).filter((type) => eventCatalogue[type].webhook);

@@ -10,6 +10,8 @@ export type PubSubEvents = {
   domainEvent: DomainEventMessage;
   /** A credential stopped working or lost rights: open connections that use it must close (instance-wide). */
   credentialRevoked: { tenantId: string; effect: 'revoked' | 'narrowed'; apiKeyId?: string; sessionId?: string };
+  /** An operator suspended or resumed a team (instance-wide): while suspended, every credential of it is refused. */
+  teamSuspension: { tenantId: string; suspended: boolean };
   /** One piece of an assistant reply, keyed by the message id. */
   messageStream: StreamEventMessage;
   /** Someone asked to stop a reply; the instance generating it aborts. Keyed by the message id. */

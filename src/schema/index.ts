@@ -2,6 +2,7 @@ import './scalars.ts';
 import '../modules/tenants/schema.ts';
 import '../modules/users/schema.ts';
 import '../modules/auth/schema.ts';
+import '../modules/invitations/schema.ts';
 import '../modules/api-keys/schema.ts';
 import '../modules/audit/schema.ts';
 import '../modules/webhooks/endpoints-schema.ts';

@@ -13,6 +13,7 @@ import { AgentsService } from '../modules/agents/service.ts';
 import { AuditService } from '../modules/audit/service.ts';
 import { ChatsService } from '../modules/chats/chats-service.ts';
 import { TenantsService } from '../modules/tenants/service.ts';
+import { TeamLimits } from '../modules/tenants/team-limits.ts';
 import { UsersService } from '../modules/users/service.ts';
 import { EmailVerifications } from '../modules/users/email-verification.ts';
 import { Mailer } from '../mail/mailer.ts';
@@ -105,7 +106,7 @@ async function seedInto(prisma: PrismaClient, config: Config, port: number, pass
     publicUrl: config.publicUrl,
     secret: config.jwtSecret,
   });
-  const users = new UsersService(prisma, outbox, audit, verifications);
+  const users = new UsersService(prisma, outbox, audit, verifications, new TeamLimits(config.teamLimits));
   const { tenant, admin, created: tenantCreated } = await findOrCreateAdmin(prisma, outbox, audit, users, password);
 
   const webhookUrl = new URL(DEMO_AGENT_PATH, `http://localhost:${port}`).href;

@@ -60,6 +60,14 @@ export function errorCode(result: GraphQLResult<unknown>): string | undefined {
 /** A graphql-ws client that records how its socket closed. */
 export function wsClient(url: string, connectionParams?: Record<string, unknown>) {
   const closes: { code: number; reason: string }[] = [];
+  let onConnected: () => void = () => {};
+  let onRefused: (error: Error) => void = () => {};
+  /** Resolves once the server acknowledged the connection; rejects when the socket closed before. */
+  const connected = new Promise<void>((resolve, reject) => {
+    onConnected = resolve;
+    onRefused = reject;
+  });
+  connected.catch(() => {});
   const client: Client = createClient({
     url,
     webSocketImpl: WebSocket,
@@ -68,9 +76,16 @@ export function wsClient(url: string, connectionParams?: Record<string, unknown>
     lazy: false,
     // Closes are recorded in `closes`; the default would print each one.
     onNonLazyError: () => {},
-    on: { closed: (event) => closes.push(event as { code: number; reason: string }) },
+    on: {
+      closed: (event) => {
+        const close = event as { code: number; reason: string };
+        closes.push(close);
+        onRefused(new Error(`the socket closed before it was acknowledged: ${close.code} ${close.reason}`));
+      },
+      connected: () => onConnected(),
+    },
   });
-  return { client, closes };
+  return { client, closes, connected };
 }
 
 /** Subscribes and collects events; `next(n)` waits until n events have arrived. */

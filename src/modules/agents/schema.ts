@@ -1,5 +1,6 @@
 import { builder } from '../../schema/builder.ts';
-import { avatarPath, MAX_AVATAR_BYTES } from './avatar.ts';
+import { MAX_AVATAR_BYTES } from '../../uploads/avatar-image.ts';
+import { avatarPath } from './avatar.ts';
 import { withAvatarHash } from './messages.ts';
 
 /** Agents are part of what the whole team works with: changing them is an admin's decision. */

@@ -9,7 +9,7 @@ import type { OutboundHttp } from '../../outbound/http-client.ts';
 import { reachableUserUrl } from '../../outbound/user-url.ts';
 import { displayName, jsonObject, parseInput, withoutNul } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
-import { readAvatar, type Upload } from './avatar.ts';
+import { readAvatar, type Upload } from '../../uploads/avatar-image.ts';
 import { toMessage, withAvatarHash, type AgentWithAvatarHash } from './messages.ts';
 
 const MAX_CONFIG_BYTES = 64 * 1024;

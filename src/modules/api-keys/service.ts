@@ -11,6 +11,7 @@ import { badInput, forbidden, notFound, unauthenticated } from '../../errors.ts'
 import type { ApiKey, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, parseInput } from '../../validation.ts';
 import type { AuditEntry, AuditService } from '../audit/service.ts';
+import type { TeamLimits } from '../tenants/team-limits.ts';
 
 export const API_KEY_PREFIX = 'sk_';
 
@@ -47,6 +48,7 @@ export class ApiKeysService {
     private readonly outbox: Outbox,
     private readonly audit: AuditService,
     private readonly revocations: Revocations,
+    private readonly teamLimits: TeamLimits,
   ) {
     revocations.onRevocation(({ apiKeyId }) => {
       if (apiKeyId) this.recent.forget((key) => key.id === apiKeyId);
@@ -63,8 +65,10 @@ export class ApiKeysService {
     // Omitted scopes mean every scope the viewer holds: a key creating a key passes on only its own.
     const grantedScopes = this.grantableScopes(viewer, parsed.scopes ?? allScopes.filter((scope) => hasScope(viewer, scope)));
     const key = generateSecret(API_KEY_PREFIX);
-    const apiKey = await this.withAudit(viewer, 'API_KEY_CREATED', (tx) =>
-      tx.apiKey.create({
+    const { tenantId } = viewer;
+    const apiKey = await this.withAudit(viewer, 'API_KEY_CREATED', async (tx) => {
+      await this.teamLimits.reserve(tx, tenantId, 'apiKeys', () => tx.apiKey.count({ where: { tenantId, sessionId: null } }));
+      return tx.apiKey.create({
         data: {
           tenantId: viewer.tenantId,
           createdById: viewer.userId,
@@ -74,8 +78,8 @@ export class ApiKeysService {
           scopes: grantedScopes,
           expiresAt: parsed.expiresAt ?? null,
         },
-      }),
-    );
+      });
+    });
     return { key, apiKey };
   }
 

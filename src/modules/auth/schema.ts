@@ -6,7 +6,7 @@ import type { Context } from '../../schema/context.ts';
 import { UserRef } from '../users/schema.ts';
 import type { AuthSession } from './service.ts';
 
-const AuthPayload = builder.objectRef<AuthSession>('AuthPayload').implement({
+export const AuthPayload = builder.objectRef<AuthSession>('AuthPayload').implement({
   description:
     'A signed-in session. The tokens are also set as httpOnly cookies; cookie requests must echo ' +
     `the \`${CSRF_COOKIE}\` cookie in the \`${CSRF_HEADER}\` header.`,
@@ -38,7 +38,8 @@ const LoginInput = builder.inputType('LoginInput', {
   }),
 });
 
-function startedSession(context: Context, session: AuthSession): AuthSession {
+/** Sets the session's cookies on the answer, and answers it. */
+export function startedSession(context: Context, session: AuthSession): AuthSession {
   setSessionCookies(context.cookies, session);
   return session;
 }

@@ -7,7 +7,7 @@ import type { Config } from '../../config.ts';
 import type { Revocations } from '../../auth/revocations.ts';
 import type { Outbox } from '../events.ts';
 import type { Viewer } from '../../auth/viewer.ts';
-import { badInput, forbidden, rateLimited, unauthenticated } from '../../errors.ts';
+import { badInput, forbidden, rateLimited, teamSuspended, unauthenticated } from '../../errors.ts';
 import type { Prisma, PrismaClient, User } from '../../generated/prisma/client.ts';
 import { displayName, email, parseInput, password, withoutNul } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
@@ -55,6 +55,7 @@ type Dependencies = {
   revocations: Revocations;
   emailVerifications: EmailVerifications;
   csrf: CsrfTokens;
+  suspendedTeams: { has(tenantId: string): boolean };
 };
 
 const INVALID_CREDENTIALS = 'Invalid email or password';
@@ -124,7 +125,11 @@ export class AuthService {
     }
 
     await Promise.all([limits.reset(keys.perEmail), limits.forgive(keys.perAddress)]);
-    const session = await prisma.$transaction((tx) => this.startSession(tx, user));
+    const session = await prisma.$transaction(async (tx) => {
+      const signedIn = await this.startSession(tx, user);
+      signedIn.user = await tx.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } });
+      return signedIn;
+    });
     await audit.record({ tenantId: user.tenantId, type: 'LOGIN_SUCCEEDED', actorType: 'USER', actorId: user.id, ip, data: { email } });
     return session;
   }
@@ -202,7 +207,9 @@ export class AuthService {
     return true;
   }
 
-  private async startSession(tx: Prisma.TransactionClient, user: User, familyId?: string): Promise<AuthSession> {
+  /** Starts a sign-in session for `user` (or, with `familyId`, its next token); refused while the team is suspended. */
+  async startSession(tx: Prisma.TransactionClient, user: User, familyId?: string): Promise<AuthSession> {
+    if (this.deps.suspendedTeams.has(user.tenantId)) throw teamSuspended();
     const refresh = await this.deps.refreshTokens.issue(tx, { tenantId: user.tenantId, userId: user.id }, familyId);
     const access = await this.deps.accessTokens.issue({
       userId: user.id,

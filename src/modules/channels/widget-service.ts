@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AttemptCounter } from '../../auth/rate-limiter.ts';
-import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors.ts';
+import { conflict, forbidden, rateLimited, teamSuspended, unauthenticated } from '../../errors.ts';
 import type { ChannelMessage, ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, email, parseInput, withoutNul } from '../../validation.ts';
 import type { Inbox } from './inbox.ts';
@@ -49,6 +49,8 @@ export class WidgetService {
       /** Counts messages per visitor and per address in one-minute windows. */
       limiter: AttemptCounter;
       messagesPerMinute: number;
+      /** Teams an operator suspended: their widgets are refused like their other credentials. */
+      suspendedTeams: { has(tenantId: string): boolean };
     },
   ) {}
 
@@ -109,6 +111,7 @@ export class WidgetService {
     // Compared even when there is nothing to compare with, so the time says nothing either.
     const matches = secretsEqual(input.publishableKey, expected ?? '') && !!expected;
     if (!session || !matches) throw unauthenticated(UNKNOWN_SESSION);
+    if (this.deps.suspendedTeams.has(session.tenantId)) throw teamSuspended();
     if (!request.origin || !isAllowedOrigin(session.allowedOrigins, request.origin)) {
       throw forbidden('This website is not one of the origins allowed to use this widget');
     }

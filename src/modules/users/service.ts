@@ -8,7 +8,9 @@ import { conflict, forbidden, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient, Role, User } from '../../generated/prisma/client.ts';
 import { displayName, email, parseInput, password } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
+import type { TeamLimits } from '../tenants/team-limits.ts';
 import type { EmailVerifications } from './email-verification.ts';
+import { countSeats } from './members.ts';
 
 const createUserInput = z.object({
   email,
@@ -30,6 +32,7 @@ export class UsersService {
     private readonly outbox: Outbox,
     private readonly audit: AuditService,
     private readonly emailVerifications: EmailVerifications,
+    private readonly teamLimits: TeamLimits,
   ) {}
 
   /** Creates a user in the viewer's tenant; admins only. Emails are unique within a tenant. */
@@ -38,6 +41,7 @@ export class UsersService {
     const { email, password, fullName, role } = parseInput(createUserInput, input);
     const passwordHash = await hashPassword(password);
     return this.outbox.transaction(async (unit) => {
+      await this.teamLimits.reserve(unit.tx, viewer.tenantId, 'users', () => countSeats(unit.tx, viewer.tenantId), 'email');
       const user = await this.insert(unit.tx, { tenantId: viewer.tenantId, email, passwordHash, fullName, role }, projection);
       await this.audit.write(
         { tenantId: viewer.tenantId, type: 'USER_CREATED', ...actorOf(viewer), data: { userId: user.id, email, role } },
@@ -76,7 +80,7 @@ export class UsersService {
     const [user] = await this.prisma.$queryRaw<User[]>`
       SELECT id, tenant_id AS "tenantId", email, password_hash AS "passwordHash", full_name AS "fullName",
              role::text AS role, is_active AS "isActive", email_verified_at AS "emailVerifiedAt",
-             created_at AS "createdAt", updated_at AS "updatedAt"
+             preferences, last_login_at AS "lastLoginAt", created_at AS "createdAt", updated_at AS "updatedAt"
         FROM users
        WHERE id = ${viewer.userId} AND tenant_id = ${viewer.tenantId}`;
     if (!user) throw notFound('User');

@@ -2,7 +2,7 @@ import { filter, map, pipe } from 'graphql-yoga';
 import type { Revocations } from '../../../auth/revocations.ts';
 import { generateSecret } from '../../../auth/secrets.ts';
 import { actorOf, boundSessionOf, type Viewer } from '../../../auth/viewer.ts';
-import { lockOwnedRow, lockTenant } from '../../../db/row-locks.ts';
+import { lockOwnedRow } from '../../../db/row-locks.ts';
 import { domainEvents, type Outbox, type UnitOfWork } from '../../events.ts';
 import { AppError, badInput, conflict, notFound } from '../../../errors.ts';
 import type { ChannelSession, Prisma, PrismaClient } from '../../../generated/prisma/client.ts';
@@ -24,6 +24,7 @@ import { toSessionJson, type SessionJson } from './messages.ts';
 import { qrCodeOf } from './qr.ts';
 import { assertNotSessionKey, assertSessionAdmin, createSessionKey, reachableSession, sessionScope } from './session-keys.ts';
 import { SessionStatuses, SYSTEM_ACTOR } from './status.ts';
+import type { TeamLimits } from '../../tenants/team-limits.ts';
 
 export const PUBLISHABLE_KEY_PREFIX = 'pk_';
 
@@ -36,7 +37,7 @@ export type SessionsDependencies = {
   webhookEndpoints: WebhookEndpointsService;
   graphApi: Pick<GraphApiClient, 'verify'>;
   publicUrl: string;
-  sessionLimitPerTenant: number;
+  teamLimits: TeamLimits;
 };
 
 /**
@@ -68,8 +69,7 @@ export class SessionsService {
   /**
    * Creates a PENDING session with its own API key and, when `webhook` is given, a webhook
    * endpoint bound to it; the key and the endpoint's secret are in the answer and nowhere else.
-   * At most `sessionLimitPerTenant` sessions per team: counted under a lock on the team, so
-   * concurrent creations cannot pass it together.
+   * At most the team's limit of channel sessions (TeamLimits), counted under a lock on the team.
    */
   async create(viewer: Viewer, input: CreateSessionInput) {
     assertSessionAdmin(viewer, 'create sessions');
@@ -79,11 +79,7 @@ export class SessionsService {
     const { tenantId } = viewer;
     return this.deps.outbox.transaction(async (unit) => {
       const { tx } = unit;
-      await lockTenant(tx, tenantId);
-      const limit = this.deps.sessionLimitPerTenant;
-      if ((await tx.channelSession.count({ where: { tenantId } })) >= limit) {
-        throw conflict('input', `A team can have at most ${limit} channel sessions; delete one before creating another`);
-      }
+      await this.deps.teamLimits.reserve(tx, tenantId, 'channelSessions', () => tx.channelSession.count({ where: { tenantId } }));
       const publishableKey = parsed.channel === 'WEBSITE' ? generateSecret(PUBLISHABLE_KEY_PREFIX) : null;
       const session = await tx.channelSession.create({ data: { tenantId, name: parsed.name, channel: parsed.channel, publishableKey } });
       const { key, apiKey } = await createSessionKey(tx, viewer, session);
