@@ -15,7 +15,7 @@ import {
   onlyDeliveryOf,
   webhookIdOf,
 } from './support/deliveries.ts';
-import { OnWebhookDeliveryUpdated, ReplayWebhookDeliveries, RetryWebhookDelivery, SendTestWebhook } from './support/delivery-operations.ts';
+import { OnWebhookDeliveryUpdated, ReplayWebhookDeliveries, RetryWebhookDelivery, SendTestWebhook, WebhookDeliveries } from './support/delivery-operations.ts';
 import { eventually, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
 import { RotateWebhookSecret, WebhookEndpointById } from './support/operations.ts';
 import { startReceiver, type Receiver } from './support/receiver.ts';
@@ -61,6 +61,23 @@ for (const backend of backends()) {
       for (const secret of [endpoint.secret, rotateWebhookSecret.secret]) {
         new Webhook(secret).verify(rotated.body, rotated.headers as Record<string, string>);
       }
+
+      // The delivery console shows what was sent, each signature cut to a prefix of the real one.
+      const { webhookDeliveries } = await app.client.data(WebhookDeliveries, { endpointId: endpoint.id }, { token });
+      const shown = webhookDeliveries.edges.map(({ node }) => Object.fromEntries(node.attempts[0]!.requestHeaders.map(({ name, value }) => [name, value])));
+      for (const [received, console] of [[rotated, shown[0]!], [request!, shown[1]!]] as const) {
+        const sent = received.headers as Record<string, string>;
+        for (const name of ['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'x-webhook-event', 'x-webhook-id', 'x-webhook-attempt']) {
+          assert.equal(console[name], sent[name], name);
+        }
+        const signatures = sent['webhook-signature']!.split(' ');
+        const redacted = console['webhook-signature']!.split(' ');
+        assert.equal(redacted.length, signatures.length);
+        redacted.forEach((entry, index) => {
+          assert.match(entry, /^v1,[A-Za-z0-9+/]{8}…$/);
+          assert.ok(signatures[index]!.startsWith(entry.slice(0, -1)), `${entry} is a prefix of the signature sent`);
+        });
+      }
     });
 
     it('retries a failing receiver on schedule with the same webhook-id until it answers 2xx, and logs every attempt', async () => {
@@ -82,6 +99,11 @@ for (const backend of backends()) {
       assert.deepEqual(
         sent.attempts.map((attempt) => [attempt.attemptNumber, attempt.statusCode, attempt.responseBody, attempt.error]),
         [[1, 500, 'down 1', null], [2, 500, 'down 2', null], [3, 200, 'thanks', null]],
+      );
+      assert.deepEqual(
+        sent.attempts.map((attempt) => attempt.requestHeaders.find(({ name }) => name === 'x-webhook-attempt')?.value),
+        ['1', '2', '3'],
+        'each attempt keeps the headers it was sent with',
       );
       const { webhookEndpoint } = await app.client.data(WebhookEndpointById, { id: endpoint.id }, { token });
       assert.equal(webhookEndpoint?.failingSince, null);

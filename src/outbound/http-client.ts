@@ -57,10 +57,13 @@ const systemResolver: HostResolver = (hostname) =>
  * cannot change between check and connect. Redirects are never followed.
  */
 export class OutboundHttp {
+  /** Sent as User-Agent with every request. */
+  readonly userAgent: string;
   private readonly policy: AddressPolicy;
   private readonly resolve: HostResolver;
 
   constructor(private readonly options: OutboundHttpOptions) {
+    this.userAgent = options.userAgent;
     this.policy = new AddressPolicy(options.allowPrivate);
     this.resolve = options.resolve ?? systemResolver;
   }

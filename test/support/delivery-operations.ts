@@ -4,7 +4,7 @@ export const WebhookDeliveryFields = graphql(`
   fragment WebhookDeliveryFields on WebhookDelivery {
     id eventId eventType status attemptCount nextAttemptAt lastAttemptAt createdAt payload
     endpoint { id isActive }
-    attempts { attemptNumber at statusCode durationMs responseBody error }
+    attempts { attemptNumber at statusCode durationMs responseBody error requestHeaders { name value } }
   }
 `);
 

@@ -1,5 +1,13 @@
 import { builder } from '../../schema/builder.ts';
 
+const HttpHeader = builder.objectRef<{ name: string; value: string }>('HttpHeader').implement({
+  description: 'One header of an HTTP request.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Lower-cased.' }),
+    value: t.exposeString('value', { description: 'As sent.' }),
+  }),
+});
+
 const DeliveryStatusEnum = builder.enumType('DeliveryStatus', {
   description: 'Where a webhook delivery stands.',
   values: {
@@ -21,6 +29,17 @@ builder.prismaObject('WebhookAttempt', {
     error: t.exposeString('error', {
       nullable: true,
       description: 'Why no answer came: `timeout`, `unreachable` or `blocked_address`, with details.',
+    }),
+    requestHeaders: t.field({
+      type: [HttpHeader],
+      description:
+        'The headers the request was sent with, by name; each signature in `webhook-signature` is cut to its first 8 characters and `…`. ' +
+        'Empty for attempts recorded before headers were kept.',
+      select: { requestHeaders: true },
+      resolve: (attempt) =>
+        Object.entries((attempt.requestHeaders ?? {}) as Record<string, string>)
+          .map(([name, value]) => ({ name, value }))
+          .sort((a, b) => a.name.localeCompare(b.name)),
     }),
   }),
 });

@@ -1,7 +1,7 @@
 import { OutboundError, type OutboundHttp } from '../../outbound/http-client.ts';
 import type { ClaimedDelivery } from './delivery-claims.ts';
 import { parseRetryAfter } from '../../events/retry-policy.ts';
-import { webhookHeaders } from './signing.ts';
+import { redactedHeaders, webhookHeaders } from './signing.ts';
 
 /** How much of a receiver's answer is kept with the attempt. */
 const RESPONSE_BODY_BYTES = 2048;
@@ -17,6 +17,8 @@ export type AttemptResult = {
   error: string | null;
   /** The receiver's Retry-After, in milliseconds from the answer. */
   retryAfterMs: number | null;
+  /** The request's headers as sent, signatures cut short (`redactedHeaders`). */
+  requestHeaders: Record<string, string>;
 };
 
 export function isSuccess(result: AttemptResult): boolean {
@@ -37,6 +39,7 @@ export async function sendAttempt(
   const startedAt = new Date();
   const body = JSON.stringify(delivery.payload);
   const headers = webhookHeaders(delivery.endpoint, { id: delivery.eventId, eventType: delivery.eventType, attempt: attemptNumber, body, at: startedAt });
+  const requestHeaders = redactedHeaders({ 'user-agent': http.userAgent, ...headers });
   try {
     const response = await http.request(
       delivery.endpoint.url,
@@ -51,6 +54,7 @@ export async function sendAttempt(
       responseBody: storable(response.body),
       error: null,
       retryAfterMs: parseRetryAfter(response.headers['retry-after'], new Date()),
+      requestHeaders,
     };
   } catch (error) {
     if (!(error instanceof OutboundError) || error.kind === 'aborted') throw error;
@@ -62,6 +66,7 @@ export async function sendAttempt(
       responseBody: null,
       error: `${error.kind}: ${error.message}`,
       retryAfterMs: null,
+      requestHeaders,
     };
   }
 }

@@ -97,11 +97,12 @@ export class DeliveryRecorder {
          WHERE d.id = v.id AND d.attempt_count = v.seen AND d.lease_until = v.lease AND d.status = 'PENDING'
         RETURNING d.id, d.tenant_id, v.place, v."eventId", v.attempt, v.message
       ), attempts AS (
-        INSERT INTO webhook_attempts (id, delivery_id, attempt_number, started_at, status_code, duration_ms, response_body, error)
-        SELECT a.id, u.id, a."attemptNumber", a."startedAt", a."statusCode", a."durationMs", a."responseBody", a.error
+        INSERT INTO webhook_attempts (id, delivery_id, attempt_number, started_at, status_code, duration_ms, response_body, error, request_headers)
+        SELECT a.id, u.id, a."attemptNumber", a."startedAt", a."statusCode", a."durationMs", a."responseBody", a.error, a."requestHeaders"
           FROM updated u
          CROSS JOIN LATERAL jsonb_to_record(u.attempt)
-               AS a(id text, "attemptNumber" int, "startedAt" timestamp(3), "statusCode" int, "durationMs" int, "responseBody" text, error text)
+               AS a(id text, "attemptNumber" int, "startedAt" timestamp(3), "statusCode" int, "durationMs" int, "responseBody" text, error text,
+                    "requestHeaders" jsonb)
          WHERE u.attempt IS NOT NULL
       ), events AS (
         INSERT INTO outbox_events (id, tenant_id, type, data, created_at)
@@ -157,11 +158,11 @@ export class DeliveryRecorder {
     const rows = recorded.flatMap(({ delivery, result }) => (result ? [{ ...attemptRow(result), deliveryId: delivery.id }] : []));
     if (rows.length === 0) return;
     await tx.$executeRaw`
-      INSERT INTO webhook_attempts (id, delivery_id, attempt_number, started_at, status_code, duration_ms, response_body, error)
-      SELECT id, "deliveryId", "attemptNumber", "startedAt", "statusCode", "durationMs", "responseBody", error
+      INSERT INTO webhook_attempts (id, delivery_id, attempt_number, started_at, status_code, duration_ms, response_body, error, request_headers)
+      SELECT id, "deliveryId", "attemptNumber", "startedAt", "statusCode", "durationMs", "responseBody", error, "requestHeaders"
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
              AS a(id text, "deliveryId" text, "attemptNumber" int, "startedAt" timestamp(3), "statusCode" int,
-                  "durationMs" int, "responseBody" text, error text)`;
+                  "durationMs" int, "responseBody" text, error text, "requestHeaders" jsonb)`;
   }
 
   /** An endpoint that succeeded is healthy again; the first failure after a success starts its failing window. */

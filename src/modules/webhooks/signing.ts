@@ -46,3 +46,17 @@ export function webhookHeaders(secrets: SigningSecrets, request: SignedRequest):
     'x-webhook-attempt': String(request.attempt),
   };
 }
+
+/** How much of each signature the delivery console shows: enough to tell signatures apart, too little to forge one. */
+const SHOWN_SIGNATURE_CHARACTERS = 8;
+
+/** The headers of an attempt as they are kept: each signature in `webhook-signature` cut to its first characters. */
+export function redactedHeaders(headers: Record<string, string>): Record<string, string> {
+  const signatures = headers['webhook-signature'];
+  if (!signatures) return headers;
+  const redacted = signatures
+    .split(' ')
+    .map((entry) => `${entry.slice(0, entry.indexOf(',') + 1 + SHOWN_SIGNATURE_CHARACTERS)}…`)
+    .join(' ');
+  return { ...headers, 'webhook-signature': redacted };
+}
