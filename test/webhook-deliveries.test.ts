@@ -256,12 +256,11 @@ for (const backend of backends()) {
       const b = await signUpTenant(app.client);
       await createEndpoint(app.client, b.token, receiver.url('/b'));
       // Committed together, so the dispatcher finds all of them waiting at once: 600 deliveries of A, then B's one.
-      const event = (tenantId: string, text: string) => ({
-        id: uuid7(),
-        tenantId,
-        type: 'interaction.created',
-        data: { id: uuid7(), text, occurredAt: new Date().toISOString() },
-      });
+      // An interaction.created as the code emits it (receivers check bodies against the published schema).
+      const event = (tenantId: string, text: string) => {
+        const at = new Date().toISOString();
+        return { id: uuid7(), tenantId, type: 'interaction.created', data: { id: uuid7(), text, speakerId: null, conversationId: null, occurredAt: at, createdAt: at } };
+      };
       const burst = [...Array.from({ length: 60 }, (_, index) => event(a.tenant.id, `burst ${index}`)), event(b.tenant.id, 'first of B')];
       await app.prisma().outboxEvent.createMany({ data: burst });
 

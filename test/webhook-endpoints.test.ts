@@ -180,7 +180,7 @@ for (const backend of backends()) {
       assert.equal((await list(token)).length, 50);
     });
 
-    it('lists at least the event types of the API contract, with descriptions', async () => {
+    it('lists at least the event types of the API contract, with descriptions and the JSON Schema of each body', async () => {
       const { webhookEventTypes, webhookEventCatalogue } = await app.client.data(WebhookEventTypes);
       const promised = ['message.received', 'message.sent', 'conversation.created', 'conversation.closed', 'agent.created',
         'agent.updated', 'agent.deleted', 'chat.message.completed', 'session.status_changed', 'lead.created',
@@ -188,6 +188,13 @@ for (const backend of backends()) {
       for (const type of promised) assert.ok(webhookEventTypes.includes(type), type);
       assert.deepEqual(webhookEventCatalogue.map((type) => type.name), webhookEventTypes);
       assert.ok(webhookEventCatalogue.every((type) => type.description.length > 0));
+      for (const { name, schema } of webhookEventCatalogue) {
+        const body = schema as { title: string; required: string[]; properties: { type: { const: string }; data: { type: string } } };
+        assert.equal(body.title, name);
+        assert.equal(body.properties.type.const, name);
+        assert.deepEqual(body.required, ['type', 'timestamp', 'tenantId', 'data']);
+        assert.equal(body.properties.data.type, 'object', `${name} describes its data`);
+      }
     });
 
     describe('with ALLOW_PRIVATE_URLS empty', () => {

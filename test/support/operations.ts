@@ -148,7 +148,7 @@ export const WebhookEndpointById = graphql(`
 export const WebhookEventTypes = graphql(`
   query WebhookEventTypes {
     webhookEventTypes
-    webhookEventCatalogue { name description }
+    webhookEventCatalogue { name description schema }
   }
 `);
 

@@ -2,6 +2,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eventually } from './fixtures.ts';
+import { webhookSchemaViolation } from './webhook-schemas.ts';
 
 export type ReceivedRequest = {
   path: string;
@@ -24,11 +25,13 @@ export type Receiver = {
   answer(reply: (request: ReceivedRequest, count: number) => Reply): void;
   /** Waits until `path` has received at least `count` requests. */
   waitFor(path: string, count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
+  /** Stops the server; rejects when a webhook body it got did not match its published schema. */
   close(): Promise<void>;
 };
 
 export async function startReceiver(): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
+  const violations: string[] = [];
   let reply: (request: ReceivedRequest, count: number) => Reply = () => ({ status: 200, body: 'ok' });
   const to = (path: string) => requests.filter((request) => request.path === path);
   const server = createServer(async (req, res) => {
@@ -38,6 +41,8 @@ export async function startReceiver(): Promise<Receiver> {
     const request = { path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
     const count = to(path).length;
     requests.push(request);
+    const violation = req.headers['webhook-id'] ? webhookSchemaViolation(request.body) : null;
+    if (violation) violations.push(violation);
     const answer = reply(request, count);
     if (answer === 'hang') return;
     res.writeHead(answer.status, answer.headers).end(answer.body ?? '');
@@ -53,10 +58,12 @@ export async function startReceiver(): Promise<Receiver> {
     },
     waitFor: (path, count, timeoutMs = 10_000) =>
       eventually(() => (to(path).length >= count ? to(path) : undefined), timeoutMs, `${count} requests to ${path}`),
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      if (violations.length) throw new Error(`webhook bodies that do not match their published schema:\n${[...new Set(violations)].join('\n')}`);
+    },
   };
 }

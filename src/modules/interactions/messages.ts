@@ -2,7 +2,7 @@ import type { Interaction } from '../../generated/prisma/client.ts';
 
 /**
  * An interaction as `interaction.created` carries it, to subscribers and in webhook bodies:
- * JSON only, and only what the API shows (the tenant is implied by who receives it).
+ * JSON only, and only what the API shows (the body around it names the tenant).
  */
 export type InteractionMessage = {
   id: string;

@@ -1,5 +1,6 @@
 import { actorOf } from '../../auth/viewer.ts';
 import { eventCatalogue, webhookEventTypes } from '../events.ts';
+import { webhookEventSchemas } from '../webhook-event-schemas.generated.ts';
 import type { WebhookEndpoint } from '../../generated/prisma/client.ts';
 import { builder } from '../../schema/builder.ts';
 import { MAX_ENDPOINTS_PER_TENANT } from './endpoints-service.ts';
@@ -38,6 +39,13 @@ const WebhookEventType = builder.objectRef<{ name: string; description: string }
   fields: (t) => ({
     name: t.exposeString('name', { description: 'The type, as in `events` and the body\'s `type`.' }),
     description: t.exposeString('description', { description: 'When it is sent.' }),
+    schema: t.field({
+      type: 'JSON',
+      description:
+        'The JSON Schema (draft-07) of the whole body (`type`, `timestamp`, `tenantId`, `data`), generated from the types the server ' +
+        'emits, so it cannot drift from what is sent. Validate deliveries with it, or generate types from it.',
+      resolve: ({ name }) => webhookEventSchemas[name],
+    }),
   }),
 });
 
@@ -94,12 +102,12 @@ builder.queryFields((t) => ({
     resolve: (query, _root, { id }, { services, viewer }) => services.webhookEndpoints.get(viewer.tenantId, id, query),
   }),
   webhookEventTypes: t.stringList({
-    description: 'Every event type webhook endpoints can subscribe to.',
+    description: 'Every event type webhook endpoints can subscribe to; `webhookEventCatalogue` has each one\'s description and body schema.',
     resolve: () => webhookEventTypes,
   }),
   webhookEventCatalogue: t.field({
     type: [WebhookEventType],
-    description: 'Every event type webhook endpoints can subscribe to, with what it means.',
+    description: 'Every event type webhook endpoints can subscribe to, with what it means and the JSON Schema of its body.',
     resolve: () => webhookEventTypes.map((name) => ({ name, description: eventCatalogue[name].description })),
   }),
 }));
