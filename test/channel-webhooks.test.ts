@@ -315,6 +315,13 @@ for (const backend of backends()) {
       assert.equal((await verifyWebhook(app.origin, 'messenger', session.id, session.verifyToken, '1')).status, 404);
       const wrongMode = new URLSearchParams({ 'hub.mode': 'unsubscribe', 'hub.verify_token': session.verifyToken, 'hub.challenge': '1' });
       assert.equal((await fetch(`${app.origin}/channels/instagram/${session.id}?${wrongMode}`)).status, 403);
+      // As the lead-capture system's verification examples send it: no hub.mode at all.
+      const noMode = new URLSearchParams({ 'hub.verify_token': session.verifyToken, 'hub.challenge': '2736' });
+      const answered = await fetch(`${app.origin}/channels/instagram/${session.id}?${noMode}`);
+      assert.equal(answered.status, 200);
+      assert.equal(await answered.text(), '2736');
+      const noModeWrongToken = new URLSearchParams({ 'hub.verify_token': 'guess', 'hub.challenge': '3' });
+      assert.equal((await fetch(`${app.origin}/channels/instagram/${session.id}?${noModeWrongToken}`)).status, 403);
     });
 
     it('applies WhatsApp delivery reports to the messages the session sent, only ever forward', async () => {

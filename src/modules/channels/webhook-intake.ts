@@ -76,12 +76,14 @@ export class ChannelWebhookIntake {
   }
 
   /**
-   * The subscription handshake: true when `hub.mode` is `subscribe` and the token is the session's
-   * verify token (compared in constant time); then `session.verified` is committed (a consumer
-   * connects the session) before the provider is answered.
+   * The subscription handshake: true when the token is the session's verify token (compared in
+   * constant time) and `hub.mode` is `subscribe`, or absent: Meta always sends it, but the
+   * verification examples of systems our users come from leave it out, and the token alone is
+   * the secret. Then `session.verified` is committed (a consumer connects the session) before
+   * the provider is answered.
    */
   async verify(session: ChannelSession, mode: string | null, token: string | null): Promise<boolean> {
-    if (mode !== 'subscribe' || !token || !session.verifyToken || !secretsEqual(token, session.verifyToken)) return false;
+    if ((mode !== null && mode !== 'subscribe') || !token || !session.verifyToken || !secretsEqual(token, session.verifyToken)) return false;
     await this.deps.outbox.transaction((unit) => unit.emit(session.tenantId, 'session.verified', { sessionId: session.id }));
     return true;
   }
