@@ -1,7 +1,8 @@
 /**
  * The production build as the Dockerfile makes and runs it (.ci/release), in a fresh clone: the
  * build with production dependencies only, the files staged for the image, and the server
- * started from them, by the image's command and by `npm start`, each stopped by SIGTERM.
+ * started from them, by the image's command and by `npm start`, each stopped by SIGTERM, and the
+ * operator's `npm run admin` run from them against the data the server left.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -63,7 +64,7 @@ describe('the production build, staged as in the image, started and stopped by S
     ['npm start', () => ({ command: 'npm', args: ['start', '--silent'], cwd: staged })],
   ];
   for (const [name, command] of starts) {
-    it(`${name}: serves, then on SIGTERM to that process stops and exits 0, leaving no process behind`, async () => {
+    it(`${name}: serves, then on SIGTERM to that process stops and exits 0, leaving no process behind; npm run admin then reads its data`, async () => {
       const dataDir = join(work, `data-${starts.findIndex(([each]) => each === name)}`);
       const server = startServer({ ...env(), DATA_DIR: dataDir }, command(dataDir));
       try {
@@ -79,6 +80,9 @@ describe('the production build, staged as in the image, started and stopped by S
         assert.equal(await server.exited, 0, server.output.stderr);
         assert.match(server.output.stdout, /"msg":"stopped"/);
         assert.ok(!isRunning(nodePid), `the server (pid ${nodePid}) outlived ${name}`);
+
+        const shown = await run('npm', ['run', '--silent', 'admin', '--', 'show', admin.tenant.slug], { cwd: staged, env: { ...process.env, ...env(), DATA_DIR: dataDir } });
+        assert.match(shown.stdout, new RegExp(`team ${admin.tenant.slug} .*\nstatus: active\nusers: 1 of 500 \\(server default\\)`));
       } finally {
         if (server.child.exitCode === null) server.child.kill('SIGKILL');
       }
