@@ -14,6 +14,7 @@ import { createKey, eventually, PASSWORD, signUpTenant } from './support/fixture
 import { CreateApiKey, CreateUser, Login, Me, Refresh } from './support/operations.ts';
 import { backends } from './support/services.ts';
 import { InviteUser } from './support/team-operations.ts';
+import { newVisitorId, visitorBrowser, websiteSession } from './support/widget-operations.ts';
 
 const exec = promisify(execFile);
 
@@ -53,10 +54,12 @@ describe('npm run admin on PostgreSQL + Redis: suspension reaches every instance
     await app?.stop();
   });
 
-  it("suspending a team refuses its tokens, keys, sign-ins and refreshes with TEAM_SUSPENDED and closes its sockets on every instance; resuming lets it back in", async () => {
+  it("suspending a team refuses its tokens, keys, sign-ins, refreshes and widget with TEAM_SUSPENDED and closes its sockets on every instance; resuming lets it back in", async () => {
     const team = await signUpTenant(app.client, 'Suspended Co');
     const other = await signUpTenant(app.client, 'Bystander Co');
     const key = await createKey(app.client, team.token, ['chats:read']);
+    const site = await websiteSession(app, team.token);
+    const visitor = visitorBrowser(second, { ...site, visitorId: newVisitorId() });
     const socket = wsClient(second.wsUrl, { authorization: `Bearer ${team.token}` });
     const bystander = wsClient(second.wsUrl, { authorization: `Bearer ${other.token}` });
     await Promise.all([socket.connected, bystander.connected]);
@@ -75,6 +78,7 @@ describe('npm run admin on PostgreSQL + Redis: suspension reaches every instance
     }
     assertCode(await app.client.request(Login, { input: { email: team.email, password: PASSWORD } }), 'TEAM_SUSPENDED');
     assertCode(await app.client.request(Refresh, { refreshToken: team.refreshToken }), 'TEAM_SUSPENDED');
+    assertCode(await visitor.send('Anyone there?'), 'TEAM_SUSPENDED');
     assert.equal(bystander.closes.length, 0, "another team's socket stays open");
 
     const resumed = await admin(env, 'resume', team.tenant.slug);
@@ -85,6 +89,7 @@ describe('npm run admin on PostgreSQL + Redis: suspension reaches every instance
     }
     const { refresh } = await app.client.data(Refresh, { refreshToken: team.refreshToken });
     assert.ok(refresh.accessToken, 'a refused refresh did not use up the refresh token');
+    assert.equal((await visitor.send('Back again?')).errors, undefined, 'the widget works again');
     socket.client.dispose();
     bystander.client.dispose();
   });
