@@ -25,27 +25,22 @@ class UsageError extends Error {}
 
 /** `npm run admin`: what an operator does to a team, against the configured database. */
 async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      users: { type: 'string' },
-      sessions: { type: 'string' },
-      'api-keys': { type: 'string' },
-      reason: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { positionals, values } = parseCommandLine(argv);
   const [command, team, ...extra] = positionals;
   if (values.help) return void console.log(usage);
-  if (!command || !team || extra.length > 0 || !['show', 'limits', 'suspend', 'resume'].includes(command)) throw new UsageError(usage);
+  if (!command || !team || extra.length > 0 || !Object.hasOwn(optionsOf, command)) throw new UsageError(usage);
+  const allowed: readonly string[] = optionsOf[command as Command];
+  const stray = Object.keys(values).filter((option) => !allowed.includes(option));
+  if (stray.length > 0) throw new UsageError(`${command} takes no --${stray.join(', --')}\n\n${usage}`);
 
   readEnvFile();
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
-  const announcer = await suspensionAnnouncer(config.redisUrl, logger);
+  let announcer: Awaited<ReturnType<typeof suspensionAnnouncer>> | undefined;
   try {
+    announcer = await suspensionAnnouncer(config.redisUrl, logger);
+    const { pubsub } = announcer;
     await migrate(database, logger);
     const { prisma } = database;
     const outbox = new Outbox<AppEvents>(prisma, () => {});
@@ -54,13 +49,35 @@ async function main(argv: string[]): Promise<void> {
       outbox,
       audit: new AuditService(prisma, outbox, createMemoryPubSub()),
       limits: new TeamLimits(config.teamLimits),
-      announce: (tenantId, suspended) => announcer.pubsub.publish('teamSuspension', INSTANCE_WIDE, { tenantId, suspended }),
+      announce: (tenantId, suspended) => pubsub.publish('teamSuspension', INSTANCE_WIDE, { tenantId, suspended }),
     });
     const report = await run(operator, command, team, values);
     console.log(describe(report));
   } finally {
-    await announcer.close();
+    await announcer?.close();
     await database.close();
+  }
+}
+
+const optionsOf = { show: [], limits: ['users', 'sessions', 'api-keys'], suspend: ['reason'], resume: [] } as const satisfies Record<string, readonly string[]>;
+
+type Command = keyof typeof optionsOf;
+
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        users: { type: 'string' },
+        sessions: { type: 'string' },
+        'api-keys': { type: 'string' },
+        reason: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${usage}`);
   }
 }
 
@@ -103,12 +120,15 @@ async function suspensionAnnouncer(redisUrl: string | undefined, logger: ReturnT
   };
 }
 
+/** Names and reasons are the teams' own text: control characters (terminal escapes) are shown, not obeyed. */
+const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 function describe(report: TeamReport): string {
   const limit = (name: keyof TeamReport['limits']) =>
     `${report.holds[name]} of ${report.limits[name]}${report.ownLimits[name] === null ? ' (server default)' : ''}`;
   return [
-    `team ${report.slug} (${report.id}): ${report.name}`,
-    `status: ${report.suspendedAt ? `SUSPENDED since ${report.suspendedAt}${report.suspendedReason ? ` (${report.suspendedReason})` : ''}` : 'active'}`,
+    `team ${report.slug} (${report.id}): ${printable(report.name)}`,
+    `status: ${report.suspendedAt ? `SUSPENDED since ${report.suspendedAt}${report.suspendedReason ? ` (${printable(report.suspendedReason)})` : ''}` : 'active'}`,
     `users: ${limit('users')}`,
     `channel sessions: ${limit('channelSessions')}`,
     `api keys: ${limit('apiKeys')}`,

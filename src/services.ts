@@ -150,6 +150,8 @@ export function createServices(deps: {
     teamLimits,
     users,
     auth,
+    emailVerifications,
+    limiter: limits,
     publicUrl: config.publicUrl,
     secret: config.jwtSecret,
   });

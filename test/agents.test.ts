@@ -5,7 +5,7 @@ import { print } from 'graphql';
 import type { CreateAgentInput, UpdateAgentInput, UploadAgentAvatarMutation } from './generated/graphql.ts';
 import { AgentById, Agents, CreateAgent, DeleteAgent, RemoveAgentAvatar, UpdateAgent, UploadAgentAvatar } from './support/agent-operations.ts';
 import { startApp, type RunningApp } from './support/app.ts';
-import { errorCode, type GraphQLErrorShape, type GraphQLResult } from './support/client.ts';
+import { assertCode, type GraphQLErrorShape, type GraphQLResult } from './support/client.ts';
 import { bodyOf, createEndpoint } from './support/deliveries.ts';
 import { addMember, createKey, PASSWORD, signUpTenant } from './support/fixtures.ts';
 import { AuditEvents, Login } from './support/operations.ts';
@@ -38,10 +38,6 @@ for (const backend of backends()) {
     const created = async (token: string, input: Partial<CreateAgentInput> = {}) =>
       (await app.client.data(CreateAgent, { input: { name: 'Helper', webhookUrl: HOOK, ...input } }, { token })).createAgent;
     const listed = async (token: string, includeInactive?: boolean) => (await app.client.data(Agents, { includeInactive }, { token })).agents;
-    const assertCode = (result: GraphQLResult<unknown>, code: string, field?: string) => {
-      assert.equal(errorCode(result), code, JSON.stringify(result.errors));
-      if (field) assert.equal(result.errors?.[0]?.extensions?.field, field, JSON.stringify(result.errors));
-    };
     /** A GraphQL multipart request (operations, map, 0), as Apollo's and urql's upload links send it. */
     const upload = async (auth: Auth, id: string, bytes: Uint8Array, name = 'avatar.png', type = 'image/png'): Promise<UploadResult> => {
       const form = new FormData();

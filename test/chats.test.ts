@@ -4,7 +4,7 @@ import { CreateAgent } from './support/agent-operations.ts';
 import { startApp, type RunningApp } from './support/app.ts';
 import { ChatById, ChatMessages, Chats, CreateChat, DeleteChat, ExportChat, SearchMessages, UpdateChat } from './support/chat-operations.ts';
 import { insertHistory } from './support/chat-seed.ts';
-import { errorCode, type GraphQLResult } from './support/client.ts';
+import { assertCode } from './support/client.ts';
 import { addMember, createKey, PASSWORD, signUpTenant } from './support/fixtures.ts';
 import { Login } from './support/operations.ts';
 import { backends } from './support/services.ts';
@@ -19,10 +19,6 @@ for (const backend of backends()) {
     });
     after(() => app?.stop());
 
-    const assertCode = (result: GraphQLResult<unknown>, code: string, field?: string) => {
-      assert.equal(errorCode(result), code, JSON.stringify(result.errors));
-      if (field) assert.equal(result.errors?.[0]?.extensions?.field, field, JSON.stringify(result.errors));
-    };
     const createAgent = async (token: string, isActive = true) =>
       (await app.client.data(CreateAgent, { input: { name: 'Helper', webhookUrl: 'http://127.0.0.1:9/agent', isActive } }, { token })).createAgent.id;
     /** A tenant whose admin has an active agent, and a member signed in. */

@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Client } from 'graphql-ws';
 import { Webhook } from 'standardwebhooks';
 import { startApp, type RunningApp } from './support/app.ts';
-import { collect, errorCode, wsClient, type GraphQLResult } from './support/client.ts';
+import { assertCode, collect, wsClient } from './support/client.ts';
 import { bodyOf } from './support/deliveries.ts';
 import { addMember, createKey, eventually, PASSWORD, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
 import {
@@ -65,10 +65,6 @@ for (const backend of backends()) {
     const deliveredTexts = (target: Receiver) => target.requests.map((webhook) => bodyOf(webhook).data.text);
     const delivered = (target: Receiver, text: string) =>
       eventually(() => target.requests.find((webhook) => bodyOf(webhook).data.text === text), DELIVERY_TIMEOUT_MS, `delivery of "${text}"`);
-    const assertCode = (result: GraphQLResult<unknown>, code: string, field?: string) => {
-      assert.equal(errorCode(result), code, JSON.stringify(result.errors));
-      if (field) assert.equal(result.errors?.[0]?.extensions?.field, field, JSON.stringify(result.errors));
-    };
 
     it('stores an interaction and lists the newest first, occurredAt defaulting to now', async () => {
       const { token } = await signUpTenant(app.client);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startApp, type RunningApp } from './support/app.ts';
-import { errorCode, type GraphQLResult } from './support/client.ts';
+import { assertCode, errorCode } from './support/client.ts';
+import { INVITATIONS_PER_TEAM_PER_HOUR } from '../src/modules/invitations/service.ts';
 import { addMember, createKey, PASSWORD, signUpTenant } from './support/fixtures.ts';
 import { AuditEvents, Login, Me } from './support/operations.ts';
 import { backends } from './support/services.ts';
@@ -18,10 +19,6 @@ for (const backend of backends()) {
     });
     after(() => app?.stop());
 
-    const assertCode = (result: GraphQLResult<unknown>, code: string, field?: string) => {
-      assert.equal(errorCode(result), code, JSON.stringify(result.errors));
-      if (field) assert.equal(result.errors?.[0]?.extensions?.field, field, JSON.stringify(result.errors));
-    };
     const invite = async (token: string, email: string, role: 'ADMIN' | 'USER' = 'USER') =>
       (await app.client.data(InviteUser, { input: { email, role } }, { token })).inviteUser;
     const statusOf = async (token: string, id: string) =>
@@ -61,28 +58,73 @@ for (const backend of backends()) {
       assert.ok(types.includes('INVITATION_CREATED') && types.includes('INVITATION_ACCEPTED'), types.join());
     });
 
-    it('someone with an account in another team joins with that password, or signed in as it, and then belongs to both', async () => {
-      const elsewhere = await signUpTenant(app.client, 'Their own team');
+    it('someone with an account in another team joins signed in as it, or with a password chosen now; the token never tests their other password', async () => {
+      const signedIn = await signUpTenant(app.client, 'Their own team');
       const inviting = await signUpTenant(app.client, 'Second team');
-      const created = await invite(inviting.token, elsewhere.email);
-
-      const wrong = await app.client.request(AcceptInvitation, { input: { token: created.token, password: 'not their password at all' } });
-      assertCode(wrong, 'BAD_USER_INPUT', 'password');
-      assert.equal(await statusOf(inviting.token, created.invitation.id), 'PENDING', 'a refused acceptance leaves the invitation open');
-
-      const { acceptInvitation } = await app.client.data(AcceptInvitation, { input: { token: created.token, password: PASSWORD } });
-      assert.equal(acceptInvitation.user.tenant.id, inviting.tenant.id);
-      assertCode(await app.client.request(Login, { input: { email: elsewhere.email, password: PASSWORD } }), 'BAD_USER_INPUT', 'tenantSlug');
-      for (const team of [elsewhere.tenant, inviting.tenant]) {
-        const { login } = await app.client.data(Login, { input: { email: elsewhere.email, password: PASSWORD, tenantSlug: team.slug } });
+      const first = await invite(inviting.token, signedIn.email);
+      const joined = await app.client.data(AcceptInvitation, { input: { token: first.token } }, { token: signedIn.token });
+      assert.equal(joined.acceptInvitation.user.tenant.id, inviting.tenant.id);
+      // The same password now opens both accounts: a sign-in names the team.
+      assertCode(await app.client.request(Login, { input: { email: signedIn.email, password: PASSWORD } }), 'BAD_USER_INPUT', 'tenantSlug');
+      for (const team of [signedIn.tenant, inviting.tenant]) {
+        const { login } = await app.client.data(Login, { input: { email: signedIn.email, password: PASSWORD, tenantSlug: team.slug } });
         assert.equal(login.user.tenant.id, team.id);
       }
 
-      const signedIn = await signUpTenant(app.client, 'Third team');
-      const third = await invite(inviting.token, signedIn.email);
-      const joined = await app.client.data(AcceptInvitation, { input: { token: third.token } }, { token: signedIn.token });
-      assert.equal(joined.acceptInvitation.user.tenant.id, inviting.tenant.id);
-      assertCode(await app.client.request(AcceptInvitation, { input: { token: (await invite(inviting.token, uniqueEmail('nopass'))).token } }), 'BAD_USER_INPUT', 'password');
+      // Whoever holds an invitation to an address learns nothing of its other accounts: any good
+      // new password is taken, the answer reads the same with or without one, and the other
+      // account keeps its own password.
+      const elsewhere = await signUpTenant(app.client, 'Third team');
+      const forKnown = await invite(inviting.token, elsewhere.email);
+      const forUnknown = await invite(inviting.token, uniqueEmail('unknown'));
+      const weakKnown = await app.client.request(AcceptInvitation, { input: { token: forKnown.token, password: 'short' } });
+      const weakUnknown = await app.client.request(AcceptInvitation, { input: { token: forUnknown.token, password: 'short' } });
+      assert.equal(weakKnown.errors?.[0]?.message, weakUnknown.errors?.[0]?.message);
+      const { acceptInvitation } = await app.client.data(AcceptInvitation, { input: { token: forKnown.token, password: 'a second password, new' } });
+      assert.equal(acceptInvitation.user.tenant.id, inviting.tenant.id);
+      assert.equal((await app.client.data(Login, { input: { email: elsewhere.email, password: 'a second password, new' } })).login.user.tenant.id, inviting.tenant.id);
+      assert.equal((await app.client.data(Login, { input: { email: elsewhere.email, password: PASSWORD } })).login.user.tenant.id, elsewhere.tenant.id);
+
+      const signedInAsOther = await app.client.request(AcceptInvitation, { input: { token: forUnknown.token } }, { token: elsewhere.token });
+      assertCode(signedInAsOther, 'BAD_USER_INPUT', 'password');
+      assert.equal(await statusOf(inviting.token, forUnknown.invitation.id), 'PENDING', "another address's session does not accept it");
+    });
+
+    it("the link's page shows the team's name as text, and refuses other methods and oversized forms", async () => {
+      const admin = await signUpTenant(app.client, '<script>alert(1)</script> & Co');
+      const created = await invite(admin.token, uniqueEmail('page'));
+      const path = new URL(created.acceptUrl).pathname + new URL(created.acceptUrl).search;
+      const page = await fetch(`${app.origin}${path}`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+      const html = await page.text();
+      assert.ok(html.includes('<h1>Join &#60;script&#62;alert(1)&#60;/script&#62; &#38; Co</h1>') && !html.includes('<script>'), html);
+      assert.equal((await fetch(`${app.origin}${path}`, { method: 'PUT' })).status, 405);
+      const huge = new URLSearchParams({ token: created.token, password: 'x'.repeat(5000) });
+      assert.equal((await fetch(`${app.origin}/accept-invitation`, { method: 'POST', body: huge })).status, 413);
+      assert.equal((await fetch(`${app.origin}/accept-invitation?token=inv_unknown`)).status, 404);
+      assert.equal(await statusOf(admin.token, created.invitation.id), 'PENDING');
+    });
+
+    it('one invitation admits one person, however many accept it at once', async () => {
+      const admin = await signUpTenant(app.client);
+      const email = uniqueEmail('racer');
+      const created = await invite(admin.token, email);
+      const attempts = await Promise.all(
+        Array.from({ length: 5 }, (_, index) => app.client.request(AcceptInvitation, { input: { token: created.token, password: `racing password ${index}` } })),
+      );
+      assert.equal(attempts.filter((attempt) => attempt.data?.acceptInvitation).length, 1);
+      assert.ok(attempts.filter((attempt) => !attempt.data).every((attempt) => errorCode(attempt) === 'UNAUTHENTICATED'));
+      assert.equal(await app.prisma().user.count({ where: { email } }), 1);
+    });
+
+    it(`lets a team send at most ${INVITATIONS_PER_TEAM_PER_HOUR} invitations an hour (each may mail an address of its choosing)`, async () => {
+      const admin = await signUpTenant(app.client);
+      const sent = await Promise.all(
+        Array.from({ length: INVITATIONS_PER_TEAM_PER_HOUR + 2 }, (_, index) => app.client.request(InviteUser, { input: { email: uniqueEmail(`flood-${index}`) } }, { token: admin.token })),
+      );
+      assert.equal(sent.filter((result) => result.data?.inviteUser).length, INVITATIONS_PER_TEAM_PER_HOUR);
+      assert.ok(sent.filter((result) => !result.data).every((result) => errorCode(result) === 'RATE_LIMITED'));
     });
 
     it('revokes open invitations; refuses expired ones, members, keys without users:write, other teams and bad input, storing nothing', async () => {

@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Client } from 'graphql-ws';
 import { startApp, type RunningApp } from './support/app.ts';
-import { collect, errorCode, wsClient, type GraphQLResult } from './support/client.ts';
+import { assertCode, collect, wsClient } from './support/client.ts';
 import { bodyOf, createEndpoint } from './support/deliveries.ts';
 import { addMember, createKey, eventually, PASSWORD, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
 import type { CreateLeadInput, LeadsQueryVariables, UpdateLeadInput } from './generated/graphql.ts';
@@ -42,10 +42,6 @@ for (const backend of backends()) {
     const updated = async (token: string, id: string, input: UpdateLeadInput) => (await app.client.data(UpdateLead, { id, input }, { token })).updateLead;
     const list = async (token: string, variables: LeadsQueryVariables = {}) => (await app.client.data(Leads, variables, { token })).leads;
     const names = async (token: string, filter = {}) => (await list(token, { filter })).edges.map((edge) => edge.node.name);
-    const assertCode = (result: GraphQLResult<unknown>, code: string, field?: string) => {
-      assert.equal(errorCode(result), code, JSON.stringify(result.errors));
-      if (field) assert.equal(result.errors?.[0]?.extensions?.field, field, JSON.stringify(result.errors));
-    };
     const notify = async (token: string) => {
       const addresses = [`sales-${randomUUID().slice(0, 8)}@example.com`, `boss-${randomUUID().slice(0, 8)}@example.com`];
       await app.client.data(UpdateTenant, { input: { notificationEmails: addresses } }, { token });

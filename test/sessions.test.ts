@@ -4,7 +4,7 @@ import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import type { CreateSessionInput, SendSessionMessageInput, UpdateSessionInput } from './generated/graphql.ts';
 import { startApp, type RunningApp } from './support/app.ts';
-import { collect, errorCode, wsClient, type GraphQLResult } from './support/client.ts';
+import { assertCode, collect, errorCode, wsClient } from './support/client.ts';
 import { sessionStatusReached, verifyWebhook } from './support/channel-fixtures.ts';
 import { bodyOf } from './support/deliveries.ts';
 import { addMember, eventually, PASSWORD, signUpTenant, triggerUntilReceived } from './support/fixtures.ts';
@@ -48,10 +48,6 @@ for (const backend of backends()) {
       await Promise.all([graph?.close(), receiver?.close()]);
     });
 
-    const assertCode = (result: GraphQLResult<unknown>, code: string, field?: string) => {
-      assert.equal(errorCode(result), code, JSON.stringify(result.errors));
-      if (field) assert.equal(result.errors?.[0]?.extensions?.field, field, JSON.stringify(result.errors));
-    };
     const create = (auth: Auth, input: CreateSessionInput) => app.client.request(CreateSession, { input }, auth);
     const created = async (token: string, input: Partial<CreateSessionInput> = {}) =>
       (await app.client.data(CreateSession, { input: { name: 'Support line', channel: 'WHATSAPP', ...input } }, { token })).createSession;

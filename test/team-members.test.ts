@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startApp, type RunningApp } from './support/app.ts';
-import { errorCode, wsClient, type GraphQLResult } from './support/client.ts';
-import { addMember, createKey, eventually, PASSWORD, signUpTenant } from './support/fixtures.ts';
-import { AuditEvents, Login, Me, Users } from './support/operations.ts';
+import { assertCode, wsClient } from './support/client.ts';
+import { addMember, createKey, eventually, PASSWORD, signUpTenant, sseSubscribe, triggerUntilReceived } from './support/fixtures.ts';
+import { AuditEvents, Login, Me, RegisterInteraction, Users } from './support/operations.ts';
 import { backends } from './support/services.ts';
-import { TeamMembers, UpdateUser } from './support/team-operations.ts';
+import { CreateSession, SessionById } from './support/session-operations.ts';
+import { Invitations, InviteUser, TeamMembers, UpdateUser } from './support/team-operations.ts';
 
 for (const backend of backends()) {
   describe(`managing people: roles and active state (${backend.name})`, { skip: backend.skip }, () => {
@@ -30,9 +31,11 @@ for (const backend of backends()) {
       const { login } = await app.client.data(Login, { input: { email, password: PASSWORD } });
       return { admin, member: { email, user, token: login.accessToken } };
     };
-    const assertCode = (result: GraphQLResult<unknown>, code: string, field?: string) => {
-      assert.equal(errorCode(result), code, JSON.stringify(result.errors));
-      if (field) assert.equal(result.errors?.[0]?.extensions?.field, field, JSON.stringify(result.errors));
+    /** An SSE subscription to interactionCreated, once it is known to be live (an interaction it heard). */
+    const liveInteractions = async (instance: RunningApp, token: string, writerToken: string) => {
+      const stream = sseSubscribe(instance.origin, 'subscription { interactionCreated { id } }', { authorization: `Bearer ${token}` });
+      await triggerUntilReceived(() => app.client.data(RegisterInteraction, { input: { text: 'are you there?' } }, { token: writerToken }), () => (stream.events.length > 0 ? true : undefined));
+      return stream;
     };
     const auditTypes = async (token: string) =>
       (await app.client.data(AuditEvents, { first: 50 }, { token })).auditEvents.edges.map((edge) => edge.node);
@@ -40,6 +43,7 @@ for (const backend of backends()) {
     it('deactivating a member ends their sessions, deactivates their keys and closes their sockets on every instance; reactivating lets them sign in again', async () => {
       const { admin, member } = await team();
       const key = await createKey(app.client, member.token, ['chats:read']);
+      const stream = await liveInteractions(second, member.token, admin.token);
       const socket = wsClient(second.wsUrl, { authorization: `Bearer ${member.token}` });
       const keySocket = wsClient(second.wsUrl, { apiKey: key.key });
       await Promise.all([socket.connected, keySocket.connected]);
@@ -54,6 +58,8 @@ for (const backend of backends()) {
       await eventually(() => (socket.closes.length && keySocket.closes.length ? true : undefined), 5000, 'both sockets to close');
       assert.equal(socket.closes[0]!.code, 4401);
       assert.equal(keySocket.closes[0]!.code, 4401);
+      await stream.done;
+      assert.equal(stream.events.at(-1)?.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED', 'the SSE stream ended with the reason');
       assertCode(await app.client.request(Login, { input: { email: member.email, password: PASSWORD } }), 'UNAUTHENTICATED');
 
       const reactivated = await app.client.data(UpdateUser, { id: member.user.id, input: { isActive: true } }, { token: admin.token });
@@ -82,6 +88,9 @@ for (const backend of backends()) {
       const { login } = await app.client.data(Login, { input: { email: member.email, password: PASSWORD } });
       const adminKey = await createKey(app.client, admin.token, ['users:read', 'chats:read']);
       assert.equal((await app.client.request(Users, {}, { apiKey: adminKey.key })).errors, undefined);
+      const { inviteUser } = await app.client.data(InviteUser, { input: { email: `alias-${member.user.id.slice(-8)}@example.com`, role: 'ADMIN' } }, { token: admin.token });
+      const { createSession } = await app.client.data(CreateSession, { input: { name: 'Shop', channel: 'WEBSITE' } }, { token: admin.token });
+      const sessionKey = createSession.apiKey;
 
       const demoted = await app.client.data(UpdateUser, { id: me.id, input: { role: 'USER' } }, { token: login.accessToken });
       assert.equal(demoted.updateUser.role, 'USER');
@@ -90,6 +99,10 @@ for (const backend of backends()) {
         assertCode(await instance.client.request(Users, {}, { apiKey: adminKey.key }), 'FORBIDDEN');
         assert.equal((await instance.client.request(Me, {}, { apiKey: adminKey.key })).data?.me.role, 'USER', 'the key still works, with the new role');
       }
+      const invitations = (await app.client.data(Invitations, {}, { token: login.accessToken })).invitations;
+      assert.equal(invitations.find((invitation) => invitation.id === inviteUser.invitation.id)?.status, 'REVOKED', "a demoted admin's open invitations are revoked");
+      const bySessionKey = await second.client.request(SessionById, { id: createSession.session.id }, { apiKey: sessionKey });
+      assert.equal(bySessionKey.data?.session?.id, createSession.session.id, "the channel session's key keeps working, now held by the admin who demoted");
       // Now the member is the last admin.
       assertCode(await app.client.request(UpdateUser, { id: member.user.id, input: { isActive: false } }, { token: login.accessToken }), 'CONFLICT', 'isActive');
     });

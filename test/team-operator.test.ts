@@ -9,9 +9,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startApp, type RunningApp } from './support/app.ts';
-import { errorCode, wsClient, type GraphQLResult } from './support/client.ts';
-import { createKey, eventually, PASSWORD, signUpTenant } from './support/fixtures.ts';
-import { CreateApiKey, CreateUser, Login, Me, Refresh } from './support/operations.ts';
+import { assertCode, wsClient } from './support/client.ts';
+import { createKey, eventually, PASSWORD, signUpTenant, sseSubscribe, triggerUntilReceived } from './support/fixtures.ts';
+import { CreateApiKey, CreateUser, Login, Me, Refresh, RegisterInteraction } from './support/operations.ts';
 import { backends } from './support/services.ts';
 import { InviteUser } from './support/team-operations.ts';
 import { newVisitorId, visitorBrowser, websiteSession } from './support/widget-operations.ts';
@@ -33,10 +33,6 @@ async function admin(env: Record<string, string>, ...args: string[]): Promise<Ad
   }
 }
 
-const assertCode = (result: GraphQLResult<unknown>, code: string, field?: string) => {
-  assert.equal(errorCode(result), code, JSON.stringify(result.errors));
-  if (field) assert.equal(result.errors?.[0]?.extensions?.field, field, JSON.stringify(result.errors));
-};
 
 const [embedded, shared] = backends();
 
@@ -60,6 +56,8 @@ describe('npm run admin on PostgreSQL + Redis: suspension reaches every instance
     const key = await createKey(app.client, team.token, ['chats:read']);
     const site = await websiteSession(app, team.token);
     const visitor = visitorBrowser(second, { ...site, visitorId: newVisitorId() });
+    const stream = sseSubscribe(second.origin, 'subscription { interactionCreated { id } }', { authorization: `Bearer ${team.token}` });
+    await triggerUntilReceived(() => app.client.data(RegisterInteraction, { input: { text: 'live?' } }, { token: team.token }), () => (stream.events.length ? true : undefined));
     const socket = wsClient(second.wsUrl, { authorization: `Bearer ${team.token}` });
     const bystander = wsClient(second.wsUrl, { authorization: `Bearer ${other.token}` });
     await Promise.all([socket.connected, bystander.connected]);
@@ -70,7 +68,9 @@ describe('npm run admin on PostgreSQL + Redis: suspension reaches every instance
 
     // At once: the instances heard it over Redis, well before their periodic re-read.
     await eventually(() => (socket.closes.length ? true : undefined), 2000, 'the socket to close');
-    assert.equal(socket.closes[0]!.code, 4401);
+    assert.deepEqual([socket.closes[0]!.code, socket.closes[0]!.reason], [4401, 'Team suspended']);
+    await stream.done;
+    assert.equal(stream.events.at(-1)?.errors?.[0]?.extensions?.code, 'TEAM_SUSPENDED', 'the SSE stream ended too, saying why');
     for (const instance of [app, second]) {
       assertCode(await instance.client.request(Me, {}, { token: team.token }), 'TEAM_SUSPENDED');
       assertCode(await instance.client.request(Me, {}, { apiKey: key.key }), 'TEAM_SUSPENDED');
@@ -119,8 +119,16 @@ describe('npm run admin on PostgreSQL + Redis: suspension reaches every instance
       { args: ['limits', team.tenant.slug, '--users', '0'], code: 1, message: /users: must be at least 1/ },
       { args: ['suspend', 'no-such-team'], code: 1, message: /No team has the slug or id "no-such-team"/ },
       { args: ['suspend'], code: 64, message: /usage: npm run admin/ },
+      { args: ['show', team.tenant.slug, '--users', '3'], code: 64, message: /show takes no --users/ },
+      { args: ['limits', team.tenant.slug, '--user', '3'], code: 64, message: /Unknown option '--user'/ },
     ];
-    const [shown, ...refused] = await Promise.all([admin(env, 'show', team.tenant.slug), ...refusals.map(({ args }) => admin(env, ...args))]);
+    const escaping = await signUpTenant(app.client, 'Clear\u001b[2J screen');
+    const [shown, named, ...refused] = await Promise.all([
+      admin(env, 'show', team.tenant.slug),
+      admin(env, 'show', escaping.tenant.slug),
+      ...refusals.map(({ args }) => admin(env, ...args)),
+    ]);
+    assert.ok(named.stdout.includes('Clear\\u001b[2J screen') && !named.stdout.includes('\u001b'), "a team's name cannot send terminal escapes");
     refusals.forEach(({ args, code, message }, index) => {
       assert.equal(refused[index]!.code, code, `${args.join(' ')}: ${refused[index]!.stderr}`);
       assert.match(refused[index]!.stderr, message);

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { print } from 'graphql';
 import type { UploadMyAvatarMutation } from './generated/graphql.ts';
 import { startApp, type RunningApp } from './support/app.ts';
-import { errorCode, type GraphQLErrorShape, type GraphQLResult } from './support/client.ts';
+import { assertCode, type GraphQLErrorShape } from './support/client.ts';
 import { addMember, createKey, PASSWORD, signUpTenant } from './support/fixtures.ts';
 import { images, pngOfSize } from './support/images.ts';
 import { Login } from './support/operations.ts';
@@ -19,10 +19,6 @@ for (const backend of backends()) {
     });
     after(() => app?.stop());
 
-    const assertCode = (result: GraphQLResult<unknown>, code: string, field?: string) => {
-      assert.equal(errorCode(result), code, JSON.stringify(result.errors));
-      if (field) assert.equal(result.errors?.[0]?.extensions?.field, field, JSON.stringify(result.errors));
-    };
     /** A GraphQL multipart request, as Apollo's and urql's upload links send it. */
     const upload = async (token: string, bytes: Uint8Array, type = 'image/png') => {
       const form = new FormData();
@@ -69,6 +65,7 @@ for (const backend of backends()) {
       }
       const key = await createKey(app.client, admin.token, ['users:read', 'users:write']);
       assertCode(await app.client.request(UpdateMyProfile, { input: { fullName: 'By key' } }, { apiKey: key.key }), 'FORBIDDEN');
+      assertCode(await app.client.request(RemoveMyAvatar, {}, { apiKey: key.key }), 'FORBIDDEN');
       const { me } = await app.client.data(Profile, {}, { token: admin.token });
       assert.deepEqual({ fullName: me.fullName, preferences: me.preferences }, { fullName: 'Ada', preferences: { theme: 'light' } });
     });

@@ -7,12 +7,13 @@ import type { Viewer } from './viewer.ts';
  * `revoked`: the credential no longer works at all (logout, deactivation, deletion).
  * `narrowed`: it still works, with fewer rights or a nearer expiry; a connection made with it
  * must authenticate again to get what it holds now.
+ * `suspended`: its team was suspended; it works again once the team is resumed.
  */
-export type RevocationEffect = 'revoked' | 'narrowed';
+export type RevocationEffect = 'revoked' | 'narrowed' | 'suspended';
 
 export type Revocation = {
   tenantId: string;
-  effect: RevocationEffect;
+  effect: Exclude<RevocationEffect, 'suspended'>;
   apiKeyId?: string;
   /** A sign-in session (refresh token family). */
   sessionId?: string;
@@ -89,7 +90,7 @@ export class Revocations {
     const prefix = `${tenantId}:`;
     for (const [key, watchers] of [...this.watchers]) {
       if (!key.startsWith(prefix)) continue;
-      for (const watcher of [...watchers]) watcher('revoked');
+      for (const watcher of [...watchers]) watcher('suspended');
     }
   }
 

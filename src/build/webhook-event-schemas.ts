@@ -24,7 +24,8 @@ export function webhookEventSchemasModule(): string {
     skipTypeCheck: true,
     expose: 'none',
     topRef: false,
-    additionalProperties: false,
+    // Open objects: a field added to a payload later must not make receivers that validate refuse it.
+    additionalProperties: true,
     sortProps: true,
   });
   const all = generator.createSchema('AppEvents') as Schema;
@@ -43,7 +44,6 @@ export function webhookEventSchemasModule(): string {
         data,
       },
       required: ['type', 'timestamp', 'tenantId', 'data'],
-      additionalProperties: false,
     };
     schemas[type] = withDefinitions(body, all.definitions ?? {});
   }

@@ -70,7 +70,7 @@ function form(res: ServerResponse, status: number, token: string, preview: Previ
       `<input type="hidden" name="token" value="${escapeHtml(token)}">` +
       `<label for="fullName">Your name</label><input id="fullName" name="fullName" autocomplete="name" maxlength="120">` +
       `<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="200">` +
-      `<p class="hint">At least 10 characters. If this address already has an account in another team, use that account's password.</p>` +
+      `<p class="hint">At least 10 characters. Already in another team with this address? Sign in there and accept from your app to keep one password.</p>` +
       `<button type="submit">Join ${escapeHtml(preview.teamName)}</button></form>` +
       `<p class="hint">This link works once, until ${escapeHtml(preview.expiresAt.toUTCString())}.</p>`,
   );

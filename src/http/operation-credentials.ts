@@ -9,6 +9,7 @@ import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { PresentedCredentials } from '../auth/credentials.ts';
 import type { RevocationEffect } from '../auth/revocations.ts';
 import type { Viewer } from '../auth/viewer.ts';
+import { forbidden, teamSuspended, unauthenticated, type AppError } from '../errors.ts';
 
 /** setTimeout cannot wait longer than this; a credential that outlives it is checked again on the next connect or subscribe. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -32,31 +33,38 @@ export function credentialsOfOperation(extensions: unknown): PresentedCredential
   return authorization || apiKey ? { authorization, apiKey } : null;
 }
 
+/** The error a subscription ends with; an expected one, so error mapping keeps its code. */
+function credentialEnded(error: AppError): GraphQLError {
+  return new GraphQLError(error.message, { originalError: error, extensions: { code: error.code } });
+}
+
 type Watch = (viewer: Viewer, onRevoked: (effect: RevocationEffect) => void) => () => void;
 
 /**
- * Passes a subscription's results through until the viewer's credential ends; then sends one
- * result with the error that says why, and completes. Stopping early releases the watch.
+ * Passes a subscription's results through until the viewer's credential ends (is revoked or
+ * narrowed, or, with `endAtExpiry`, expires); then sends one result with the error that says
+ * why, and completes. Stopping early releases the watch.
  */
 export function untilCredentialEnds(
   results: AsyncIterable<ExecutionResult>,
   viewer: Viewer,
   watch: Watch,
+  { endAtExpiry = true }: { endAtExpiry?: boolean } = {},
 ): AsyncIterableIterator<ExecutionResult> {
   const source = results[Symbol.asyncIterator]();
   let release = () => {};
   const ended = new Promise<GraphQLError>((resolve) => {
     const stopWatching = watch(viewer, (effect) =>
       resolve(
-        effect === 'revoked'
-          ? new GraphQLError('Credential revoked', { extensions: { code: 'UNAUTHENTICATED' } })
-          : new GraphQLError('Credential rights changed: subscribe again', { extensions: { code: 'FORBIDDEN' } }),
+        credentialEnded(
+          effect === 'revoked' ? unauthenticated('Credential revoked') : effect === 'suspended' ? teamSuspended() : forbidden('Credential rights changed: subscribe again'),
+        ),
       ),
     );
-    const expiresAt = viewer.credential.expiresAt;
+    const expiresAt = endAtExpiry ? viewer.credential.expiresAt : null;
     const timer = expiresAt
       ? setTimeout(
-          () => resolve(new GraphQLError('Credential expired', { extensions: { code: 'UNAUTHENTICATED' } })),
+          () => resolve(credentialEnded(unauthenticated('Credential expired'))),
           delayUntil(expiresAt),
         )
       : undefined;

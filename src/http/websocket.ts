@@ -142,12 +142,14 @@ export function serveGraphQLOverWebSocket(
             ctx.extra.expiryTimer = setTimeout(() => parkAndClose(ctx.extra, ctx.extra.socket), delayUntil(expiresAt));
           }
           if (viewer) {
-            ctx.extra.stopWatching = services.revocations.watch(viewer, (effect) =>
-              effect === 'revoked'
-                ? ctx.extra.socket.close(CloseCode.Unauthorized, 'Credential revoked')
-                : // Not 4401: the credential still works, and clients reconnect on 4403 to pick up what it holds now.
-                  ctx.extra.socket.close(CloseCode.Forbidden, 'Credential rights changed: connect again'),
-            );
+            ctx.extra.stopWatching = services.revocations.watch(viewer, (effect) => {
+              if (effect === 'narrowed') {
+                // Not 4401: the credential still works, and clients reconnect on 4403 to pick up what it holds now.
+                ctx.extra.socket.close(CloseCode.Forbidden, 'Credential rights changed: connect again');
+              } else {
+                ctx.extra.socket.close(CloseCode.Unauthorized, effect === 'suspended' ? 'Team suspended' : 'Credential revoked');
+              }
+            });
           }
           connections.add(ctx);
           logger.info({ tenantId: viewer?.tenantId, userId: viewer?.userId, credential: viewer?.credential.kind ?? 'none' }, 'websocket connected');

@@ -20,6 +20,7 @@ import { useGenericBodyErrors } from './use-generic-body-errors.ts';
 import { useHiddenSuggestions } from './use-hidden-suggestions.ts';
 import { useNoIntrospection } from './use-no-introspection.ts';
 import { useResponseCookies } from './use-response-cookies.ts';
+import { useSubscriptionCredentials } from './use-subscription-credentials.ts';
 import { useVariablesDepth } from './use-variables-depth.ts';
 
 /** Limits that keep one operation from costing the server more than a page of work. */
@@ -99,6 +100,7 @@ export function createGraphQLServer(
       useVariablesDepth(),
       useErrorMapping(),
       useResponseCookies(),
+      useSubscriptionCredentials((viewer, onRevoked) => deps.services.revocations.watch(viewer, onRevoked)),
       // Last: they see results as clients get them, errors with their codes.
       ...(config.tracing.enabled ? [useOperationSpans()] : []),
       ...(deps.metrics ? graphqlMetrics(deps.metrics) : []),

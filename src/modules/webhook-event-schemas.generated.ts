@@ -21,15 +21,25 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       },
       "data": {
         "type": "object",
-        "additionalProperties": false,
         "properties": {
           "channel": {
-            "type": "string",
-            "enum": [
-              "WHATSAPP",
-              "INSTAGRAM",
-              "MESSENGER",
-              "WEBSITE"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "contact": {
@@ -66,8 +76,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
               "name",
               "phone",
               "email"
-            ],
-            "additionalProperties": false
+            ]
           },
           "id": {
             "type": "string"
@@ -79,10 +88,15 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "type": "string"
           },
           "direction": {
-            "type": "string",
-            "enum": [
-              "INBOUND",
-              "OUTBOUND"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "providerMessageId": {
@@ -95,13 +109,27 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "type": "string"
           },
           "status": {
-            "type": "string",
-            "enum": [
-              "RECEIVED",
-              "SENT",
-              "DELIVERED",
-              "READ",
-              "FAILED"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "error": {
@@ -139,8 +167,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "timestamp",
       "tenantId",
       "data"
-    ],
-    "additionalProperties": false
+    ]
   },
   "message.sent": {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -173,10 +200,15 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "type": "string"
           },
           "direction": {
-            "type": "string",
-            "enum": [
-              "INBOUND",
-              "OUTBOUND"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "providerMessageId": {
@@ -189,13 +221,27 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "type": "string"
           },
           "status": {
-            "type": "string",
-            "enum": [
-              "RECEIVED",
-              "SENT",
-              "DELIVERED",
-              "READ",
-              "FAILED"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "error": {
@@ -223,7 +269,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "occurredAt",
           "createdAt"
         ],
-        "additionalProperties": false,
         "description": "A channel message as events carry it (`message.received`, `message.sent`): JSON values only."
       }
     },
@@ -232,8 +277,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "timestamp",
       "tenantId",
       "data"
-    ],
-    "additionalProperties": false
+    ]
   },
   "conversation.created": {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -262,8 +306,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "timestamp",
       "tenantId",
       "data"
-    ],
-    "additionalProperties": false
+    ]
   },
   "conversation.closed": {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -300,8 +343,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "timestamp",
       "tenantId",
       "data"
-    ],
-    "additionalProperties": false
+    ]
   },
   "agent.created": {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -367,10 +409,15 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
               },
               {
-                "type": "array",
-                "items": {
-                  "$ref": "#/definitions/JsonValue"
+                "type": "object",
+                "properties": {
+                  "length": {
+                    "type": "number"
+                  }
                 },
+                "required": [
+                  "length"
+                ],
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
               },
               {
@@ -408,7 +455,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "createdAt",
           "updatedAt"
         ],
-        "additionalProperties": false,
         "description": "An agent as `agent.created`, `agent.updated` and `agent.deleted` carry it in webhook bodies: JSON only, and only what the API shows. The webhook token is never in it, only whether there is one."
       }
     },
@@ -418,7 +464,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "tenantId",
       "data"
     ],
-    "additionalProperties": false,
     "definitions": {
       "JsonValue": {
         "anyOf": [
@@ -439,10 +484,15 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
           },
           {
-            "type": "array",
-            "items": {
-              "$ref": "#/definitions/JsonValue"
+            "type": "object",
+            "properties": {
+              "length": {
+                "type": "number"
+              }
             },
+            "required": [
+              "length"
+            ],
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
           },
           {
@@ -517,10 +567,15 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
               },
               {
-                "type": "array",
-                "items": {
-                  "$ref": "#/definitions/JsonValue"
+                "type": "object",
+                "properties": {
+                  "length": {
+                    "type": "number"
+                  }
                 },
+                "required": [
+                  "length"
+                ],
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
               },
               {
@@ -558,7 +613,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "createdAt",
           "updatedAt"
         ],
-        "additionalProperties": false,
         "description": "An agent as `agent.created`, `agent.updated` and `agent.deleted` carry it in webhook bodies: JSON only, and only what the API shows. The webhook token is never in it, only whether there is one."
       }
     },
@@ -568,7 +622,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "tenantId",
       "data"
     ],
-    "additionalProperties": false,
     "definitions": {
       "JsonValue": {
         "anyOf": [
@@ -589,10 +642,15 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
           },
           {
-            "type": "array",
-            "items": {
-              "$ref": "#/definitions/JsonValue"
+            "type": "object",
+            "properties": {
+              "length": {
+                "type": "number"
+              }
             },
+            "required": [
+              "length"
+            ],
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
           },
           {
@@ -667,10 +725,15 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
               },
               {
-                "type": "array",
-                "items": {
-                  "$ref": "#/definitions/JsonValue"
+                "type": "object",
+                "properties": {
+                  "length": {
+                    "type": "number"
+                  }
                 },
+                "required": [
+                  "length"
+                ],
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
               },
               {
@@ -708,7 +771,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "createdAt",
           "updatedAt"
         ],
-        "additionalProperties": false,
         "description": "An agent as `agent.created`, `agent.updated` and `agent.deleted` carry it in webhook bodies: JSON only, and only what the API shows. The webhook token is never in it, only whether there is one."
       }
     },
@@ -718,7 +780,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "tenantId",
       "data"
     ],
-    "additionalProperties": false,
     "definitions": {
       "JsonValue": {
         "anyOf": [
@@ -739,10 +800,15 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
           },
           {
-            "type": "array",
-            "items": {
-              "$ref": "#/definitions/JsonValue"
+            "type": "object",
+            "properties": {
+              "length": {
+                "type": "number"
+              }
             },
+            "required": [
+              "length"
+            ],
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
           },
           {
@@ -825,10 +891,15 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
               },
               {
-                "type": "array",
-                "items": {
-                  "$ref": "#/definitions/JsonValue"
+                "type": "object",
+                "properties": {
+                  "length": {
+                    "type": "number"
+                  }
                 },
+                "required": [
+                  "length"
+                ],
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
               },
               {
@@ -866,7 +937,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "updatedAt",
           "completedAt"
         ],
-        "additionalProperties": false,
         "description": "A chat message as events carry it, to subscribers and in webhook bodies: JSON values only."
       }
     },
@@ -876,7 +946,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "tenantId",
       "data"
     ],
-    "additionalProperties": false,
     "definitions": {
       "JsonValue": {
         "anyOf": [
@@ -897,10 +966,15 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
           },
           {
-            "type": "array",
-            "items": {
-              "$ref": "#/definitions/JsonValue"
+            "type": "object",
+            "properties": {
+              "length": {
+                "type": "number"
+              }
             },
+            "required": [
+              "length"
+            ],
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
           },
           {
@@ -983,10 +1057,15 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
               },
               {
-                "type": "array",
-                "items": {
-                  "$ref": "#/definitions/JsonValue"
+                "type": "object",
+                "properties": {
+                  "length": {
+                    "type": "number"
+                  }
                 },
+                "required": [
+                  "length"
+                ],
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
               },
               {
@@ -1024,7 +1103,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "updatedAt",
           "completedAt"
         ],
-        "additionalProperties": false,
         "description": "A chat message as events carry it, to subscribers and in webhook bodies: JSON values only."
       }
     },
@@ -1034,7 +1112,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "tenantId",
       "data"
     ],
-    "additionalProperties": false,
     "definitions": {
       "JsonValue": {
         "anyOf": [
@@ -1055,10 +1132,15 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
           },
           {
-            "type": "array",
-            "items": {
-              "$ref": "#/definitions/JsonValue"
+            "type": "object",
+            "properties": {
+              "length": {
+                "type": "number"
+              }
             },
+            "required": [
+              "length"
+            ],
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
           },
           {
@@ -1094,19 +1176,35 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "type": "string"
           },
           "status": {
-            "type": "string",
-            "enum": [
-              "PENDING",
-              "CONNECTED",
-              "DISCONNECTED"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "previousStatus": {
-            "type": "string",
-            "enum": [
-              "PENDING",
-              "CONNECTED",
-              "DISCONNECTED"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "session": {
@@ -1119,20 +1217,39 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "type": "string"
               },
               "channel": {
-                "type": "string",
-                "enum": [
-                  "WHATSAPP",
-                  "INSTAGRAM",
-                  "MESSENGER",
-                  "WEBSITE"
+                "anyOf": [
+                  {
+                    "type": "object",
+                    "properties": {}
+                  },
+                  {
+                    "type": "object",
+                    "properties": {}
+                  },
+                  {
+                    "type": "object",
+                    "properties": {}
+                  },
+                  {
+                    "type": "object",
+                    "properties": {}
+                  }
                 ]
               },
               "status": {
-                "type": "string",
-                "enum": [
-                  "PENDING",
-                  "CONNECTED",
-                  "DISCONNECTED"
+                "anyOf": [
+                  {
+                    "type": "object",
+                    "properties": {}
+                  },
+                  {
+                    "type": "object",
+                    "properties": {}
+                  },
+                  {
+                    "type": "object",
+                    "properties": {}
+                  }
                 ]
               },
               "statusChangedAt": {
@@ -1175,11 +1292,19 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "type": "object",
                 "properties": {
                   "mode": {
-                    "type": "string",
-                    "enum": [
-                      "OFF",
-                      "TEXT",
-                      "AGENT"
+                    "anyOf": [
+                      {
+                        "type": "object",
+                        "properties": {}
+                      },
+                      {
+                        "type": "object",
+                        "properties": {}
+                      },
+                      {
+                        "type": "object",
+                        "properties": {}
+                      }
                     ]
                   },
                   "text": {
@@ -1199,8 +1324,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                   "mode",
                   "text",
                   "agentId"
-                ],
-                "additionalProperties": false
+                ]
               },
               "webhookUrl": {
                 "type": [
@@ -1233,7 +1357,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
               "createdAt",
               "updatedAt"
             ],
-            "additionalProperties": false,
             "description": "A session as the API shows it and as `session.status_changed` carries it: JSON values only, and no secret — the provider secrets appear only as whether they are set."
           }
         },
@@ -1243,7 +1366,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "previousStatus",
           "session"
         ],
-        "additionalProperties": false,
         "description": "The data of `session.status_changed`: the change, and the session as it left it."
       }
     },
@@ -1252,8 +1374,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "timestamp",
       "tenantId",
       "data"
-    ],
-    "additionalProperties": false
+    ]
   },
   "lead.created": {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -1304,28 +1425,55 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             ]
           },
           "source": {
-            "type": "string",
-            "enum": [
-              "MANUAL",
-              "WEBSITE",
-              "WHATSAPP",
-              "INSTAGRAM",
-              "MESSENGER"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "intent": {
-            "type": "string",
-            "enum": [
-              "HOT",
-              "WARM",
-              "COLD"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "intentSource": {
-            "type": "string",
-            "enum": [
-              "RULES",
-              "OVERRIDE"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "signals": {
@@ -1351,7 +1499,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "weight",
                 "evidence"
               ],
-              "additionalProperties": false,
               "description": "One rule that matched: its name, what it added to the score, and what it matched."
             }
           },
@@ -1400,7 +1547,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "createdAt",
           "updatedAt"
         ],
-        "additionalProperties": false,
         "description": "A lead as `lead.created`, `lead.updated` and `lead.deleted` carry it, to `leadChanged` subscribers and in webhook bodies: JSON only, and only what the API shows (the tenant is implied by who receives it)."
       }
     },
@@ -1409,8 +1555,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "timestamp",
       "tenantId",
       "data"
-    ],
-    "additionalProperties": false
+    ]
   },
   "lead.updated": {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -1461,28 +1606,55 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             ]
           },
           "source": {
-            "type": "string",
-            "enum": [
-              "MANUAL",
-              "WEBSITE",
-              "WHATSAPP",
-              "INSTAGRAM",
-              "MESSENGER"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "intent": {
-            "type": "string",
-            "enum": [
-              "HOT",
-              "WARM",
-              "COLD"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "intentSource": {
-            "type": "string",
-            "enum": [
-              "RULES",
-              "OVERRIDE"
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {}
+              },
+              {
+                "type": "object",
+                "properties": {}
+              }
             ]
           },
           "signals": {
@@ -1508,7 +1680,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "weight",
                 "evidence"
               ],
-              "additionalProperties": false,
               "description": "One rule that matched: its name, what it added to the score, and what it matched."
             }
           },
@@ -1557,7 +1728,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "createdAt",
           "updatedAt"
         ],
-        "additionalProperties": false,
         "description": "A lead as `lead.created`, `lead.updated` and `lead.deleted` carry it, to `leadChanged` subscribers and in webhook bodies: JSON only, and only what the API shows (the tenant is implied by who receives it)."
       }
     },
@@ -1566,8 +1736,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "timestamp",
       "tenantId",
       "data"
-    ],
-    "additionalProperties": false
+    ]
   },
   "interaction.created": {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -1623,8 +1792,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "occurredAt",
           "createdAt"
         ],
-        "additionalProperties": false,
-        "description": "An interaction as `interaction.created` carries it, to subscribers and in webhook bodies: JSON only, and only what the API shows (the tenant is implied by who receives it)."
+        "description": "An interaction as `interaction.created` carries it, to subscribers and in webhook bodies: JSON only, and only what the API shows (the body around it names the tenant)."
       }
     },
     "required": [
@@ -1632,8 +1800,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "timestamp",
       "tenantId",
       "data"
-    ],
-    "additionalProperties": false
+    ]
   },
   "endpoint.disabled": {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -1670,8 +1837,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "endpointId",
           "url",
           "reason"
-        ],
-        "additionalProperties": false
+        ]
       }
     },
     "required": [
@@ -1679,8 +1845,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "timestamp",
       "tenantId",
       "data"
-    ],
-    "additionalProperties": false
+    ]
   },
   "webhook.test": {
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -1713,8 +1878,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
         "required": [
           "endpointId",
           "message"
-        ],
-        "additionalProperties": false
+        ]
       }
     },
     "required": [
@@ -1722,7 +1886,6 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
       "timestamp",
       "tenantId",
       "data"
-    ],
-    "additionalProperties": false
+    ]
   }
 };

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
@@ -156,4 +157,10 @@ export function collect<Data, Variables extends Record<string, unknown>>(
       return events;
     },
   };
+}
+
+/** Asserts that the first error has `code` (and, when given, names `field`), showing every error otherwise. */
+export function assertCode(result: GraphQLResult<unknown>, code: string, field?: string): void {
+  assert.equal(errorCode(result), code, JSON.stringify(result.errors));
+  if (field) assert.equal(result.errors?.[0]?.extensions?.field, field, JSON.stringify(result.errors));
 }

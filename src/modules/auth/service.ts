@@ -126,9 +126,10 @@ export class AuthService {
 
     await Promise.all([limits.reset(keys.perEmail), limits.forgive(keys.perAddress)]);
     const session = await prisma.$transaction(async (tx) => {
-      const signedIn = await this.startSession(tx, user);
-      signedIn.user = await tx.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } });
-      return signedIn;
+      // Still active as the session starts: a deactivation committed since the read above wins.
+      const { count } = await tx.user.updateMany({ where: { id: user.id, isActive: true }, data: { lastLoginAt: new Date() } });
+      if (count !== 1) throw unauthenticated(INVALID_CREDENTIALS);
+      return this.startSession(tx, await tx.user.findUniqueOrThrow({ where: { id: user.id } }));
     });
     await audit.record({ tenantId: user.tenantId, type: 'LOGIN_SUCCEEDED', actorType: 'USER', actorId: user.id, ip, data: { email } });
     return session;

@@ -68,8 +68,8 @@ const AcceptInvitationInput = builder.inputType('AcceptInvitationInput', {
     token: t.string({ required: true, description: 'The `inv_...` token of the link.' }),
     password: t.string({
       description:
-        'For an address new to this server, the password to sign in with (10 to 200 characters, not a common one). For an address ' +
-        'with an account in another team, that account\'s password. Not needed when signed in as the invited address.',
+        'The password to sign in to this team with (10 to 200 characters, not a common one). Not needed when signed in as the ' +
+        "invited address (an account in another team): the new membership then takes that account's password.",
     }),
     fullName: t.string({ description: 'Display name, up to 120 characters.' }),
   }),

@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { hashPassword, verifyPassword } from '../../auth/password.ts';
+import { hashPassword } from '../../auth/password.ts';
+import type { AttemptCounter } from '../../auth/rate-limiter.ts';
 import { sha256 } from '../../auth/secrets.ts';
 import { actorOf, type Viewer } from '../../auth/viewer.ts';
 import { uuid7 } from '../../db/uuid7.ts';
-import { badInput, conflict, forbidden, notFound, unauthenticated } from '../../errors.ts';
+import { badInput, conflict, forbidden, notFound, rateLimited, unauthenticated } from '../../errors.ts';
 import type { EffectKeys } from '../../events/effect-keys.ts';
 import type { Projection } from '../../db/projection.ts';
 import type { Invitation, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
@@ -13,8 +14,8 @@ import { displayName, email, parseInput, password } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { AuthService, AuthSession } from '../auth/service.ts';
 import type { Outbox } from '../events.ts';
-import type { TeamLimits } from '../tenants/team-limits.ts';
-import { countSeats } from '../users/members.ts';
+import { seatsTaken, type TeamLimits } from '../tenants/team-limits.ts';
+import type { EmailVerifications } from '../users/email-verification.ts';
 import type { UsersService } from '../users/service.ts';
 import type { InvitationMailRequested } from './events.ts';
 import { composeInvitation } from './mail.ts';
@@ -22,6 +23,8 @@ import { composeInvitation } from './mail.ts';
 const TOKEN_PREFIX = 'inv_';
 export const INVITATION_LIFETIME_HOURS = 7 * 24;
 export const ACCEPT_INVITATION_PATH = '/accept-invitation';
+/** Each invitation may mail an address the team chose: a team sends at most this many an hour. */
+export const INVITATIONS_PER_TEAM_PER_HOUR = 50;
 
 const inviteInput = z.object({
   email,
@@ -55,9 +58,9 @@ const INVALID = 'This invitation is invalid, used, revoked or expired: ask for a
 /**
  * Invitations into a team. An admin invites an address with a role; the invitee gets a link that
  * works once, for a week: mailed when the server sends mail, and always in the admin's answer,
- * once. The invitee accepts it with a password of their own, or, when the address already has an
- * account in another team, with that account's password (or signed in as it), and is then a
- * member of both, as sign-in across teams allows.
+ * once. The invitee accepts it with a password chosen now, or signed in as the address's account
+ * in another team (the membership then shares its password), and is then a member of both, as
+ * sign-in across teams allows.
  *
  * The token is derived from the invitation's id with a server secret, so a retried mail carries
  * the same link, and only its hash is stored.
@@ -73,6 +76,9 @@ export class InvitationsService {
       teamLimits: TeamLimits;
       users: UsersService;
       auth: AuthService;
+      emailVerifications: EmailVerifications;
+      /** Counts invitations per team, against mail floods. */
+      limiter: AttemptCounter;
       publicUrl: string;
       secret: string;
     },
@@ -83,11 +89,13 @@ export class InvitationsService {
     if (viewer.role !== 'ADMIN') throw forbidden('Only admins can invite people');
     const parsed = parseInput(inviteInput, input);
     const { tenantId } = viewer;
+    const { attempts, resetInSeconds } = await this.deps.limiter.attempt(`invitations:${tenantId}`, 3600);
+    if (attempts > INVITATIONS_PER_TEAM_PER_HOUR) throw rateLimited(Math.max(resetInSeconds, 1));
     const id = uuid7();
     const token = this.tokenFor(id);
     const invitation = await this.deps.outbox.transaction(async (unit) => {
       const { tx } = unit;
-      await this.deps.teamLimits.reserve(tx, tenantId, 'users', () => countSeats(tx, tenantId), 'email');
+      await this.deps.teamLimits.reserve(tx, tenantId, 'users', () => seatsTaken(tx, tenantId), 'email');
       const member = await tx.user.findUnique({ where: { tenantId_email: { tenantId, email: parsed.email } }, select: { isActive: true } });
       if (member) {
         throw conflict('email', member.isActive ? 'This address is already a member of the team' : 'This address is a deactivated member: reactivate them with updateUser');
@@ -134,7 +142,11 @@ export class InvitationsService {
       if (!current) throw notFound('Invitation');
       const status = statusOf(current);
       if (status !== 'PENDING') throw conflict('id', `This invitation is ${status.toLowerCase()} and can no longer be revoked`);
-      const revoked = await unit.tx.invitation.update({ ...projection, where: { id }, data: { revokedAt: new Date() } });
+      // Guarded like acceptance, so that a revocation racing it cannot mark an accepted invitation revoked.
+      const now = new Date();
+      const { count } = await unit.tx.invitation.updateMany({ where: { id, acceptedAt: null, revokedAt: null, expiresAt: { gt: now } }, data: { revokedAt: now } });
+      if (count !== 1) throw conflict('id', 'This invitation was accepted or expired meanwhile and can no longer be revoked');
+      const revoked = await unit.tx.invitation.findUniqueOrThrow({ ...projection, where: { id } });
       await this.deps.audit.write({ tenantId, type: 'INVITATION_REVOKED', ...actorOf(viewer), data: { invitationId: id, email: current.email } }, unit);
       return revoked;
     });
@@ -147,11 +159,7 @@ export class InvitationsService {
     return { email: invitation.email, role: invitation.role, teamName: invitation.tenant.name, expiresAt: invitation.expiresAt };
   }
 
-  /**
-   * Accepts an invitation and signs the new member in to the team. Who they are: the signed-in
-   * account of the invited address, or the password of one of its accounts in other teams, or,
-   * for an address new here, the password they choose now.
-   */
+  /** Accepts an invitation and signs the new member in to the team (see `passwordHashFor`). */
   async accept(viewer: Viewer | null, input: AcceptInput): Promise<AuthSession> {
     const parsed = parseInput(acceptInput, input);
     const invitation = await this.deps.prisma.invitation.findUnique({ where: { tokenHash: sha256(parsed.token) } });
@@ -164,12 +172,14 @@ export class InvitationsService {
         where: { id: invitation.id, acceptedAt: null, revokedAt: null, expiresAt: { gt: new Date() } },
         data: { acceptedAt: new Date() },
       });
+      // No limit check: the invitation held its seat from the start, and a limit lowered since removes nothing.
       if (count !== 1) throw unauthenticated(INVALID);
-      await this.deps.teamLimits.reserve(tx, tenantId, 'users', () => countSeats(tx, tenantId), 'token');
       const user = await this.deps.users.insert(tx, { tenantId, email: invitation.email, passwordHash, fullName: parsed.fullName, role: invitation.role });
       await tx.invitation.update({ where: { id: invitation.id }, data: { acceptedUserId: user.id } });
       const data = { invitationId: invitation.id, userId: user.id, email: user.email, role: user.role };
       await this.deps.audit.write({ tenantId, type: 'INVITATION_ACCEPTED', actorType: 'USER', actorId: user.id, data }, unit);
+      // The link may have been handed over rather than mailed: the address is proven as any other's.
+      await this.deps.emailVerifications.request(unit, user);
       return this.deps.auth.startSession(tx, user);
     });
   }
@@ -179,7 +189,8 @@ export class InvitationsService {
     const invitation = await this.deps.prisma.invitation.findUnique({ where: { id: invitationId }, include: { tenant: { select: { name: true } } } });
     if (!invitation || statusOf(invitation) !== 'PENDING') return;
     const token = this.tokenFor(invitationId);
-    if (sha256(token) !== invitation.tokenHash) return; // JWT_SECRET rotated: this link would not work; the admin's copy did not either.
+    // JWT_SECRET changed since the invitation: a link derived now would not work (the admin's copy still does), so none is mailed.
+    if (sha256(token) !== invitation.tokenHash) return;
     await this.deps.effects.once(`invitation-mail:${invitationId}`, async () => {
       const mail = composeInvitation({ to: invitation.email, teamName: invitation.tenant.name, role: invitation.role, link: this.linkFor(token), token, lifetimeHours: INVITATION_LIFETIME_HOURS });
       await this.deps.mailer.deliver(mail, { invitationId, mail: 'invitation' });
@@ -187,16 +198,18 @@ export class InvitationsService {
     });
   }
 
+  /**
+   * The new member's password: their signed-in account's, when it is the invited address's, or
+   * the one they choose now. The token never unlocks a check of another account's password: that
+   * would let whoever invites an address guess its password, or learn that it has an account.
+   */
   private async passwordHashFor(invitation: Invitation, viewer: Viewer | null, given: string | null | undefined): Promise<string> {
     if (viewer?.credential.kind === 'session') {
       const account = await this.deps.prisma.user.findUnique({ where: { id: viewer.userId } });
       if (account?.email === invitation.email) return account.passwordHash;
     }
-    if (!given) throw badInput('password', 'password: give a password, or sign in as the invited address first');
-    const accounts = await this.deps.prisma.user.findMany({ where: { email: invitation.email, isActive: true }, take: 20, orderBy: { id: 'asc' } });
-    if (accounts.length === 0) return hashPassword(parseInput(z.object({ password }), { password: given }).password);
-    for (const account of accounts) if (await verifyPassword(account.passwordHash, given)) return account.passwordHash;
-    throw badInput('password', 'password: this address already has an account; give its password (or sign in as it) to join with it');
+    if (!given) throw badInput('password', 'password: choose a password, or sign in as the invited address first');
+    return hashPassword(parseInput(z.object({ password }), { password: given }).password);
   }
 
   private tokenFor(invitationId: string): string {

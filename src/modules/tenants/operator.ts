@@ -3,7 +3,7 @@ import type { Prisma, PrismaClient, Tenant } from '../../generated/prisma/client
 import { parseInput } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { Outbox } from '../events.ts';
-import type { TeamLimits, TeamLimitValues } from './team-limits.ts';
+import { seatsTaken, type TeamLimits, type TeamLimitValues } from './team-limits.ts';
 
 /** A limit an operator sets: a whole number, or null for the server's setting. */
 const limit = z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').nullable().optional();
@@ -56,9 +56,8 @@ export class TeamOperator {
     const tenant = await this.find(team);
     const { prisma } = this.deps;
     const tenantId = tenant.id;
-    const [users, invitations, channelSessions, apiKeys] = await Promise.all([
-      prisma.user.count({ where: { tenantId, isActive: true } }),
-      prisma.invitation.count({ where: { tenantId, acceptedAt: null, revokedAt: null, expiresAt: { gt: new Date() } } }),
+    const [users, channelSessions, apiKeys] = await Promise.all([
+      seatsTaken(prisma, tenantId),
       prisma.channelSession.count({ where: { tenantId } }),
       prisma.apiKey.count({ where: { tenantId, sessionId: null } }),
     ]);
@@ -70,7 +69,7 @@ export class TeamOperator {
       suspendedReason: tenant.suspendedReason,
       limits: this.deps.limits.withDefaults(tenant),
       ownLimits: { users: tenant.maxUsers, channelSessions: tenant.maxChannelSessions, apiKeys: tenant.maxApiKeys },
-      holds: { users: users + invitations, channelSessions, apiKeys },
+      holds: { users, channelSessions, apiKeys },
     };
   }
 

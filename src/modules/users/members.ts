@@ -8,7 +8,7 @@ import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { parseInput } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { Outbox } from '../events.ts';
-import type { TeamLimits } from '../tenants/team-limits.ts';
+import { seatsTaken, type TeamLimits } from '../tenants/team-limits.ts';
 
 const updateInput = z.object({
   role: z.enum(['ADMIN', 'USER']).nullish(),
@@ -19,20 +19,13 @@ export type UpdateUserInput = z.input<typeof updateInput>;
 
 type UserProjection = Projection<Prisma.UserInclude, Prisma.UserSelect>;
 
-/** What counts against a team's user limit: active members, and invitations still open. */
-export async function countSeats(tx: Prisma.TransactionClient, tenantId: string): Promise<number> {
-  const [members, invitations] = await Promise.all([
-    tx.user.count({ where: { tenantId, isActive: true } }),
-    tx.invitation.count({ where: { tenantId, acceptedAt: null, revokedAt: null, expiresAt: { gt: new Date() } } }),
-  ]);
-  return members + invitations;
-}
-
 /**
  * An admin's changes to a member: role and active state. The team always keeps an active admin.
  * Taking rights away takes effect at once on every instance: a deactivated member's sessions end,
  * their API keys are deactivated and their connections close; a demoted member's sessions end (an
  * access token carries its role) and their keys' connections reconnect with what they hold now.
+ * Either way, the invitations they sent that are still open are revoked, and the API keys of the
+ * channel sessions they set up pass to the admin who made the change.
  */
 export class Members {
   constructor(
@@ -64,7 +57,7 @@ export class Members {
       if (losesAdmin && (await tx.user.count({ where: { tenantId, role: 'ADMIN', isActive: true, id: { not: id } } })) === 0) {
         throw conflict(isActive ? 'role' : 'isActive', "The team's last active admin can be neither demoted nor deactivated: make another member admin first");
       }
-      if (isActive && !current.isActive) await this.deps.teamLimits.reserve(tx, tenantId, 'users', () => countSeats(tx, tenantId), 'isActive');
+      if (isActive && !current.isActive) await this.deps.teamLimits.reserve(tx, tenantId, 'users', () => seatsTaken(tx, tenantId), 'isActive');
 
       const updated = await tx.user.update({ ...projection, where: { id }, data: { role, isActive } });
       const deactivated = !isActive && current.isActive;
@@ -72,9 +65,12 @@ export class Members {
       const revoked = [
         ...(deactivated || demoted ? await this.endSessions(tx, tenantId, id) : []),
         ...(deactivated ? await this.deactivateKeys(tx, tenantId, id) : demoted ? await this.narrowKeys(tx, tenantId, id) : []),
+        ...(deactivated || demoted ? await this.handOverSessionKeys(tx, tenantId, id, await this.heirOf(tx, tenantId, id, viewer.userId)) : []),
       ];
+      const revokedInvitations = deactivated || demoted ? await this.revokeInvitationsBy(tx, tenantId, id) : 0;
       const type = deactivated ? 'USER_DEACTIVATED' : isActive && !current.isActive ? 'USER_REACTIVATED' : 'USER_UPDATED';
-      const data = { userId: id, email: current.email, fields, role, isActive, endedSessions: revoked.filter((r) => r.sessionId).length };
+      const endedSessions = revoked.filter((revocation) => revocation.sessionId).length;
+      const data = { userId: id, email: current.email, fields, role, isActive, endedSessions, revokedInvitations };
       await this.deps.audit.write({ tenantId, type, ...actorOf(viewer), data }, unit);
       return { user: updated, revoked };
     });
@@ -89,16 +85,45 @@ export class Members {
     return open.map(({ familyId }) => ({ tenantId, sessionId: familyId, effect: 'revoked' }));
   }
 
-  /** Deactivates the user's active API keys; reactivating the user leaves them deactivated. */
+  /** Deactivates the user's own active API keys; reactivating the user leaves them deactivated. */
   private async deactivateKeys(tx: Prisma.TransactionClient, tenantId: string, userId: string): Promise<Revocation[]> {
-    const keys = await tx.apiKey.findMany({ where: { tenantId, createdById: userId, isActive: true }, select: { id: true } });
-    await tx.apiKey.updateMany({ where: { tenantId, createdById: userId, isActive: true }, data: { isActive: false } });
+    const own = { tenantId, createdById: userId, isActive: true, sessionId: null };
+    const keys = await tx.apiKey.findMany({ where: own, select: { id: true } });
+    await tx.apiKey.updateMany({ where: own, data: { isActive: false } });
     return keys.map(({ id }) => ({ tenantId, apiKeyId: id, effect: 'revoked' }));
   }
 
-  /** The user's keys keep working with what the new role allows: connections made with them reconnect. */
+  /** The user's own keys keep working with what the new role allows: connections made with them reconnect. */
   private async narrowKeys(tx: Prisma.TransactionClient, tenantId: string, userId: string): Promise<Revocation[]> {
-    const keys = await tx.apiKey.findMany({ where: { tenantId, createdById: userId, isActive: true }, select: { id: true } });
+    const keys = await tx.apiKey.findMany({ where: { tenantId, createdById: userId, isActive: true, sessionId: null }, select: { id: true } });
     return keys.map(({ id }) => ({ tenantId, apiKeyId: id, effect: 'narrowed' }));
+  }
+
+  /**
+   * A channel session's API key acts with its creator's rights; the sessions a member set up keep
+   * working when they lose theirs, their keys now held by the admin who made the change.
+   */
+  private async handOverSessionKeys(tx: Prisma.TransactionClient, tenantId: string, userId: string, adminId: string): Promise<Revocation[]> {
+    const keys = await tx.apiKey.findMany({ where: { tenantId, createdById: userId, sessionId: { not: null } }, select: { id: true } });
+    await tx.apiKey.updateMany({ where: { tenantId, createdById: userId, sessionId: { not: null } }, data: { createdById: adminId } });
+    // Not a loss of rights: announced so that every instance reads the key's new holder at once.
+    return keys.map(({ id }) => ({ tenantId, apiKeyId: id, effect: 'narrowed' }));
+  }
+
+  /** Who takes over a member's session keys: the admin making the change, or, when that is the member themselves, the team's oldest other active admin. */
+  private async heirOf(tx: Prisma.TransactionClient, tenantId: string, userId: string, actingUserId: string): Promise<string> {
+    if (actingUserId !== userId) return actingUserId;
+    const other = await tx.user.findFirstOrThrow({ where: { tenantId, role: 'ADMIN', isActive: true, id: { not: userId } }, orderBy: { id: 'asc' }, select: { id: true } });
+    return other.id;
+  }
+
+  /** Invitations the user sent that are still open: an admin on their way out cannot leave a way back in. */
+  private async revokeInvitationsBy(tx: Prisma.TransactionClient, tenantId: string, userId: string): Promise<number> {
+    const now = new Date();
+    const { count } = await tx.invitation.updateMany({
+      where: { tenantId, invitedById: userId, acceptedAt: null, revokedAt: null, expiresAt: { gt: now } },
+      data: { revokedAt: now },
+    });
+    return count;
   }
 }

@@ -8,9 +8,8 @@ import { conflict, forbidden, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient, Role, User } from '../../generated/prisma/client.ts';
 import { displayName, email, parseInput, password } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
-import type { TeamLimits } from '../tenants/team-limits.ts';
+import { seatsTaken, type TeamLimits } from '../tenants/team-limits.ts';
 import type { EmailVerifications } from './email-verification.ts';
-import { countSeats } from './members.ts';
 
 const createUserInput = z.object({
   email,
@@ -41,7 +40,7 @@ export class UsersService {
     const { email, password, fullName, role } = parseInput(createUserInput, input);
     const passwordHash = await hashPassword(password);
     return this.outbox.transaction(async (unit) => {
-      await this.teamLimits.reserve(unit.tx, viewer.tenantId, 'users', () => countSeats(unit.tx, viewer.tenantId), 'email');
+      await this.teamLimits.reserve(unit.tx, viewer.tenantId, 'users', () => seatsTaken(unit.tx, viewer.tenantId), 'email');
       const user = await this.insert(unit.tx, { tenantId: viewer.tenantId, email, passwordHash, fullName, role }, projection);
       await this.audit.write(
         { tenantId: viewer.tenantId, type: 'USER_CREATED', ...actorOf(viewer), data: { userId: user.id, email, role } },
