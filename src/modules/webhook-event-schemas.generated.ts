@@ -23,23 +23,12 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
         "type": "object",
         "properties": {
           "channel": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "WHATSAPP",
+              "INSTAGRAM",
+              "MESSENGER",
+              "WEBSITE"
             ]
           },
           "contact": {
@@ -88,15 +77,10 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "type": "string"
           },
           "direction": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "INBOUND",
+              "OUTBOUND"
             ]
           },
           "providerMessageId": {
@@ -109,27 +93,13 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "type": "string"
           },
           "status": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "RECEIVED",
+              "SENT",
+              "DELIVERED",
+              "READ",
+              "FAILED"
             ]
           },
           "error": {
@@ -200,15 +170,10 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "type": "string"
           },
           "direction": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "INBOUND",
+              "OUTBOUND"
             ]
           },
           "providerMessageId": {
@@ -221,27 +186,13 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "type": "string"
           },
           "status": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "RECEIVED",
+              "SENT",
+              "DELIVERED",
+              "READ",
+              "FAILED"
             ]
           },
           "error": {
@@ -298,7 +249,84 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
         "description": "The team the event is about."
       },
       "data": {
-        "description": "Failed to correctly infer type"
+        "type": "object",
+        "properties": {
+          "sessionId": {
+            "type": "string"
+          },
+          "conversation": {
+            "type": "object",
+            "properties": {
+              "id": {
+                "type": "string"
+              },
+              "status": {
+                "type": "string",
+                "enum": [
+                  "OPEN",
+                  "CLOSED"
+                ]
+              },
+              "createdAt": {
+                "type": "string"
+              },
+              "closedAt": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              }
+            },
+            "required": [
+              "id",
+              "status",
+              "createdAt",
+              "closedAt"
+            ]
+          },
+          "contact": {
+            "type": "object",
+            "properties": {
+              "id": {
+                "type": "string"
+              },
+              "externalId": {
+                "type": "string"
+              },
+              "name": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "phone": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "email": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              }
+            },
+            "required": [
+              "id",
+              "externalId",
+              "name",
+              "phone",
+              "email"
+            ]
+          }
+        },
+        "required": [
+          "sessionId",
+          "conversation",
+          "contact"
+        ],
+        "description": "A conversation as `conversation.created` and `conversation.closed` carry it, with its contact."
       }
     },
     "required": [
@@ -331,10 +359,82 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
         "properties": {
           "reason": {
             "type": "string"
+          },
+          "sessionId": {
+            "type": "string"
+          },
+          "conversation": {
+            "type": "object",
+            "properties": {
+              "id": {
+                "type": "string"
+              },
+              "status": {
+                "type": "string",
+                "enum": [
+                  "OPEN",
+                  "CLOSED"
+                ]
+              },
+              "createdAt": {
+                "type": "string"
+              },
+              "closedAt": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              }
+            },
+            "required": [
+              "id",
+              "status",
+              "createdAt",
+              "closedAt"
+            ]
+          },
+          "contact": {
+            "type": "object",
+            "properties": {
+              "id": {
+                "type": "string"
+              },
+              "externalId": {
+                "type": "string"
+              },
+              "name": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "phone": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "email": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              }
+            },
+            "required": [
+              "id",
+              "externalId",
+              "name",
+              "phone",
+              "email"
+            ]
           }
         },
         "required": [
-          "reason"
+          "contact",
+          "conversation",
+          "reason",
+          "sessionId"
         ]
       }
     },
@@ -409,15 +509,10 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
               },
               {
-                "type": "object",
-                "properties": {
-                  "length": {
-                    "type": "number"
-                  }
+                "type": "array",
+                "items": {
+                  "$ref": "#/definitions/JsonValue"
                 },
-                "required": [
-                  "length"
-                ],
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
               },
               {
@@ -484,15 +579,10 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
           },
           {
-            "type": "object",
-            "properties": {
-              "length": {
-                "type": "number"
-              }
+            "type": "array",
+            "items": {
+              "$ref": "#/definitions/JsonValue"
             },
-            "required": [
-              "length"
-            ],
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
           },
           {
@@ -567,15 +657,10 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
               },
               {
-                "type": "object",
-                "properties": {
-                  "length": {
-                    "type": "number"
-                  }
+                "type": "array",
+                "items": {
+                  "$ref": "#/definitions/JsonValue"
                 },
-                "required": [
-                  "length"
-                ],
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
               },
               {
@@ -642,15 +727,10 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
           },
           {
-            "type": "object",
-            "properties": {
-              "length": {
-                "type": "number"
-              }
+            "type": "array",
+            "items": {
+              "$ref": "#/definitions/JsonValue"
             },
-            "required": [
-              "length"
-            ],
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
           },
           {
@@ -725,15 +805,10 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
               },
               {
-                "type": "object",
-                "properties": {
-                  "length": {
-                    "type": "number"
-                  }
+                "type": "array",
+                "items": {
+                  "$ref": "#/definitions/JsonValue"
                 },
-                "required": [
-                  "length"
-                ],
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
               },
               {
@@ -800,15 +875,10 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
           },
           {
-            "type": "object",
-            "properties": {
-              "length": {
-                "type": "number"
-              }
+            "type": "array",
+            "items": {
+              "$ref": "#/definitions/JsonValue"
             },
-            "required": [
-              "length"
-            ],
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
           },
           {
@@ -891,15 +961,10 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
               },
               {
-                "type": "object",
-                "properties": {
-                  "length": {
-                    "type": "number"
-                  }
+                "type": "array",
+                "items": {
+                  "$ref": "#/definitions/JsonValue"
                 },
-                "required": [
-                  "length"
-                ],
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
               },
               {
@@ -966,15 +1031,10 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
           },
           {
-            "type": "object",
-            "properties": {
-              "length": {
-                "type": "number"
-              }
+            "type": "array",
+            "items": {
+              "$ref": "#/definitions/JsonValue"
             },
-            "required": [
-              "length"
-            ],
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
           },
           {
@@ -1057,15 +1117,10 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
               },
               {
-                "type": "object",
-                "properties": {
-                  "length": {
-                    "type": "number"
-                  }
+                "type": "array",
+                "items": {
+                  "$ref": "#/definitions/JsonValue"
                 },
-                "required": [
-                  "length"
-                ],
                 "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
               },
               {
@@ -1132,15 +1187,10 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON object. This type can be useful to enforce some input to be JSON-compatible or as a super-type to be extended from."
           },
           {
-            "type": "object",
-            "properties": {
-              "length": {
-                "type": "number"
-              }
+            "type": "array",
+            "items": {
+              "$ref": "#/definitions/JsonValue"
             },
-            "required": [
-              "length"
-            ],
             "description": "From https://github.com/sindresorhus/type-fest/ Matches a JSON array."
           },
           {
@@ -1176,35 +1226,19 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "type": "string"
           },
           "status": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "PENDING",
+              "CONNECTED",
+              "DISCONNECTED"
             ]
           },
           "previousStatus": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "PENDING",
+              "CONNECTED",
+              "DISCONNECTED"
             ]
           },
           "session": {
@@ -1217,39 +1251,20 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "type": "string"
               },
               "channel": {
-                "anyOf": [
-                  {
-                    "type": "object",
-                    "properties": {}
-                  },
-                  {
-                    "type": "object",
-                    "properties": {}
-                  },
-                  {
-                    "type": "object",
-                    "properties": {}
-                  },
-                  {
-                    "type": "object",
-                    "properties": {}
-                  }
+                "type": "string",
+                "enum": [
+                  "WHATSAPP",
+                  "INSTAGRAM",
+                  "MESSENGER",
+                  "WEBSITE"
                 ]
               },
               "status": {
-                "anyOf": [
-                  {
-                    "type": "object",
-                    "properties": {}
-                  },
-                  {
-                    "type": "object",
-                    "properties": {}
-                  },
-                  {
-                    "type": "object",
-                    "properties": {}
-                  }
+                "type": "string",
+                "enum": [
+                  "PENDING",
+                  "CONNECTED",
+                  "DISCONNECTED"
                 ]
               },
               "statusChangedAt": {
@@ -1292,19 +1307,11 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
                 "type": "object",
                 "properties": {
                   "mode": {
-                    "anyOf": [
-                      {
-                        "type": "object",
-                        "properties": {}
-                      },
-                      {
-                        "type": "object",
-                        "properties": {}
-                      },
-                      {
-                        "type": "object",
-                        "properties": {}
-                      }
+                    "type": "string",
+                    "enum": [
+                      "OFF",
+                      "TEXT",
+                      "AGENT"
                     ]
                   },
                   "text": {
@@ -1425,55 +1432,28 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             ]
           },
           "source": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "MANUAL",
+              "WEBSITE",
+              "WHATSAPP",
+              "INSTAGRAM",
+              "MESSENGER"
             ]
           },
           "intent": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "HOT",
+              "WARM",
+              "COLD"
             ]
           },
           "intentSource": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "RULES",
+              "OVERRIDE"
             ]
           },
           "signals": {
@@ -1606,55 +1586,28 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             ]
           },
           "source": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "MANUAL",
+              "WEBSITE",
+              "WHATSAPP",
+              "INSTAGRAM",
+              "MESSENGER"
             ]
           },
           "intent": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "HOT",
+              "WARM",
+              "COLD"
             ]
           },
           "intentSource": {
-            "anyOf": [
-              {
-                "type": "object",
-                "properties": {}
-              },
-              {
-                "type": "object",
-                "properties": {}
-              }
+            "type": "string",
+            "enum": [
+              "RULES",
+              "OVERRIDE"
             ]
           },
           "signals": {

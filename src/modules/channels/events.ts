@@ -1,13 +1,11 @@
 import type { Catalogue } from '../../events/catalogue.ts';
-import type { ChannelMessageJson, conversationEventData, ReceivedMessageData } from './messages.ts';
-
-type ConversationData = ReturnType<typeof conversationEventData>;
+import type { ChannelMessageJson, ConversationEventData, ReceivedMessageData } from './messages.ts';
 
 export type ChannelEvents = {
   'message.received': ReceivedMessageData;
   'message.sent': ChannelMessageJson;
-  'conversation.created': ConversationData;
-  'conversation.closed': ConversationData & { reason: string };
+  'conversation.created': ConversationEventData;
+  'conversation.closed': ConversationEventData & { reason: string };
 };
 
 export const channelEvents = {

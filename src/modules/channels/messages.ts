@@ -44,7 +44,14 @@ export function fromChannelMessageJson(json: ChannelMessageJson, tenantId: strin
 }
 
 /** A conversation as `conversation.created` / `conversation.closed` carry it, with its contact. */
-export function conversationEventData(conversation: ChannelConversation, contact: ChannelContact) {
+/** A conversation as `conversation.created` and `conversation.closed` carry it, with its contact. */
+export type ConversationEventData = {
+  sessionId: string;
+  conversation: { id: string; status: ChannelConversation['status']; createdAt: string; closedAt: string | null };
+  contact: { id: string; externalId: string; name: string | null; phone: string | null; email: string | null };
+};
+
+export function conversationEventData(conversation: ChannelConversation, contact: ChannelContact): ConversationEventData {
   return {
     sessionId: conversation.sessionId,
     conversation: {
