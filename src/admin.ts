@@ -1,17 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, readEnvFile } from './config.ts';
-import { DataDirError } from './data-dir.ts';
-import { createDatabase } from './db/client.ts';
-import { migrate } from './db/migrate.ts';
-import { AppError } from './errors.ts';
-import { Outbox } from './events/outbox.ts';
-import { createLogger } from './logger.ts';
-import { AuditService } from './modules/audit/service.ts';
-import type { AppEvents } from './modules/events.ts';
-import { TeamNotFoundError, TeamOperator, type LimitsChange, type TeamReport } from './modules/tenants/operator.ts';
-import { TeamLimits } from './modules/tenants/team-limits.ts';
-import { createMemoryPubSub } from './pubsub/memory.ts';
-import { INSTANCE_WIDE, type PubSub } from './pubsub/pubsub.ts';
+import type { LimitsChange, TeamOperator, TeamReport } from './modules/tenants/operator.ts';
 
 const usage = `usage: npm run admin -- <command> <team> [options]   (team: its slug or id)
 
@@ -23,6 +11,9 @@ const usage = `usage: npm run admin -- <command> <team> [options]   (team: its s
 
 class UsageError extends Error {}
 
+/** The names of the errors the code throws for what an operator can put right (see each class). */
+const EXPECTED_FAILURES = new Set(['ConfigError', 'DataDirError', 'AppError', 'TeamNotFoundError']);
+
 /** `npm run admin`: what an operator does to a team, against the configured database. */
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseCommandLine(argv);
@@ -33,30 +24,10 @@ async function main(argv: string[]): Promise<void> {
   const stray = Object.keys(values).filter((option) => !allowed.includes(option));
   if (stray.length > 0) throw new UsageError(`${command} takes no --${stray.join(', --')}\n\n${usage}`);
 
-  readEnvFile();
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const database = await createDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
-  let announcer: Awaited<ReturnType<typeof suspensionAnnouncer>> | undefined;
-  try {
-    announcer = await suspensionAnnouncer(config.redisUrl, logger);
-    const { pubsub } = announcer;
-    await migrate(database, logger);
-    const { prisma } = database;
-    const outbox = new Outbox<AppEvents>(prisma, () => {});
-    const operator = new TeamOperator({
-      prisma,
-      outbox,
-      audit: new AuditService(prisma, outbox, createMemoryPubSub()),
-      limits: new TeamLimits(config.teamLimits),
-      announce: (tenantId, suspended) => pubsub.publish('teamSuspension', INSTANCE_WIDE, { tenantId, suspended }),
-    });
-    const report = await run(operator, command, team, values);
-    console.log(describe(report));
-  } finally {
-    await announcer?.close();
-    await database.close();
-  }
+  const act = commandOf(command as Command, team, values);
+  // Loaded once the command line is good: a usage error answers without loading the database's modules.
+  const { withTeamOperator } = await import('./admin/team-operator-session.ts');
+  console.log(describe(await withTeamOperator(act)));
 }
 
 const optionsOf = { show: [], limits: ['users', 'sessions', 'api-keys'], suspend: ['reason'], resume: [] } as const satisfies Record<string, readonly string[]>;
@@ -81,15 +52,16 @@ function parseCommandLine(argv: string[]) {
   }
 }
 
-function run(operator: TeamOperator, command: string, team: string, values: { users?: string; sessions?: string; 'api-keys'?: string; reason?: string }) {
+/** What the command does with the operator; its arguments are checked here, before anything is opened. */
+function commandOf(command: Command, team: string, values: { users?: string; sessions?: string; 'api-keys'?: string; reason?: string }): (operator: TeamOperator) => Promise<TeamReport> {
   if (command === 'limits') {
     const change: LimitsChange = { users: limitArg(values.users), channelSessions: limitArg(values.sessions), apiKeys: limitArg(values['api-keys']) };
     if (Object.values(change).every((value) => value === undefined)) throw new UsageError('limits: give at least one of --users, --sessions, --api-keys');
-    return operator.setLimits(team, change);
+    return (operator) => operator.setLimits(team, change);
   }
-  if (command === 'suspend') return operator.suspend(team, values.reason?.trim() || null);
-  if (command === 'resume') return operator.resume(team);
-  return operator.report(team);
+  if (command === 'suspend') return (operator) => operator.suspend(team, values.reason?.trim() || null);
+  if (command === 'resume') return (operator) => operator.resume(team);
+  return (operator) => operator.report(team);
 }
 
 function limitArg(value: string | undefined): number | null | undefined {
@@ -97,27 +69,6 @@ function limitArg(value: string | undefined): number | null | undefined {
   if (value === 'default') return null;
   if (!/^\d+$/.test(value)) throw new UsageError(`"${value}" is not a whole number or "default"`);
   return Number(value);
-}
-
-/**
- * Running instances hear a suspension over Redis when there is one, at once; otherwise they
- * read it from the database within a few seconds (and the embedded database is not shared anyway).
- */
-async function suspensionAnnouncer(redisUrl: string | undefined, logger: ReturnType<typeof createLogger>): Promise<{ pubsub: PubSub; close(): Promise<void> }> {
-  if (!redisUrl) {
-    const pubsub = createMemoryPubSub();
-    return { pubsub, close: () => pubsub.close() };
-  }
-  const [{ connectRedis }, { createRedisPubSub }] = await Promise.all([import('./redis.ts'), import('./pubsub/redis.ts')]);
-  const redis = await connectRedis(redisUrl, logger);
-  const pubsub = createRedisPubSub({ publisher: redis.commands, subscriber: redis.subscriber });
-  return {
-    pubsub,
-    async close() {
-      await pubsub.close();
-      await redis.close();
-    },
-  };
 }
 
 /** Names and reasons are the teams' own text: control characters (terminal escapes) are shown, not obeyed. */
@@ -139,7 +90,8 @@ function describe(report: TeamReport): string {
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (error: unknown) => {
-    const known = error instanceof UsageError || error instanceof TeamNotFoundError || error instanceof ConfigError || error instanceof DataDirError || error instanceof AppError;
+    // Expected failures (a bad setting, an unknown team, a refused value, a busy DATA_DIR) are told in a line; anything else in full.
+    const known = error instanceof UsageError || (error instanceof Error && EXPECTED_FAILURES.has(error.name));
     console.error(known ? `npm run admin: ${(error as Error).message}` : error);
     process.exit(error instanceof UsageError ? 64 : 1);
   },

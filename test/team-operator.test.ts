@@ -95,7 +95,8 @@ describe('npm run admin on PostgreSQL + Redis: suspension reaches every instance
   });
 
   it('per-team limits on users (members and open invitations) and API keys take over from the server settings, and go back to them', async () => {
-    const team = await signUpTenant(app.client, 'Small plan');
+    // A name with a terminal escape: the CLI must print it, not obey it.
+    const team = await signUpTenant(app.client, 'Small\u001b[2J plan');
     const set = await admin(env, 'limits', team.tenant.id, '--users', '2', '--api-keys', '1');
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /users: 1 of 2\n/);
@@ -122,13 +123,8 @@ describe('npm run admin on PostgreSQL + Redis: suspension reaches every instance
       { args: ['show', team.tenant.slug, '--users', '3'], code: 64, message: /show takes no --users/ },
       { args: ['limits', team.tenant.slug, '--user', '3'], code: 64, message: /Unknown option '--user'/ },
     ];
-    const escaping = await signUpTenant(app.client, 'Clear\u001b[2J screen');
-    const [shown, named, ...refused] = await Promise.all([
-      admin(env, 'show', team.tenant.slug),
-      admin(env, 'show', escaping.tenant.slug),
-      ...refusals.map(({ args }) => admin(env, ...args)),
-    ]);
-    assert.ok(named.stdout.includes('Clear\\u001b[2J screen') && !named.stdout.includes('\u001b'), "a team's name cannot send terminal escapes");
+    const [shown, ...refused] = await Promise.all([admin(env, 'show', team.tenant.slug), ...refusals.map(({ args }) => admin(env, ...args))]);
+    assert.ok(shown.stdout.includes('Small\\u001b[2J plan') && !shown.stdout.includes('\u001b'), "a team's name cannot send terminal escapes");
     refusals.forEach(({ args, code, message }, index) => {
       assert.equal(refused[index]!.code, code, `${args.join(' ')}: ${refused[index]!.stderr}`);
       assert.match(refused[index]!.stderr, message);
@@ -138,7 +134,7 @@ describe('npm run admin on PostgreSQL + Redis: suspension reaches every instance
 });
 
 describe('npm run admin on the embedded database: while the server is stopped, against its DATA_DIR', { skip: embedded!.skip }, () => {
-  it('refuses to open a DATA_DIR a server holds; once it is stopped, a suspension and a limit apply from its next start', async () => {
+  it('refuses to open a DATA_DIR a server holds; once it is stopped, a suspension applies from its next start', async () => {
     const env = await embedded!.env();
     let app = await startApp(env);
     const team = await signUpTenant(app.client, 'Embedded Co');
@@ -151,8 +147,7 @@ describe('npm run admin on the embedded database: while the server is stopped, a
     await app.stop();
     const suspended = await admin(env, 'suspend', team.tenant.slug);
     assert.equal(suspended.code, 0, suspended.stderr);
-    const limited = await admin(env, 'limits', team.tenant.slug, '--sessions', '25');
-    assert.match(limited.stdout, /channel sessions: 0 of 25\n/);
+    assert.match(suspended.stdout, /channel sessions: 0 of 10 \(server default\)/);
 
     app = await startApp(env);
     try {

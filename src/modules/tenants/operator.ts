@@ -27,7 +27,9 @@ export type TeamReport = {
 
 const OPERATOR = { actorType: 'SYSTEM', actorLabel: 'operator (npm run admin)' } as const;
 
-export class TeamNotFoundError extends Error {}
+export class TeamNotFoundError extends Error {
+  override name = 'TeamNotFoundError';
+}
 
 /**
  * What an operator does to a team from outside the API (`npm run admin`): read it, set its
