@@ -5,6 +5,7 @@ import type { AttemptCounter } from './auth/rate-limiter.ts';
 import { Revocations } from './auth/revocations.ts';
 import { SuspendedTeams } from './auth/suspended-teams.ts';
 import { TeamLimits } from './modules/tenants/team-limits.ts';
+import { ChatReadMarkers } from './modules/chats/read-markers.ts';
 import { InvitationsService } from './modules/invitations/service.ts';
 import { Members } from './modules/users/members.ts';
 import { UserProfiles } from './modules/users/profile.ts';
@@ -253,6 +254,7 @@ export function createServices(deps: {
     agents: new AgentsService(prisma, outbox, outbound, audit),
     chats: new ChatsService(prisma),
     chatHistory: new ChatHistoryService(prisma),
+    chatReads: new ChatReadMarkers(prisma),
     inbox,
     channelWebhooks,
     channelSender,

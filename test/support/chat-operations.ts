@@ -62,3 +62,21 @@ export const ExportChat = graphql(`
     exportChat(id: $id, format: $format) { filename mimeType content }
   }
 `);
+
+export const ChatReadState = graphql(`
+  query ChatReadState($id: ID!) {
+    chat(id: $id) { id unreadCount lastReadMessageId }
+  }
+`);
+
+export const ChatsUnread = graphql(`
+  query ChatsUnread {
+    chats(first: 50) { edges { node { id unreadCount } } }
+  }
+`);
+
+export const MarkChatRead = graphql(`
+  mutation MarkChatRead($chatId: ID!, $messageId: ID) {
+    markChatRead(chatId: $chatId, messageId: $messageId) { id unreadCount lastReadMessageId }
+  }
+`);

@@ -17,6 +17,15 @@ builder.prismaObject('Chat', {
     agentId: t.exposeID('agentId', { nullable: true, description: 'The agent that answers; null once that agent was deleted.' }),
     owner: t.relation('owner', { description: 'The user who created the chat.' }),
     lastMessageAt: t.expose('lastMessageAt', { type: 'DateTime', nullable: true, description: 'When the latest message was written.' }),
+    unreadCount: t.int({
+      description: 'Messages after the last one you marked read (`markChatRead`; sending a message marks it read); all of them until you mark any.',
+      resolve: (chat, _args, { services, viewer }) => services.chatReads.unreadCount(viewer!, chat.id),
+    }),
+    lastReadMessageId: t.id({
+      nullable: true,
+      description: 'The last message you marked read in this chat; null until you mark one.',
+      resolve: (chat, _args, { services, viewer }) => services.chatReads.lastRead(viewer!, chat.id),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the chat was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the chat last changed.' }),
     messages: t.relatedConnection(
@@ -145,6 +154,17 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: UpdateChatInput, required: true, description: 'The input; each field is described on `UpdateChatInput`.' }),
     },
     resolve: (query, _root, { id, input }, { services, viewer }) => services.chats.update(viewer, id, input, query),
+  }),
+  markChatRead: t.withAuth({ scope: 'chats:read' }).prismaField({
+    type: 'Chat',
+    description:
+      'Marks a chat you see read, for you alone, up to `messageId` or its latest message. A mark only moves forward: an older ' +
+      'message changes nothing. NOT_FOUND for a chat you do not see; BAD_USER_INPUT (`messageId`) for a message of another chat.',
+    args: {
+      chatId: t.arg.id({ required: true, description: 'The chat.' }),
+      messageId: t.arg.id({ description: 'The last message read; omit for the latest.' }),
+    },
+    resolve: (query, _root, { chatId, messageId }, { services, viewer }) => services.chatReads.markRead(viewer, String(chatId), messageId ? String(messageId) : null, query),
   }),
   deleteChat: t.withAuth({ scope: 'chats:write' }).id({
     description: 'Deletes a chat and all its messages, returning its id. Only its owner may.',

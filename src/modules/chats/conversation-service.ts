@@ -6,6 +6,7 @@ import type { Message, Prisma, PrismaClient } from '../../generated/prisma/clien
 import type { PubSub } from '../../pubsub/pubsub.ts';
 import { AsyncQueue } from '../../pubsub/queue.ts';
 import { jsonObject, parseInput, withoutNul } from '../../validation.ts';
+import { advanceReadMarker } from './read-markers.ts';
 import { findVisibleChat, findVisibleMessage } from './access.ts';
 import { fromMessageJson, isFinal, toMessageJson } from './message-json.ts';
 import type { MessageStreams } from './streaming/message-streams.ts';
@@ -67,6 +68,8 @@ export class ConversationService {
       });
       const assistantMessage = await tx.message.create({ data: { tenantId, chatId, role: 'ASSISTANT', status: 'STREAMING' } });
       await tx.chat.update({ where: { id: chatId }, data: { lastMessageAt: now } });
+      // What you write you have read: the reply after it is what is unread.
+      await advanceReadMarker(tx, viewer, chatId, userMessage.id);
       await emitAll(
         [userMessage, assistantMessage].map((message) => ({ tenantId, type: 'chat.message_created' as const, data: toMessageJson(message) })),
       );
