@@ -122,6 +122,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
         maxBodyBytes: config.maxBodyBytes,
         trustProxy: config.trustProxy,
         avatars: { agents: services.agents, users: services.profiles },
+        attachments: services.chatAttachments,
         demoAgent: config.demoAgent,
         graphiqlAssets: config.graphiql ? createGraphiQLAssets() : undefined,
         channelWebhooks: createChannelWebhookHandler({ intake: services.channelWebhooks, logger }),

@@ -5,6 +5,7 @@ import type { AttemptCounter } from './auth/rate-limiter.ts';
 import { Revocations } from './auth/revocations.ts';
 import { SuspendedTeams } from './auth/suspended-teams.ts';
 import { TeamLimits } from './modules/tenants/team-limits.ts';
+import { ChatAttachments } from './modules/chats/attachments.ts';
 import { ChatReadMarkers } from './modules/chats/read-markers.ts';
 import { InvitationsService } from './modules/invitations/service.ts';
 import { Members } from './modules/users/members.ts';
@@ -255,6 +256,7 @@ export function createServices(deps: {
     chats: new ChatsService(prisma),
     chatHistory: new ChatHistoryService(prisma),
     chatReads: new ChatReadMarkers(prisma),
+    chatAttachments: new ChatAttachments(prisma),
     inbox,
     channelWebhooks,
     channelSender,

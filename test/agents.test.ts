@@ -258,7 +258,8 @@ for (const backend of backends()) {
       const { avatarUrl } = await uploaded(token, agent.id, largest);
       assert.deepEqual(Buffer.from(await (await fetchAvatar(avatarUrl!)).arrayBuffer()), largest);
 
-      const beyond = await upload({ token }, agent.id, pngOfSize(4 * 1024 * 1024));
+      // A multipart body may be as large as the largest file any upload takes (a chat attachment, 10 MB) plus 1 MB.
+      const beyond = await upload({ token }, agent.id, pngOfSize(12 * 1024 * 1024));
       assert.equal(beyond.status, 413);
       const json = await fetch(`${app.origin}/graphql`, {
         method: 'POST',

@@ -5,7 +5,8 @@ import type { Registry } from 'prom-client';
 import { GRAPHQL_PATH } from '../auth/cookies.ts';
 import type { Logger } from '../logger.ts';
 import { ACCEPT_INVITATION_PATH } from '../modules/invitations/service.ts';
-import { MAX_AVATAR_BYTES } from '../uploads/avatar-image.ts';
+import { ATTACHMENT_PATH_PREFIX } from '../modules/chats/attachments.ts';
+import { MAX_ATTACHMENT_BYTES } from '../uploads/attachment-file.ts';
 import { matchChannelWebhook, type ChannelWebhookRoute } from './channel-webhooks.ts';
 import { clientIp, REQUEST_ID_HEADER, requestIdOf, type AccessLogFields } from './context.ts';
 import { DEMO_AGENT_PATH, serveDemoAgent } from './demo-agent.ts';
@@ -15,12 +16,13 @@ import { readBodyWithin } from './request-body.ts';
 import { serveVerifyEmail, VERIFY_EMAIL_PATH } from './verify-email.ts';
 import type { GraphQLServer } from './yoga.ts';
 
-/** A GraphQL multipart request may carry an avatar; the rest of its body (operations, map, boundaries) is small. */
-const MAX_UPLOAD_BODY_BYTES = MAX_AVATAR_BYTES + 1024 * 1024;
+/** A GraphQL multipart request may carry a file (an attachment is the largest); the rest of its body (operations, map, boundaries) is small. */
+const MAX_UPLOAD_BODY_BYTES = MAX_ATTACHMENT_BYTES + 1024 * 1024;
+const ATTACHMENT_PATH = new RegExp(`^${ATTACHMENT_PATH_PREFIX}([0-9a-f-]{36})/([0-9a-f]{64})$`);
 /** `/avatars/agents/<id>/<sha256>` and `/avatars/users/<id>/<sha256>`: see agents/avatar.ts and users/avatar.ts. */
 const AVATAR_PATH = /^\/avatars\/(agents|users)\/([0-9a-f-]{36})\/([0-9a-f]{64})$/;
 
-type AvatarSource = { findAvatar(id: string, sha256: string): Promise<{ mimeType: string; bytes: Uint8Array } | null> };
+type AvatarSource = { findAvatar(id: string, sha256: string): Promise<StoredFile | null> };
 
 type RouteDependencies = {
   yoga: GraphQLServer;
@@ -28,6 +30,8 @@ type RouteDependencies = {
   maxBodyBytes: number;
   trustProxy: boolean;
   avatars: { agents: AvatarSource; users: AvatarSource };
+  /** Chat attachments (chats/attachments.ts), served like avatars. */
+  attachments: { findServed(id: string, sha256: string): Promise<{ mimeType: string; bytes: Uint8Array; name: string } | null> };
   /** The providers' inbound webhooks, `/channels/{whatsapp|instagram|messenger}/:sessionId` (channel-webhooks.ts). */
   channelWebhooks(req: IncomingMessage, res: ServerResponse, route: ChannelWebhookRoute): Promise<void>;
   /** GraphiQL's own files (graphiql.ts), when GraphiQL is served. */
@@ -52,6 +56,7 @@ function routeOf(path: string): string {
   if (path === GRAPHQL_PATH) return 'graphql';
   if (['/health', '/ready', METRICS_PATH, VERIFY_EMAIL_PATH, ACCEPT_INVITATION_PATH, DEMO_AGENT_PATH].includes(path)) return path.slice(1).replace('-', '_');
   if (AVATAR_PATH.test(path)) return 'avatar';
+  if (ATTACHMENT_PATH.test(path)) return 'attachment';
   if (path.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphiql_assets';
   return matchChannelWebhook(path) ? 'channel_webhook' : 'other';
 }
@@ -84,7 +89,15 @@ export function createRequestHandler(deps: RouteDependencies) {
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') return ready(res, deps);
     const avatar = AVATAR_PATH.exec(path);
-    if (avatar && (req.method === 'GET' || req.method === 'HEAD')) return serveAvatar(req, res, deps.avatars[avatar[1] as 'agents' | 'users'], deps.logger, avatar[2]!, avatar[3]!);
+    if (avatar && (req.method === 'GET' || req.method === 'HEAD')) {
+      const [, owners, ownerId, sha256] = avatar;
+      return serveStoredFile(req, res, () => deps.avatars[owners as 'agents' | 'users'].findAvatar(ownerId!, sha256!), deps.logger, sha256!, 'avatar');
+    }
+    const attachment = ATTACHMENT_PATH.exec(path);
+    if (attachment && (req.method === 'GET' || req.method === 'HEAD')) {
+      const [, id, sha256] = attachment;
+      return serveStoredFile(req, res, () => deps.attachments.findServed(id!, sha256!), deps.logger, sha256!, 'attachment');
+    }
     if (deps.graphiqlAssets && path.startsWith(GRAPHIQL_ASSETS_PATH)) return deps.graphiqlAssets(req, res, path.slice(GRAPHIQL_ASSETS_PATH.length));
     if (deps.demoAgent && path === DEMO_AGENT_PATH) return serveDemoAgent(req, res);
     if (path === VERIFY_EMAIL_PATH) return serveVerifyEmail(req, res, { verify: deps.verifyEmail, logger: deps.logger });
@@ -134,24 +147,33 @@ function isUpload(req: IncomingMessage, path: string): boolean {
   return path === GRAPHQL_PATH && req.method === 'POST' && /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
 }
 
-/** Avatars are public by their unguessable, content-addressed URL, so browsers load them in <img> without credentials. */
-async function serveAvatar(req: IncomingMessage, res: ServerResponse, source: AvatarSource, logger: Logger, ownerId: string, sha256: string) {
-  let avatar;
+type StoredFile = { mimeType: string; bytes: Uint8Array; name?: string };
+
+/**
+ * Avatars and attachments are public by their unguessable, content-addressed URL, so browsers load
+ * them in <img> and agents fetch them without credentials. A file that is not an image is offered
+ * as a download, never rendered on this origin.
+ */
+async function serveStoredFile(req: IncomingMessage, res: ServerResponse, find: () => Promise<StoredFile | null>, logger: Logger, sha256: string, what: 'avatar' | 'attachment') {
+  let file;
   try {
-    avatar = await source.findAvatar(ownerId, sha256);
+    file = await find();
   } catch (error) {
-    logger.error({ err: error }, 'could not read an avatar');
-    return sendError(res, 503, 'INTERNAL_SERVER_ERROR', 'The avatar cannot be read right now');
+    logger.error({ err: error }, `could not read an ${what}`);
+    return sendError(res, 503, 'INTERNAL_SERVER_ERROR', `The ${what} cannot be read right now`);
   }
-  if (!avatar) return sendError(res, 404, 'NOT_FOUND', 'Avatar not found');
+  if (!file) return sendError(res, 404, 'NOT_FOUND', `${what === 'avatar' ? 'Avatar' : 'Attachment'} not found`);
   const etag = `"${sha256}"`;
+  const disposition = file.mimeType.startsWith('image/') ? 'inline' : 'attachment';
   const headers = {
-    'content-type': avatar.mimeType,
+    'content-type': file.mimeType,
     'cache-control': 'public, max-age=31536000, immutable',
     'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; sandbox",
+    ...(file.name ? { 'content-disposition': `${disposition}; filename*=UTF-8''${encodeURIComponent(file.name)}` } : {}),
     etag,
   };
   if (req.headers['if-none-match'] === etag) return res.writeHead(304, headers).end();
-  res.writeHead(200, { ...headers, 'content-length': avatar.bytes.byteLength });
-  res.end(req.method === 'HEAD' ? undefined : avatar.bytes);
+  res.writeHead(200, { ...headers, 'content-length': file.bytes.byteLength });
+  res.end(req.method === 'HEAD' ? undefined : file.bytes);
 }

@@ -80,3 +80,21 @@ export const MarkChatRead = graphql(`
     markChatRead(chatId: $chatId, messageId: $messageId) { id unreadCount lastReadMessageId }
   }
 `);
+
+export const UploadChatAttachment = graphql(`
+  mutation UploadChatAttachment($chatId: ID!, $file: File!) {
+    uploadChatAttachment(chatId: $chatId, file: $file) { id name mimeType size url }
+  }
+`);
+
+export const SendWithAttachments = graphql(`
+  mutation SendWithAttachments($input: SendMessageInput!) {
+    sendMessage(input: $input) { userMessage { id attachments { id name mimeType size url } } assistantMessage { id } }
+  }
+`);
+
+export const MessageAttachments = graphql(`
+  query MessageAttachments($id: ID!) {
+    chat(id: $id) { messages(last: 10) { edges { node { id role attachments { id name url } } } } }
+  }
+`);

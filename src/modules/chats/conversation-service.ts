@@ -6,6 +6,7 @@ import type { Message, Prisma, PrismaClient } from '../../generated/prisma/clien
 import type { PubSub } from '../../pubsub/pubsub.ts';
 import { AsyncQueue } from '../../pubsub/queue.ts';
 import { jsonObject, parseInput, withoutNul } from '../../validation.ts';
+import { attachToMessage, MAX_ATTACHMENTS_PER_MESSAGE } from './attachments.ts';
 import { advanceReadMarker } from './read-markers.ts';
 import { findVisibleChat, findVisibleMessage } from './access.ts';
 import { fromMessageJson, isFinal, toMessageJson } from './message-json.ts';
@@ -22,6 +23,11 @@ const sendInput = z.object({
     'must not be empty',
   ),
   metadata: jsonObject(16_384).nullish(),
+  attachmentIds: z
+    .array(z.string().min(1))
+    .max(MAX_ATTACHMENTS_PER_MESSAGE, `must be at most ${MAX_ATTACHMENTS_PER_MESSAGE}`)
+    .transform((ids) => [...new Set(ids)])
+    .nullish(),
 });
 
 export type SendMessageInput = z.input<typeof sendInput>;
@@ -55,7 +61,7 @@ export class ConversationService {
    * with both at once; the agent is called after the commit and streams into the reply.
    */
   async send(viewer: Viewer, input: SendMessageInput) {
-    const { chatId, content, metadata } = parseInput(sendInput, input);
+    const { chatId, content, metadata, attachmentIds } = parseInput(sendInput, input);
     const { tenantId } = viewer;
     const { userMessage, assistantMessage, job } = await this.deps.outbox.transaction(async ({ tx, emitAll }) => {
       const chat = await findVisibleChat(tx, viewer, chatId);
@@ -66,6 +72,7 @@ export class ConversationService {
       const userMessage = await tx.message.create({
         data: { tenantId, chatId, role: 'USER', content, status: 'COMPLETED', completedAt: now, metadata: (metadata ?? {}) as Prisma.InputJsonObject },
       });
+      await attachToMessage(tx, viewer, chatId, userMessage.id, attachmentIds ?? []);
       const assistantMessage = await tx.message.create({ data: { tenantId, chatId, role: 'ASSISTANT', status: 'STREAMING' } });
       await tx.chat.update({ where: { id: chatId }, data: { lastMessageAt: now } });
       // What you write you have read: the reply after it is what is unread.

@@ -1,4 +1,5 @@
 import { builder } from '../../schema/builder.ts';
+import { attachmentPath } from './attachments.ts';
 
 export const MessageRoleEnum = builder.enumType('MessageRole', {
   description: 'Who wrote a message.',
@@ -19,6 +20,21 @@ export const MessageStatusEnum = builder.enumType('MessageStatus', {
   } as const,
 });
 
+export const ChatAttachmentRef = builder.prismaObject('ChatAttachment', {
+  description: 'A file on a chat message: a PNG, JPEG, GIF or WebP image, or a PDF, judged by its content.',
+  select: { id: true, sha256: true },
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Stable identifier; `sendMessage` takes it in `attachmentIds`.' }),
+    name: t.string({ description: 'The file name it was uploaded with.', select: { name: true }, resolve: (file) => file.name }),
+    mimeType: t.string({ description: 'Its type, from its content.', select: { mimeType: true }, resolve: (file) => file.mimeType }),
+    size: t.int({ description: 'In bytes, at most 10 MB.', select: { size: true }, resolve: (file) => file.size }),
+    url: t.string({
+      description: 'Path of the file on this server (/attachments/<id>/<sha256>), loadable without credentials; the agent is sent it as an absolute URL.',
+      resolve: (file) => attachmentPath(file),
+    }),
+  }),
+});
+
 export const MessageRef = builder.prismaObject('Message', {
   description: 'One message of a chat.',
   fields: (t) => ({
@@ -37,5 +53,6 @@ export const MessageRef = builder.prismaObject('Message', {
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was written.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it last changed.' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When a reply reached its final status.' }),
+    attachments: t.relation('attachments', { description: 'The files sent with it, in upload order.', query: { orderBy: { id: 'asc' } } }),
   }),
 });

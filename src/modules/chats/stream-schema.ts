@@ -1,8 +1,10 @@
 import type { Message } from '../../generated/prisma/client.ts';
 import { builder } from '../../schema/builder.ts';
+import { MAX_ATTACHMENT_BYTES } from '../../uploads/attachment-file.ts';
 import { resumableFrom } from '../../schema/live-only.ts';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from './attachments.ts';
 import { fromMessageJson } from './message-json.ts';
-import { MessageRef, MessageStatusEnum } from './message-type.ts';
+import { ChatAttachmentRef, MessageRef, MessageStatusEnum } from './message-type.ts';
 import type { ChatEvent } from './conversation-service.ts';
 import type { StreamEventMessage, TypingMessage } from './streaming/stream-event.ts';
 
@@ -80,6 +82,9 @@ const SendMessageInput = builder.inputType('SendMessageInput', {
     chatId: t.id({ required: true, description: 'The chat; you must see it (yours, or shared with the team).' }),
     content: t.string({ required: true, description: 'What to say, 1 to 32000 characters, not only whitespace.' }),
     metadata: t.field({ type: 'JSON', description: 'Free-form JSON object kept with the message, up to 16 KB.' }),
+    attachmentIds: t.idList({
+      description: `Files you uploaded to this chat with \`uploadChatAttachment\` and have not sent yet, at most ${MAX_ATTACHMENTS_PER_MESSAGE}; the agent is sent their URLs.`,
+    }),
   }),
 });
 
@@ -98,6 +103,17 @@ const SendMessagePayloadRef = builder
   });
 
 builder.mutationFields((t) => ({
+  uploadChatAttachment: t.withAuth({ scope: 'chats:write' }).field({
+    type: ChatAttachmentRef,
+    description:
+      `Uploads a file for your next message in a chat you see, as a GraphQL multipart request: a PNG, JPEG, GIF or WebP image, ` +
+      `or a PDF (judged by its content), of at most ${MAX_ATTACHMENT_BYTES} bytes. Send it with \`sendMessage\`'s \`attachmentIds\`.`,
+    args: {
+      chatId: t.arg.id({ required: true, description: 'The chat; NOT_FOUND unless you see it.' }),
+      file: t.arg({ type: 'File', required: true, description: 'The file.' }),
+    },
+    resolve: (_root, { chatId, file }, { services, viewer }) => services.chatAttachments.upload(viewer, String(chatId), file),
+  }),
   sendMessage: t.withAuth({ scope: 'chats:write' }).field({
     type: SendMessagePayloadRef,
     description:

@@ -3,8 +3,16 @@ import type { OutboundRequest } from '../../../outbound/http-client.ts';
 
 /** What an agent's webhook is sent for each reply (snake_case, as n8n workflows expect). */
 export type AgentRequestBody = {
-  /** Oldest first; `timestamp` (ISO 8601) is when the message was written. */
-  messages: { role: 'user' | 'assistant' | 'system'; content: string; timestamp: string }[];
+  /**
+   * Oldest first; `timestamp` (ISO 8601) is when the message was written. `attachments`, only on
+   * messages with files: URLs the agent fetches without credentials.
+   */
+  messages: {
+    role: 'user' | 'assistant' | 'system';
+    content: string;
+    timestamp: string;
+    attachments?: { url: string; name: string; mimeType: string; size: number }[];
+  }[];
   system_prompt: string | null;
   config: unknown;
   chat_id: string;

@@ -35,7 +35,7 @@ export function createConversations(deps: {
   const retention = { activeMs: config.agents.maxDurationMs + 5 * 60_000, finishedMs: FINISHED_STREAM_RETENTION_MS };
   const log = deps.redis ? new RedisStreamLog(deps.redis, retention) : new MemoryStreamLog(retention);
   const streams = new MessageStreams(pubsub, log);
-  const store = new ReplyStore(prisma, outbox);
+  const store = new ReplyStore(prisma, outbox, config.publicUrl);
   const replyLogger = logger.child({ service: 'replies' });
   const endings = new ReplyEndings({ streams, store, logger: replyLogger, maxReplyMs: config.agents.maxDurationMs });
   const limits = { idleTimeoutMs: config.agents.idleTimeoutMs, maxDurationMs: config.agents.maxDurationMs, maxContentChars: MAX_REPLY_CHARS };

@@ -1,5 +1,6 @@
 import type { Outbox } from '../../events.ts';
 import type { Message, MessageStatus, Prisma, PrismaClient } from '../../../generated/prisma/client.ts';
+import { attachmentFields, attachmentPath } from '../attachments.ts';
 import { toMessageJson } from '../message-json.ts';
 import type { AgentRequestBody } from '../../agents/calling/types.ts';
 
@@ -12,6 +13,8 @@ export class ReplyStore {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly outbox: Outbox,
+    /** Where the agent fetches attachments from: this server's PUBLIC_URL. */
+    private readonly publicUrl: string,
   ) {}
 
   /** The chat's latest finished messages, oldest first, as the agent is sent them. */
@@ -20,9 +23,20 @@ export class ReplyStore {
       where: { chatId, status: 'COMPLETED', content: { not: '' } },
       orderBy: { id: 'desc' },
       take: limit,
-      select: { role: true, content: true, createdAt: true },
+      select: { role: true, content: true, createdAt: true, attachments: { select: attachmentFields, orderBy: { id: 'asc' } } },
     });
-    return latest.reverse().map(({ role, content, createdAt }) => ({ role: roleNames[role], content, timestamp: createdAt.toISOString() }));
+    return latest.reverse().map(({ role, content, createdAt, attachments }) => ({
+      role: roleNames[role],
+      content,
+      timestamp: createdAt.toISOString(),
+      // Only on messages that have files: the body of every other message stays as it was.
+      ...(attachments.length > 0 ? { attachments: attachments.map((file) => this.forAgent(file)) } : {}),
+    }));
+  }
+
+  /** A file as the agent gets it: an absolute URL it can fetch without credentials. */
+  private forAgent(file: { id: string; name: string; mimeType: string; size: number; sha256: string }) {
+    return { url: `${this.publicUrl}${attachmentPath(file)}`, name: file.name, mimeType: file.mimeType, size: file.size };
   }
 
   /**
