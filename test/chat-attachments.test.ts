@@ -46,6 +46,8 @@ for (const backend of backends()) {
       const pdf = await uploaded(admin.token, chatId, PDF, '../../etc/invoice.pdf', 'image/png');
       assert.deepEqual([picture.mimeType, picture.size, picture.name], ['image/png', images['image/png'].length, 'screen shot.png']);
       assert.deepEqual([pdf.mimeType, pdf.name], ['application/pdf', 'invoice.pdf'], 'the type comes from the bytes, the name loses its path');
+      const disguised = await uploaded(admin.token, chatId, PDF, 'report\u202Egpj.html', 'text/html');
+      assert.equal(disguised.name, 'reportgpj.html.pdf', 'no formatting characters, and the extension of what it is');
 
       const sent = await app.client.data(SendWithAttachments, { input: { chatId, content: 'What is in these?', attachmentIds: [picture.id, pdf.id] } }, { token: admin.token });
       assert.deepEqual(sent.sendMessage.userMessage.attachments.map((file) => file.id), [picture.id, pdf.id]);
@@ -61,8 +63,15 @@ for (const backend of backends()) {
       assert.equal(served.status, 200);
       assert.equal(served.headers.get('content-type'), 'application/pdf');
       assert.match(served.headers.get('content-disposition') ?? '', /^attachment; filename\*=UTF-8''invoice\.pdf$/);
+      assert.equal(served.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(served.headers.get('content-security-policy') ?? '', /default-src 'none'; sandbox/);
       assert.deepEqual(Buffer.from(await served.arrayBuffer()), PDF);
-      assert.equal((await fetch(`${app.origin}${pdf.url.replace(/[0-9a-f]{64}$/, '0'.repeat(64))}`)).status, 404);
+      const image = await fetch(`${app.origin}${picture.url}`);
+      assert.match(image.headers.get('content-disposition') ?? '', /^inline; filename\*=UTF-8''screen%20shot\.png$/);
+      assert.equal((await fetch(`${app.origin}${pdf.url.replace(/[0-9a-f]{64}$/, '0'.repeat(64))}`)).status, 404, 'another hash');
+      const [pdfId, pdfHash] = pdf.url.split('/').slice(-2);
+      assert.equal((await fetch(`${app.origin}/attachments/${disguised.id}/${pdfHash}`)).status, 200, 'same bytes, its own id');
+      assert.equal((await fetch(`${app.origin}/attachments/${pdfId!.replace(/.$/, (c) => (c === '0' ? '1' : '0'))}/${pdfHash}`)).status, 404, 'another id');
 
       const { chat } = await app.client.data(MessageAttachments, { id: chatId }, { token: admin.token });
       const shown = chat!.messages.edges.map(({ node }) => [node.role, node.attachments.map((file) => file.name)]);
@@ -84,13 +93,23 @@ for (const backend of backends()) {
         assert.equal(refused.errors?.[0]?.extensions?.field, 'file', name);
       }
       assert.equal((await upload(stranger.token, chatId, PDF, 'x.pdf', 'application/pdf')).errors?.[0]?.extensions?.code, 'NOT_FOUND');
+      // Without a credential a multipart body gets the JSON limit, not the upload one: nobody anonymous is held 11 MB.
+      const anonymous = new FormData();
+      anonymous.set('operations', JSON.stringify({ query: print(UploadChatAttachment), variables: { chatId, file: null } }));
+      anonymous.set('map', JSON.stringify({ 0: ['variables.file'] }));
+      anonymous.set('0', new File([new Uint8Array(app.config.maxBodyBytes + 1)], 'big.pdf'));
+      assert.equal((await fetch(`${app.origin}/graphql`, { method: 'POST', body: anonymous })).status, 413);
+      assert.equal((await upload(member, other.chatId, PDF, 'x.pdf', 'application/pdf')).errors?.[0]?.extensions?.code, 'NOT_FOUND', "a teammate's private chat");
+      assert.equal(await app.prisma().chatAttachment.count({ where: { chatId: { in: [chatId, other.chatId] } } }), 0, 'no refused upload was stored');
 
       const mine = await uploaded(admin.token, chatId, PDF, 'mine.pdf', 'application/pdf');
       const elsewhere = await uploaded(admin.token, other.chatId, PDF, 'elsewhere.pdf', 'application/pdf');
       const send = (token: string, attachmentIds: string[]) => app.client.request(SendWithAttachments, { input: { chatId, content: 'see attached', attachmentIds } }, { token });
       assertCode(await send(member, [mine.id]), 'BAD_USER_INPUT', 'attachmentIds');
       assertCode(await send(admin.token, [mine.id, elsewhere.id]), 'BAD_USER_INPUT', 'attachmentIds');
-      assertCode(await send(admin.token, Array.from({ length: 11 }, () => mine.id + 'x')), 'BAD_USER_INPUT', 'attachmentIds');
+      const tooMany = await send(admin.token, Array.from({ length: 11 }, (_, index) => `${mine.id}-${index}`));
+      assertCode(tooMany, 'BAD_USER_INPUT', 'attachmentIds');
+      assert.match(tooMany.errors![0]!.message, /at most 10/);
       assert.equal(await app.prisma().message.count({ where: { chatId } }), 0, 'no refused send stored a message');
       assert.equal((await send(admin.token, [mine.id])).errors, undefined, 'the file is still yours to send');
       assertCode(await send(admin.token, [mine.id]), 'BAD_USER_INPUT', 'attachmentIds');

@@ -38,8 +38,9 @@ for (const backend of backends()) {
       assert.deepEqual([back.unreadCount, back.lastReadMessageId], [1, ids[1]], 'an older message moves nothing');
 
       const sent = await send(app, member, chatId, 'my question');
-      await eventually(async () => ((await state(member, chatId)).unreadCount === 1 ? true : undefined), 5000, 'only the reply to be unread');
-      assert.equal((await state(member, chatId)).lastReadMessageId, sent.userMessage.id);
+      assert.deepEqual(await state(member, chatId), { id: chatId, unreadCount: 1, lastReadMessageId: sent.userMessage.id }, 'only the reply is unread');
+      const replied = async () => (await app.prisma().message.findUniqueOrThrow({ where: { id: sent.assistantMessage.id } })).status === 'COMPLETED';
+      await eventually(async () => ((await replied()) ? true : undefined), 5000, 'the reply to finish');
       const latest = (await app.client.data(MarkChatRead, { chatId }, { token: member })).markChatRead;
       assert.deepEqual([latest.unreadCount, latest.lastReadMessageId], [0, sent.assistantMessage.id]);
 
@@ -58,7 +59,8 @@ for (const backend of backends()) {
       const [elsewhere] = await insertHistory(app, other.chatId, ['elsewhere']);
 
       assertCode(await app.client.request(MarkChatRead, { chatId }, { token: stranger.token }), 'NOT_FOUND');
-      assertCode(await app.client.request(MarkChatRead, { chatId }, { token: member }), 'NOT_FOUND', undefined);
+      assertCode(await app.client.request(MarkChatRead, { chatId }, { token: member }), 'NOT_FOUND');
+      assert.equal(await app.prisma().chatRead.count({ where: { chatId } }), 0, 'no refused call left a mark');
       assertCode(await app.client.request(MarkChatRead, { chatId, messageId: elsewhere }, { token: admin.token }), 'BAD_USER_INPUT', 'messageId');
       assert.deepEqual(await state(admin.token, chatId), { id: chatId, unreadCount: 1, lastReadMessageId: null });
       assert.equal((await app.client.data(MarkChatRead, { chatId, messageId: message }, { token: admin.token })).markChatRead.unreadCount, 0);

@@ -143,9 +143,15 @@ async function ready(res: ServerResponse, deps: RouteDependencies) {
   }
 }
 
+/** A GraphQL multipart request with a credential: only those may be as large as a file upload (every upload needs a sign-in or a key). */
 function isUpload(req: IncomingMessage, path: string): boolean {
-  return path === GRAPHQL_PATH && req.method === 'POST' && /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
+  const { headers } = req;
+  const credentialed = Boolean(headers.authorization || headers['x-api-key'] || headers.cookie);
+  return credentialed && path === GRAPHQL_PATH && req.method === 'POST' && /^multipart\/form-data\b/i.test(headers['content-type'] ?? '');
 }
+
+/** A header parameter value per RFC 5987: percent-encoded UTF-8, with the characters encodeURIComponent leaves but attr-char does not allow. */
+const rfc5987 = (value: string) => encodeURIComponent(value).replace(/['()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 
 type StoredFile = { mimeType: string; bytes: Uint8Array; name?: string };
 
@@ -170,7 +176,7 @@ async function serveStoredFile(req: IncomingMessage, res: ServerResponse, find: 
     'cache-control': 'public, max-age=31536000, immutable',
     'x-content-type-options': 'nosniff',
     'content-security-policy': "default-src 'none'; sandbox",
-    ...(file.name ? { 'content-disposition': `${disposition}; filename*=UTF-8''${encodeURIComponent(file.name)}` } : {}),
+    ...(file.name ? { 'content-disposition': `${disposition}; filename*=UTF-8''${rfc5987(file.name)}` } : {}),
     etag,
   };
   if (req.headers['if-none-match'] === etag) return res.writeHead(304, headers).end();

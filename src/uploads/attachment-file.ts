@@ -16,12 +16,26 @@ export async function readAttachment(file: NamedUpload): Promise<AttachmentFile>
   if (bytes.byteLength === 0) throw badInput('file', 'file: must not be empty');
   const mimeType = sniff(bytes, [...imageSignatures, pdfSignature]);
   if (!mimeType) throw badInput('file', 'file: must be a PNG, JPEG, GIF or WebP image, or a PDF');
-  return { name: fileName(file.name), mimeType, size: bytes.byteLength, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { name: fileName(file.name, mimeType), mimeType, size: bytes.byteLength, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-/** The name as given, without path or control characters, at most 200 characters. */
-function fileName(given: string): string {
-  const base = given.split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 200);
-  return clean || 'file';
+const extensions: Record<string, string> = {
+  'image/png': '.png',
+  'image/jpeg': '.jpg',
+  'image/gif': '.gif',
+  'image/webp': '.webp',
+  'application/pdf': '.pdf',
+};
+
+/**
+ * The name as given, without path, control or formatting characters (no right-to-left tricks),
+ * and with the extension of the type its bytes are: a PDF named `invoice.html` is saved as
+ * `invoice.html.pdf`, never opened as a page.
+ */
+function fileName(given: string, mimeType: string): string {
+  const base = (given.split(/[\\/]/).pop() ?? '').replace(/[\p{Cc}\p{Cf}]/gu, '').trim();
+  const extension = extensions[mimeType] ?? '';
+  const keeps = base.toLowerCase().endsWith(extension) || (mimeType === 'image/jpeg' && base.toLowerCase().endsWith('.jpeg'));
+  const stem = (keeps ? base : `${base || 'file'}${extension}`).slice(-200);
+  return stem || `file${extension}`;
 }

@@ -69,12 +69,13 @@ export class ConversationService {
       if (!agent) throw new AppError('CONFLICT', "This chat's agent was deleted; start a new chat to go on", { field: 'chatId' });
       if (!agent.isActive) throw new AppError('CONFLICT', "This chat's agent is inactive", { field: 'chatId' });
       const now = new Date();
+      // The chat's row first: sends to one chat then commit in the order of their message ids, which read markers count on.
+      await tx.chat.update({ where: { id: chatId }, data: { lastMessageAt: now } });
       const userMessage = await tx.message.create({
         data: { tenantId, chatId, role: 'USER', content, status: 'COMPLETED', completedAt: now, metadata: (metadata ?? {}) as Prisma.InputJsonObject },
       });
       await attachToMessage(tx, viewer, chatId, userMessage.id, attachmentIds ?? []);
       const assistantMessage = await tx.message.create({ data: { tenantId, chatId, role: 'ASSISTANT', status: 'STREAMING' } });
-      await tx.chat.update({ where: { id: chatId }, data: { lastMessageAt: now } });
       // What you write you have read: the reply after it is what is unread.
       await advanceReadMarker(tx, viewer, chatId, userMessage.id);
       await emitAll(

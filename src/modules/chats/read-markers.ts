@@ -15,14 +15,15 @@ export class ChatReadMarkers {
   constructor(private readonly prisma: PrismaClient) {}
 
   /**
-   * Marks the chat read up to `messageId` (a message of that chat), or up to its latest message.
+   * Marks the chat read up to `messageId` (a message of that chat), or up to its latest message that is not a reply still streaming.
    * NOT_FOUND for a chat the viewer does not see; BAD_USER_INPUT for a message of another chat.
    */
   async markRead(viewer: Viewer, chatId: string, messageId: string | null | undefined, projection: ChatProjection = {}) {
     const chat = await findVisibleChat(this.prisma, viewer, chatId);
     const upTo = messageId
       ? await this.prisma.message.findFirst({ where: { id: messageId, chatId: chat.id }, select: { id: true } })
-      : await this.prisma.message.findFirst({ where: { chatId: chat.id }, orderBy: { id: 'desc' }, select: { id: true } });
+      : // Not a reply still streaming: it becomes worth reading when it ends.
+        await this.prisma.message.findFirst({ where: { chatId: chat.id, status: { not: 'STREAMING' } }, orderBy: { id: 'desc' }, select: { id: true } });
     if (messageId && !upTo) throw badInput('messageId', 'messageId: this chat has no message with this id');
     if (upTo) await advanceReadMarker(this.prisma, viewer, chat.id, upTo.id);
     return this.prisma.chat.findUniqueOrThrow({ ...projection, where: { id: chat.id } });
