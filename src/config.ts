@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadOrCreateSecret } from './data-dir.ts';
@@ -181,17 +180,6 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
     this.name = 'ConfigError';
   }
-}
-
-/** The settings file the server reads when it is there: `.env` in the working directory. */
-export const ENV_FILE = '.env';
-
-/**
- * Adds the settings of `.env` (in the working directory), when there is one, to `process.env`;
- * a variable already set in the environment keeps its value.
- */
-export function readEnvFile(file = ENV_FILE): void {
-  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { ConfigError, loadConfig, readEnvFile } from './config.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { readEnvFile } from './env-file.ts';
 import { DataDirError } from './data-dir.ts';
 import { openEmbedded } from './db/embedded/open.ts';
 import { createLogger } from './logger.ts';

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, loadSeedPassword, readEnvFile } from './config.ts';
+import { ConfigError, loadConfig, loadSeedPassword } from './config.ts';
+import { readEnvFile } from './env-file.ts';
 import { createLogger } from './logger.ts';
 import { seedDemo, SeedRefusedError } from './seed/demo-tenant.ts';
 import { demoInstructions } from './seed/instructions.ts';

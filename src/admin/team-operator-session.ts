@@ -1,4 +1,5 @@
-import { loadConfig, readEnvFile } from '../config.ts';
+import { loadConfig } from '../config.ts';
+import { readEnvFile } from '../env-file.ts';
 import { createDatabase } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { Outbox } from '../events/outbox.ts';

@@ -1,4 +1,5 @@
 import type { Role } from './access-token.ts';
+import { forbidden } from '../errors.ts';
 import { scopesForRole, type Scope } from './scopes.ts';
 
 export type Credential =
@@ -37,6 +38,14 @@ export function hasScope(viewer: Viewer, scope: Scope): boolean {
 /** The channel session a session API key is bound to; null for every other credential. */
 export function boundSessionOf(viewer: Viewer): string | null {
   return viewer.credential.kind === 'apiKey' ? viewer.credential.channelSessionId : null;
+}
+
+/**
+ * For what only a person may do, never a key acting for them (minting or reactivating keys,
+ * changing who they are): FORBIDDEN for an API key.
+ */
+export function assertSignedIn(viewer: Viewer, doing: string): void {
+  if (viewer.credential.kind !== 'session') throw forbidden(`Only a signed-in user can ${doing}, not an API key`);
 }
 
 export type Actor = ReturnType<typeof actorOf>;

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { loadConfig, readEnvFile } from '../config.ts';
+import { loadConfig } from '../config.ts';
+import { readEnvFile } from '../env-file.ts';
 import { DataDirError } from '../data-dir.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createDatabase } from './client.ts';

@@ -4,10 +4,10 @@ import { allScopes, isScope, scopesForRole } from '../../auth/scopes.ts';
 import type { Role } from '../../auth/access-token.ts';
 import { RecentCredentials } from '../../auth/recent-credentials.ts';
 import type { Revocations } from '../../auth/revocations.ts';
-import { actorOf, hasScope, type Viewer } from '../../auth/viewer.ts';
+import { actorOf, assertSignedIn, hasScope, type Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
 import type { Outbox } from '../events.ts';
-import { badInput, forbidden, notFound, unauthenticated } from '../../errors.ts';
+import { badInput, notFound, unauthenticated } from '../../errors.ts';
 import type { ApiKey, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, parseInput } from '../../validation.ts';
 import type { AuditEntry, AuditService } from '../audit/service.ts';
@@ -60,7 +60,7 @@ export class ApiKeysService {
    * signed-in user mints keys: a key that could mint keys would outlive its own revocation in them.
    */
   async create(viewer: Viewer, input: CreateApiKeyInput): Promise<{ key: string; apiKey: ApiKey }> {
-    assertSignedIn(viewer, 'create');
+    assertSignedIn(viewer, 'create API keys');
     const parsed = parseInput(createInput, input);
     // Omitted scopes mean every scope the viewer holds: a key creating a key passes on only its own.
     const grantedScopes = this.grantableScopes(viewer, parsed.scopes ?? allScopes.filter((scope) => hasScope(viewer, scope)));
@@ -126,7 +126,7 @@ export class ApiKeysService {
    * needs a new expiry first (updateApiKey).
    */
   async reactivate(viewer: Viewer, id: string) {
-    assertSignedIn(viewer, 'reactivate');
+    assertSignedIn(viewer, 'reactivate API keys');
     const key = await this.findManageable(viewer, id);
     if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) {
       throw badInput('id', 'The key has expired: give it a new expiry with updateApiKey, then reactivate it');
@@ -247,9 +247,6 @@ export class ApiKeysService {
   }
 }
 
-function assertSignedIn(viewer: Viewer, action: 'create' | 'reactivate'): void {
-  if (viewer.credential.kind !== 'session') throw forbidden(`Only a signed-in user can ${action} API keys, not an API key`);
-}
 
 /** Whether a key loses a scope or gets a nearer expiry: connections made with it must pick up the change. */
 function narrows(before: Pick<ApiKey, 'scopes' | 'expiresAt'>, after: Pick<ApiKey, 'scopes' | 'expiresAt'>): boolean {

@@ -35,10 +35,13 @@ export class ChatReadMarkers {
     return marker?.lastReadMessageId ?? null;
   }
 
-  /** Messages of the chat after the viewer's marker (all of them when they never marked it). */
+  /** Messages of the chat after the viewer's marker (all of them when they never marked it), in one statement. */
   async unreadCount(viewer: Viewer, chatId: string): Promise<number> {
-    const lastRead = await this.lastRead(viewer, chatId);
-    return this.prisma.message.count({ where: { chatId, ...(lastRead ? { id: { gt: lastRead } } : {}) } });
+    const [row] = await this.prisma.$queryRaw<{ unread: number }[]>`
+      SELECT count(*)::int AS unread FROM messages
+       WHERE chat_id = ${chatId}
+         AND id > COALESCE((SELECT last_read_message_id FROM chat_reads WHERE chat_id = ${chatId} AND user_id = ${viewer.userId}), '')`;
+    return row?.unread ?? 0;
   }
 }
 

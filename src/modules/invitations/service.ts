@@ -1,8 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { hashPassword } from '../../auth/password.ts';
 import type { AttemptCounter } from '../../auth/rate-limiter.ts';
-import { sha256 } from '../../auth/secrets.ts';
+import { derivedToken, sha256 } from '../../auth/secrets.ts';
 import { actorOf, type Viewer } from '../../auth/viewer.ts';
 import { uuid7 } from '../../db/uuid7.ts';
 import { badInput, conflict, forbidden, notFound, rateLimited, unauthenticated } from '../../errors.ts';
@@ -213,7 +212,7 @@ export class InvitationsService {
   }
 
   private tokenFor(invitationId: string): string {
-    return TOKEN_PREFIX + createHmac('sha256', this.deps.secret).update(`invitation:${invitationId}`).digest('base64url');
+    return derivedToken(TOKEN_PREFIX, this.deps.secret, 'invitation', invitationId);
   }
 
   private linkFor(token: string): string {

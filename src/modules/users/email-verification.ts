@@ -1,5 +1,4 @@
-import { createHmac } from 'node:crypto';
-import { sha256 } from '../../auth/secrets.ts';
+import { derivedToken, sha256 } from '../../auth/secrets.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { uuid7 } from '../../db/uuid7.ts';
 import type { EffectKeys } from '../../events/effect-keys.ts';
@@ -107,7 +106,7 @@ export class EmailVerifications {
   }
 
   private tokenFor(verificationId: string): string {
-    return PREFIX + createHmac('sha256', this.deps.secret).update(`email-verification:${verificationId}`).digest('base64url');
+    return derivedToken(PREFIX, this.deps.secret, 'email-verification', verificationId);
   }
 
   private linkFor(token: string): string {

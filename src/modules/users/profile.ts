@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { actorOf, type Viewer } from '../../auth/viewer.ts';
+import { actorOf, assertSignedIn, type Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
-import { forbidden } from '../../errors.ts';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { readAvatar, type Upload } from '../../uploads/avatar-image.ts';
 import { displayName, jsonObject, parseInput } from '../../validation.ts';
@@ -32,7 +31,7 @@ export class UserProfiles {
 
   /** Changes what the input names; `fullName: null` clears the name, `preferences` replaces them whole. */
   update(viewer: Viewer, input: ProfileInput, projection: UserProjection = {}) {
-    assertSignedIn(viewer);
+    assertSignedIn(viewer, 'change their profile');
     const parsed = parseInput(profileInput, input);
     const data: Prisma.UserUpdateInput = {
       ...(parsed.fullName !== undefined ? { fullName: parsed.fullName } : {}),
@@ -43,14 +42,14 @@ export class UserProfiles {
 
   /** Replaces the viewer's picture with an image checked by its bytes (see `readAvatar`). */
   async setAvatar(viewer: Viewer, file: Upload, projection: UserProjection = {}) {
-    assertSignedIn(viewer);
+    assertSignedIn(viewer, 'change their profile');
     const { mimeType, bytes, sha256 } = await readAvatar(file);
     const image = { tenantId: viewer.tenantId, mimeType, bytes, sha256 };
     return this.change(viewer, ['avatar'], { avatar: { upsert: { create: image, update: image } } }, projection);
   }
 
   removeAvatar(viewer: Viewer, projection: UserProjection = {}) {
-    assertSignedIn(viewer);
+    assertSignedIn(viewer, 'change their profile');
     return this.outbox.transaction(async (unit) => {
       const { count } = await unit.tx.userAvatar.deleteMany({ where: { userId: viewer.userId, tenantId: viewer.tenantId } });
       if (count > 0) await this.audit.write({ tenantId: viewer.tenantId, type: 'PROFILE_UPDATED', ...actorOf(viewer), data: { fields: ['avatar'] } }, unit);
@@ -70,8 +69,4 @@ export class UserProfiles {
       return user;
     });
   }
-}
-
-function assertSignedIn(viewer: Viewer): void {
-  if (viewer.credential.kind !== 'session') throw forbidden('Only a signed-in user can change their profile, not an API key');
 }
