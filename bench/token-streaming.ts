@@ -3,7 +3,9 @@
  * of the same SSE answer (bench/servers/ws-relay.ts) measured in the same run: the latency from
  * the agent writing a token to each subscriber receiving it, with 1 and BENCH_SUBSCRIBERS
  * subscribers on one reply; tokens per second with the agent writing as fast as it can; and the
- * memory of each idle subscriber of a reply that streams but is silent. The agent stand-in and
+ * memory of each idle subscriber of a reply that streams but is silent. The same latency and rate
+ * rounds, with one subscriber, for an OPENAI_COMPATIBLE agent whose provider streams chat-completion
+ * chunks, against the relay of those same chunks. The agent stand-in and
  * the subscribers share this process (one clock); each server is its own child process.
  * Standalone: `npx tsx bench/token-streaming.ts` (BENCH_TOKENS=100 BENCH_SUBSCRIBERS=50 for a quick run).
  */
@@ -43,8 +45,12 @@ const APP_ENV = {
   ACCESS_TOKEN_TTL_SECONDS: '86400',
 };
 
+/** What the agent streams: n8n-style events to a WEBHOOK agent, or chat-completion chunks to an OPENAI_COMPATIBLE one. */
+export type Protocol = 'webhook' | 'chat completions';
+
 export type StreamRow = {
   target: string;
+  protocol: Protocol;
   subscribers: number;
   intervalMs: number;
   latencyMs: Latency;
@@ -78,37 +84,53 @@ export type TokenStreamingReport = { settings: typeof SETTINGS; rows: StreamRow[
 
 export async function tokenStreaming(log: (line: string) => void): Promise<TokenStreamingReport> {
   const upstream = await startUpstream();
+  const chunks = await startUpstream('chat-completions');
   const report: TokenStreamingReport = { settings: SETTINGS, rows: [], memory: [], skipped: [], failed: [] };
+  const warmUp = async (target: StreamTarget) => {
+    log(`${target.name}: warm-up`);
+    await streamRound(target, WARMUP.subscribers, WARMUP.tokens, (reply) => reply.paced(WARMUP.tokens, WARMUP.intervalMs));
+  };
   const measure = async (target: StreamTarget) => {
     // Memory first: streaming leaves buffers and a grown heap that shrink back for a long while.
     log(`${target.name}: memory of ${SETTINGS.subscribers} idle subscribers`);
     report.memory.push(await memoryRound(target));
-    log(`${target.name}: warm-up`);
-    await streamRound(target, WARMUP.subscribers, WARMUP.tokens, (reply) => reply.paced(WARMUP.tokens, WARMUP.intervalMs));
-    for (const subscribers of [1, SETTINGS.subscribers]) report.rows.push(await streamRounds(target, subscribers, log));
+    await warmUp(target);
+    for (const subscribers of [1, SETTINGS.subscribers]) report.rows.push(await streamRounds(target, subscribers, 'webhook', log));
+  };
+  const measureChunks = async (target: StreamTarget) => {
+    await warmUp(target);
+    report.rows.push(await streamRounds(target, 1, 'chat completions', log));
   };
   try {
-    await withServer(() => startServer(RELAY_SCRIPT, {}, GC_NODE_ARGS), (relay) => measure(relayTarget(relay, upstream)));
+    await withServer(
+      () => startServer(RELAY_SCRIPT, {}, GC_NODE_ARGS),
+      async (relay) => {
+        await measure(relayTarget(relay, upstream));
+        await measureChunks(relayTarget(relay, chunks, 'baseline: bare ws relay of chat-completion chunks'));
+      },
+    );
     await forEachBackend(report.skipped, (backend, env) =>
       withServer(
         () => startApp({ ...APP_ENV, ...env }, GC_NODE_ARGS),
-        (app) =>
-          appTarget(`app ${backend.name}: messageStream`, app, upstream)
-            .then(measure)
-            .catch((error: unknown) => {
-              log(`app (${backend.name}) failed: ${(error as Error).message}`);
-              report.failed.push(`${backend.name}: ${(error as Error).message}`);
-            }),
+        async (app) => {
+          try {
+            await measure(await appTarget(`app ${backend.name}: messageStream`, app, upstream));
+            await measureChunks(await appTarget(`app ${backend.name}: OPENAI_COMPATIBLE agent`, app, chunks, 'OPENAI_COMPATIBLE'));
+          } catch (error) {
+            log(`app (${backend.name}) failed: ${(error as Error).message}`);
+            report.failed.push(`${backend.name}: ${(error as Error).message}`);
+          }
+        },
       ),
     );
   } finally {
-    await upstream.close();
+    await Promise.all([upstream.close(), chunks.close()]);
   }
   compareWithBaseline(report);
   return report;
 }
 
-async function streamRounds(target: StreamTarget, subscribers: number, log: (line: string) => void): Promise<StreamRow> {
+async function streamRounds(target: StreamTarget, subscribers: number, protocol: Protocol, log: (line: string) => void): Promise<StreamRow> {
   const crowded = subscribers > 1;
   const { tokens } = SETTINGS;
   const intervalMs = crowded ? SETTINGS.crowdedIntervalMs : SETTINGS.intervalMs;
@@ -120,6 +142,7 @@ async function streamRounds(target: StreamTarget, subscribers: number, log: (lin
   const cores = (seconds: number) => seconds / burst.seconds;
   return {
     target: target.name,
+    protocol,
     subscribers,
     intervalMs,
     latencyMs: latencies(paced),
@@ -166,7 +189,7 @@ async function memoryRound(target: StreamTarget): Promise<MemoryRow> {
 function compareWithBaseline({ rows, memory }: TokenStreamingReport) {
   const isBaseline = (row: { target: string }) => row.target.startsWith('baseline');
   for (const row of rows) {
-    const base = rows.find((other) => isBaseline(other) && other.subscribers === row.subscribers);
+    const base = rows.find((other) => isBaseline(other) && other.subscribers === row.subscribers && other.protocol === row.protocol);
     if (!base) continue;
     row.vsBaseline = {
       p50: row.latencyMs.p50 / base.latencyMs.p50,
@@ -182,10 +205,12 @@ function compareWithBaseline({ rows, memory }: TokenStreamingReport) {
 /** The report as tables, with the reasons for any backend skipped or failed. */
 export function tokenStreamingTables(report: TokenStreamingReport): string {
   const { tokens, subscribers } = report.settings;
+  const webhookRows = report.rows.filter((row) => row.protocol === 'webhook');
+  const chunkRows = report.rows.filter((row) => row.protocol === 'chat completions');
   const latency = table(
     `Agent token -> WebSocket subscribers of one reply: the agent's write to each subscriber's receipt, ${tokens} paced tokens (NODE_ENV=production)`,
     ['target', 'subscribers', 'one every', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'p50 vs base', 'p99 vs base'],
-    report.rows.map((row) => [
+    webhookRows.map((row) => [
       row.target,
       row.subscribers,
       `${row.intervalMs} ms`,
@@ -200,7 +225,7 @@ export function tokenStreamingTables(report: TokenStreamingReport): string {
   const rate = table(
     'Tokens written back to back by the agent: tokens/s from the first receipt at any subscriber to the last',
     ['target', 'subscribers', 'tokens', 'tokens/s', 'vs base', 'lost', 'server CPU µs/delivery', 'by CPU', 'server cores', 'bench cores', 'other cores'],
-    report.rows.map(({ target, subscribers, burst, vsBaseline }) => [
+    webhookRows.map(({ target, subscribers, burst, vsBaseline }) => [
       target,
       subscribers,
       burst.tokens,
@@ -226,6 +251,24 @@ export function tokenStreamingTables(report: TokenStreamingReport): string {
       ratio(row.vsBaseline),
     ]),
   );
+  const chunkBase = chunkRows.find((row) => row.target.startsWith('baseline'));
+  const added = (row: StreamRow, key: 'p50' | 'p99') => (chunkBase ? fixed(row.latencyMs[key] - chunkBase.latencyMs[key], 2) : '-');
+  const openAiCompatible = table(
+    `OPENAI_COMPATIBLE agent: chat-completion chunks -> 1 WebSocket subscriber, ${tokens} paced tokens, and back to back; added = row - the bare relay of the same chunks`,
+    ['target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'p50 vs base', 'tokens/s', 'vs base', 'server CPU µs/token', 'by CPU'],
+    chunkRows.map((row) => [
+      row.target,
+      fixed(row.latencyMs.p50, 2),
+      fixed(row.latencyMs.p99, 2),
+      added(row, 'p50'),
+      added(row, 'p99'),
+      ratio(row.vsBaseline.p50),
+      fixed(row.burst.tokensPerSecond),
+      ratio(row.vsBaseline.tokensPerSecond),
+      fixed(row.burst.serverCpuMicrosPerDelivery, 1),
+      ratio(row.vsBaseline.cpu),
+    ]),
+  );
   const notes = [
     "  delivery: one token to one subscriber. by CPU: the baseline's server CPU per delivery divided by the row's.",
     '  bench cores: this process (agent stand-in and every subscriber socket); other cores: the rest of the machine (noise, Postgres, Redis).',
@@ -233,7 +276,7 @@ export function tokenStreamingTables(report: TokenStreamingReport): string {
     ...report.skipped.map((reason) => `  (${reason})`),
     ...report.failed.map((reason) => `  FAILED ${reason}`),
   ];
-  return [latency, rate, memory, ...notes].join('\n');
+  return [latency, rate, memory, openAiCompatible, ...notes].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

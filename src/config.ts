@@ -167,7 +167,7 @@ export type Config = {
   trustedDocumentsFile?: string;
   /** "Did you mean …?" in errors: off in production, where they would spell out the schema that introspection hides. */
   fieldSuggestions: boolean;
-  /** Serve the built-in demo agent on POST /demo-agent (see src/http/demo-agent.ts). */
+  /** Serve the built-in demo agent on POST /demo-agent and demo model under /demo-agent/v1 (see src/http/demo-agent.ts, demo-model.ts). */
   demoAgent: boolean;
   /** Cookies get `Secure` in production, where the API is behind HTTPS. */
   secureCookies: boolean;

@@ -18,6 +18,8 @@ const redactedPaths = [
   '*.secret',
   'webhookToken',
   '*.webhookToken',
+  'apiKey',
+  '*.apiKey',
   'appSecret',
   '*.appSecret',
   'verifyToken',
@@ -27,6 +29,8 @@ const redactedPaths = [
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
   'variables.input.password',
+  'variables.input.webhookToken',
+  'variables.input.apiKey',
   'variables.password',
   'variables.refreshToken',
 ];

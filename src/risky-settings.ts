@@ -9,7 +9,7 @@ export function riskySettings(config: Config): string[] {
   const risks: string[] = [];
   if (config.graphiql) risks.push('GRAPHIQL is on: anyone who reaches the server can explore the schema in a browser');
   if (config.introspection) risks.push('GRAPHQL_INTROSPECTION is on: the whole schema is public');
-  if (config.demoAgent) risks.push('DEMO_AGENT is on: the built-in demo agent answers on /demo-agent');
+  if (config.demoAgent) risks.push('DEMO_AGENT is on: the built-in demo agent and demo model answer on /demo-agent and /demo-agent/v1');
   if (config.allowPrivateUrls.length) {
     risks.push(`ALLOW_PRIVATE_URLS lets user-given URLs reach private addresses (${config.allowPrivateUrls.join(', ')})`);
   }

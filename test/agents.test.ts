@@ -72,7 +72,17 @@ for (const backend of backends()) {
       const agent = first.data!.createAgent;
       const { id: _id, createdAt: _createdAt, updatedAt: _updatedAt, ...fields } = agent;
       const { webhookToken: _token, ...shown } = input;
-      assert.deepEqual(fields, { ...shown, name: 'Support bot', hasWebhookToken: true, isActive: true, avatarUrl: null });
+      assert.deepEqual(fields, {
+        ...shown,
+        name: 'Support bot',
+        kind: 'WEBHOOK',
+        hasWebhookToken: true,
+        baseUrl: null,
+        model: null,
+        hasApiKey: false,
+        isActive: true,
+        avatarUrl: null,
+      });
       const plain = await created(token, { name: 'Alpha' });
       assert.deepEqual([plain.hasWebhookToken, plain.config, plain.description, plain.systemPrompt], [false, {}, null, null]);
       assert.deepEqual((await listed(token)).map((listedAgent) => listedAgent.name), ['Alpha', 'Support bot']);

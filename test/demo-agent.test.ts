@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config.ts';
-import { DEMO_AGENT_PATH, demoReply, isDemoAgentUrl } from '../src/http/demo-agent.ts';
+import { DEMO_AGENT_PATH, DEMO_MODEL_BASE_PATH, demoReply, isDemoAgentUrl } from '../src/http/demo-agent.ts';
+import { demoModelReply } from '../src/http/demo-model.ts';
 import { createLogger } from '../src/logger.ts';
 import { DEMO, seedDemo, SeedRefusedError, type DemoSeed } from '../src/seed/demo-tenant.ts';
 import { startApp, type RunningApp } from './support/app.ts';
@@ -55,13 +56,36 @@ describe('the built-in demo agent', () => {
     assert.equal(first.tenant.slug, DEMO.tenantSlug);
     assert.equal(first.password, DEMO.defaultPassword);
     assert.equal(first.agent.webhookUrl, `http://localhost:${port}${DEMO_AGENT_PATH}`);
+    assert.equal(first.modelAgent.baseUrl, `http://localhost:${port}${DEMO_MODEL_BASE_PATH}`);
 
     const prisma = app.prisma();
     const tenantId = first.tenant.id;
     assert.equal(await prisma.tenant.count({ where: { slug: { startsWith: DEMO.tenantSlug } } }), 1);
     assert.equal(await prisma.user.count({ where: { tenantId } }), 1);
-    assert.equal(await prisma.agent.count({ where: { tenantId } }), 1);
-    assert.equal(await prisma.chat.count({ where: { tenantId } }), 1);
+    assert.deepEqual(
+      (await prisma.agent.findMany({ where: { tenantId }, orderBy: { name: 'asc' } })).map((agent) => [agent.name, agent.kind, agent.model]),
+      [
+        [DEMO.agentName, 'WEBHOOK', null],
+        [DEMO.modelAgentName, 'OPENAI_COMPATIBLE', DEMO.modelName],
+      ],
+    );
+    assert.equal(await prisma.chat.count({ where: { tenantId } }), 2);
+  });
+
+  it('streams the demo model into its chat as an OpenAI-compatible API does, and stores the tokens it reports', async () => {
+    const { login } = await app.client.data(Login, {
+      input: { email: DEMO.email, password: DEMO.defaultPassword, tenantSlug: DEMO.tenantSlug },
+    });
+    const token = login.accessToken;
+    const chatId = seeds[0]!.modelChat.id;
+    const said = 'Which kind are you?';
+    const { sendMessage } = await app.client.data(SendMessage, { input: { chatId, content: said } }, { token });
+    const reply = await finalReply(app, token, chatId, sendMessage.assistantMessage.id);
+    assert.equal(reply.status, 'COMPLETED', reply.error ?? '');
+    assert.equal(reply.content, demoModelReply(said));
+    const stored = await app.prisma().message.findUniqueOrThrow({ where: { id: sendMessage.assistantMessage.id } });
+    assert.ok((stored.promptTokens ?? 0) > 0 && (stored.completionTokens ?? 0) > 0, 'the usage chunk is stored');
+    assert.equal(stored.completionTokens, Math.ceil(demoModelReply(said).length / 4));
   });
 
   it('streams its reply into the Welcome chat word by word, echoing the message', async () => {
@@ -119,13 +143,15 @@ describe('the built-in demo agent', () => {
   });
 
   it('is no way around the SSRF guard: only the exact demo URL on this port counts as the server\'s own', async () => {
-    for (const own of [`http://localhost:${port}/demo-agent`, `http://127.0.0.1:${port}/demo-agent`]) {
+    for (const own of [`http://localhost:${port}/demo-agent`, `http://127.0.0.1:${port}/demo-agent`, `http://localhost:${port}/demo-agent/v1/chat/completions`]) {
       assert.equal(isDemoAgentUrl(new URL(own), port), true, own);
     }
     for (const other of [
       `http://localhost:${port + 1}/demo-agent`,
       `http://localhost:${port}/graphql`,
       `http://localhost:${port}/demo-agent/x`,
+      `http://localhost:${port}/demo-agent/v1`,
+      `http://localhost:${port}/demo-agent/v1/chat/completions/x`,
       `http://localhost:${port}/demo-agentx`,
       `http://localhost:${port}/demo-agent?url=http://10.0.0.1/`,
       `https://localhost:${port}/demo-agent`,

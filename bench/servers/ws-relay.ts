@@ -31,6 +31,13 @@ function broadcast(text: string) {
   for (const client of clients.clients) client.send(text);
 }
 
+type UpstreamEvent = { content?: string; choices?: { delta?: { content?: string } }[] };
+
+/** The text of an n8n-style `{"content"}` event or of a chat-completion chunk. */
+function contentOf(event: UpstreamEvent): string {
+  return event.content ?? event.choices?.[0]?.delta?.content ?? '';
+}
+
 function relay(url: string) {
   const upstream = request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' } }, (res) => {
     let seq = 1;
@@ -42,7 +49,7 @@ function relay(url: string) {
         const data = buffer.slice(0, end).replace(/^data: /, '');
         buffer = buffer.slice(end + 2);
         if (data === '[DONE]') broadcast(DONE);
-        else broadcast(JSON.stringify({ seq: ++seq, type: 'TOKEN', delta: (JSON.parse(data) as { content: string }).content }));
+        else broadcast(JSON.stringify({ seq: ++seq, type: 'TOKEN', delta: contentOf(JSON.parse(data) as UpstreamEvent) }));
       }
     });
   });

@@ -16,7 +16,23 @@ export function tokenIndices(delta: string): number[] {
   return Array.from(delta.matchAll(/\d+/g), (match) => Number(match[0]));
 }
 
-const frame = (index: number) => `data: ${JSON.stringify({ content: tokenText(index) })}\n\n`;
+/**
+ * How the stand-in frames each token: n8n-style `{"content"}` events, or the chunks of an
+ * OpenAI-compatible chat completion (as OpenAI sends them, id and model included).
+ */
+export type UpstreamFormat = 'content' | 'chat-completions';
+
+const frames: Record<UpstreamFormat, (index: number) => string> = {
+  content: (index) => `data: ${JSON.stringify({ content: tokenText(index) })}\n\n`,
+  'chat-completions': (index) =>
+    `data: ${JSON.stringify({
+      id: 'chatcmpl-bench',
+      object: 'chat.completion.chunk',
+      created: 1_800_000_000,
+      model: 'bench',
+      choices: [{ index: 0, delta: { content: tokenText(index) }, finish_reason: null }],
+    })}\n\n`,
+};
 
 /** One agent request, held open. */
 export type HeldReply = {
@@ -32,19 +48,22 @@ export type HeldReply = {
 
 export type Upstream = {
   url: string;
+  /** The base URL an OPENAI_COMPATIBLE agent is given: any path under it is answered the same. */
+  baseUrl: string;
   /** The next request to arrive (or one already waiting), or a rejection after `timeoutMs`. */
   nextRequest(timeoutMs?: number): Promise<HeldReply>;
   close(): Promise<void>;
 };
 
-export async function startUpstream(): Promise<Upstream> {
+export async function startUpstream(format: UpstreamFormat = 'content'): Promise<Upstream> {
+  const frame = frames[format];
   const arrived: HeldReply[] = [];
   const waiting: ((reply: HeldReply) => void)[] = [];
   const server = createServer({ noDelay: true }, (req, res) => {
     req.resume();
     req.once('end', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }).flushHeaders();
-      const reply = held(res);
+      const reply = held(res, frame);
       const waiter = waiting.shift();
       if (waiter) waiter(reply);
       else arrived.push(reply);
@@ -54,6 +73,7 @@ export async function startUpstream(): Promise<Upstream> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/agent`,
+    baseUrl: `http://127.0.0.1:${port}/v1`,
     nextRequest(timeoutMs = 10_000) {
       const ready = arrived.shift();
       if (ready) return Promise.resolve(ready);
@@ -77,7 +97,7 @@ export async function startUpstream(): Promise<Upstream> {
   };
 }
 
-function held(res: ServerResponse): HeldReply {
+function held(res: ServerResponse, frame: (index: number) => string): HeldReply {
   let writtenAt = new Float64Array(0);
   const write = (index: number) => {
     const chunk = frame(index);

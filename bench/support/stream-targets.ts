@@ -11,10 +11,10 @@ export type OpenReply = { reply: HeldReply; subscribe(tokens: number): Subscribe
 
 export type StreamTarget = { name: string; server: ServerChild; open(): Promise<OpenReply> };
 
-export function relayTarget(server: ServerChild, upstream: Upstream): StreamTarget {
+export function relayTarget(server: ServerChild, upstream: Upstream, name = 'baseline: bare ws relay'): StreamTarget {
   const wsUrl = `ws://127.0.0.1:${server.port}/ws`;
   return {
-    name: 'baseline: bare ws relay',
+    name,
     server,
     async open() {
       const response = await fetch(`${server.origin}/relay`, { method: 'POST', body: JSON.stringify({ url: upstream.url }) });
@@ -30,16 +30,18 @@ const CREATE_CHAT = 'mutation CreateChat($input: CreateChatInput!) { createChat(
 const SEND_MESSAGE =
   'mutation SendMessage($input: SendMessageInput!) { sendMessage(input: $input) { userMessage { id } assistantMessage { id } } }';
 
+/** The agent the app calls: a WEBHOOK agent at the upstream, or an OPENAI_COMPATIBLE one whose base URL it is. */
+export type AgentKind = 'WEBHOOK' | 'OPENAI_COMPATIBLE';
+
 /**
- * The app at `server`, as a new tenant's admin with an agent whose webhook is `upstream`. Each
- * reply is sent in a chat of its own, so every agent request carries the same short history.
+ * The app at `server`, as a new tenant's admin with an agent of `kind` answered by `upstream`.
+ * Each reply is sent in a chat of its own, so every agent request carries the same short history.
  */
-export async function appTarget(name: string, server: ServerChild, upstream: Upstream): Promise<StreamTarget> {
+export async function appTarget(name: string, server: ServerChild, upstream: Upstream, kind: AgentKind = 'WEBHOOK'): Promise<StreamTarget> {
   const { accessToken } = await signUp(server.origin);
   const graphql = <Data>(query: string, variables: Record<string, unknown>) => request<Data>(server.origin, accessToken, query, variables);
-  const { createAgent } = await graphql<{ createAgent: { id: string } }>(CREATE_AGENT, {
-    input: { name: 'Bench agent', webhookUrl: upstream.url },
-  });
+  const agent = kind === 'WEBHOOK' ? { webhookUrl: upstream.url } : { kind, baseUrl: upstream.baseUrl, model: 'bench', apiKey: 'sk-bench' };
+  const { createAgent } = await graphql<{ createAgent: { id: string } }>(CREATE_AGENT, { input: { name: 'Bench agent', ...agent } });
   const wsUrl = `ws://127.0.0.1:${server.port}/graphql`;
   return {
     name,

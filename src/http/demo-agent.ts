@@ -2,6 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Where the built-in demo agent answers, on the server's own port. */
 export const DEMO_AGENT_PATH = '/demo-agent';
+/** The base URL path of the built-in demo model, an OpenAI-compatible API (see demo-model.ts). */
+export const DEMO_MODEL_BASE_PATH = `${DEMO_AGENT_PATH}/v1`;
+export const DEMO_MODEL_PATH = `${DEMO_MODEL_BASE_PATH}/chat/completions`;
 
 /** Agent requests carry the chat's recent history; this is ample for it and small for a toy. */
 const MAX_BODY_BYTES = 256 * 1024;
@@ -10,8 +13,14 @@ const WORD_INTERVAL_MS = 30;
 /** The echoed message is cut here, so that a long paste still streams in seconds. */
 const MAX_ECHO_CHARS = 200;
 
+/** What the user said, cut to a length that streams in seconds. */
+export function echoOf(lastUserMessage: string | undefined): string {
+  const said = lastUserMessage?.trim() ?? '';
+  return said.length > MAX_ECHO_CHARS ? `${said.slice(0, MAX_ECHO_CHARS)}…` : said;
+}
+
 /**
- * Whether `url` names this server's demo agent, which the agents' HTTP client may then reach
+ * Whether `url` names this server's demo agent or demo model, which the agents' HTTP client may then reach
  * although it is loopback: plain http on localhost, this very port and path, nothing else.
  */
 export function isDemoAgentUrl(url: URL, port: number): boolean {
@@ -19,7 +28,7 @@ export function isDemoAgentUrl(url: URL, port: number): boolean {
     url.protocol === 'http:' &&
     (url.hostname === '127.0.0.1' || url.hostname === 'localhost') &&
     Number(url.port || 80) === port &&
-    url.pathname === DEMO_AGENT_PATH &&
+    (url.pathname === DEMO_AGENT_PATH || url.pathname === DEMO_MODEL_PATH) &&
     url.search === '' &&
     !url.username &&
     !url.password
@@ -28,8 +37,7 @@ export function isDemoAgentUrl(url: URL, port: number): boolean {
 
 /** The demo agent's whole answer to `lastUserMessage` (deterministic: tests compare it). */
 export function demoReply(lastUserMessage: string | undefined): string {
-  const said = lastUserMessage?.trim() ?? '';
-  const echo = said.length > MAX_ECHO_CHARS ? `${said.slice(0, MAX_ECHO_CHARS)}…` : said;
+  const echo = echoOf(lastUserMessage);
   return [
     echo ? `Hello! You said: "${echo}".` : 'Hello!',
     'I am the built-in demo agent of this server: I only echo your last message, word by word, to show how replies stream.',
@@ -45,25 +53,35 @@ export function demoReply(lastUserMessage: string | undefined): string {
  * reply as server-sent events (`data: {"content": "..."}` per word, then `data: [DONE]`).
  */
 export async function serveDemoAgent(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const request = await readDemoRequest(req, res, 'an agent request body');
+  if (!request) return;
+  streamWords(res, demoReply(lastUserMessage(request)), (word) => ({ content: word }), []);
+}
+
+/** The JSON object a demo request POSTs, or null once it was answered with why not. */
+export async function readDemoRequest(req: IncomingMessage, res: ServerResponse, expected: string): Promise<Record<string, unknown> | null> {
   if (req.method !== 'POST') {
     res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain; charset=utf-8' });
-    return void res.end('The demo agent answers POST requests with an agent request body\n');
+    res.end(`This demo answers POST requests with ${expected}\n`);
+    return null;
   }
   const body = await readBody(req, MAX_BODY_BYTES);
-  if (body === 'gone') return;
+  if (body === 'gone') return null;
   if (body === 'too_large') {
     res.writeHead(413, { 'content-type': 'text/plain; charset=utf-8' });
-    return void res.end(`The request body is larger than ${MAX_BODY_BYTES} bytes\n`);
+    res.end(`The request body is larger than ${MAX_BODY_BYTES} bytes\n`);
+    return null;
   }
   const request = parseJsonObject(body);
   if (!request) {
     res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
-    return void res.end('The request body must be a JSON object\n');
+    res.end('The request body must be a JSON object\n');
   }
-  streamWords(res, demoReply(lastUserMessage(request)));
+  return request;
 }
 
-function streamWords(res: ServerResponse, reply: string) {
+/** Streams `reply` word by word as server-sent events, each word's event made by `event`; then `last` and [DONE]. */
+export function streamWords(res: ServerResponse, reply: string, event: (word: string) => unknown, last: unknown[]) {
   const words = reply.match(/\S+\s*/g) ?? [];
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store' });
   let next = 0;
@@ -71,10 +89,10 @@ function streamWords(res: ServerResponse, reply: string) {
   const writeNext = () => {
     if (res.destroyed) return;
     if (next < words.length) {
-      res.write(`data: ${JSON.stringify({ content: words[next++] })}\n\n`);
+      res.write(`data: ${JSON.stringify(event(words[next++]!))}\n\n`);
       timer = setTimeout(writeNext, WORD_INTERVAL_MS);
     } else {
-      res.end('data: [DONE]\n\n');
+      res.end(`${last.map((data) => `data: ${JSON.stringify(data)}\n\n`).join('')}data: [DONE]\n\n`);
     }
   };
   // The caller went away (a cancelled reply, shutdown): stop writing to nobody.
@@ -82,7 +100,7 @@ function streamWords(res: ServerResponse, reply: string) {
   writeNext();
 }
 
-function lastUserMessage(request: Record<string, unknown>): string | undefined {
+export function lastUserMessage(request: Record<string, unknown>): string | undefined {
   const messages = Array.isArray(request.messages) ? request.messages : [];
   const last = messages.findLast(
     (message): message is { content: string } =>

@@ -9,7 +9,8 @@ import { ATTACHMENT_PATH_PREFIX } from '../modules/chats/attachments.ts';
 import { MAX_ATTACHMENT_BYTES } from '../uploads/attachment-file.ts';
 import { matchChannelWebhook, type ChannelWebhookRoute } from './channel-webhooks.ts';
 import { clientIp, REQUEST_ID_HEADER, requestIdOf, type AccessLogFields } from './context.ts';
-import { DEMO_AGENT_PATH, serveDemoAgent } from './demo-agent.ts';
+import { DEMO_AGENT_PATH, DEMO_MODEL_PATH, serveDemoAgent } from './demo-agent.ts';
+import { serveDemoModel } from './demo-model.ts';
 import { GRAPHIQL_ASSETS_PATH } from './graphiql.ts';
 import { METRICS_PATH, serveMetrics } from './metrics-endpoint.ts';
 import { readBodyWithin } from './request-body.ts';
@@ -36,7 +37,7 @@ type RouteDependencies = {
   channelWebhooks(req: IncomingMessage, res: ServerResponse, route: ChannelWebhookRoute): Promise<void>;
   /** GraphiQL's own files (graphiql.ts), when GraphiQL is served. */
   graphiqlAssets?(req: IncomingMessage, res: ServerResponse, name: string): Promise<void>;
-  /** Serve the built-in demo agent (DEMO_AGENT). */
+  /** Serve the built-in demo agent and demo model (DEMO_AGENT). */
   demoAgent: boolean;
   /** The page of an invitation's link (accept-invitation.ts). */
   acceptInvitation(req: IncomingMessage, res: ServerResponse): Promise<void>;
@@ -55,6 +56,7 @@ type RouteDependencies = {
 function routeOf(path: string): string {
   if (path === GRAPHQL_PATH) return 'graphql';
   if (['/health', '/ready', METRICS_PATH, VERIFY_EMAIL_PATH, ACCEPT_INVITATION_PATH, DEMO_AGENT_PATH].includes(path)) return path.slice(1).replace('-', '_');
+  if (path === DEMO_MODEL_PATH) return 'demo_model';
   if (AVATAR_PATH.test(path)) return 'avatar';
   if (ATTACHMENT_PATH.test(path)) return 'attachment';
   if (path.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphiql_assets';
@@ -100,6 +102,7 @@ export function createRequestHandler(deps: RouteDependencies) {
     }
     if (deps.graphiqlAssets && path.startsWith(GRAPHIQL_ASSETS_PATH)) return deps.graphiqlAssets(req, res, path.slice(GRAPHIQL_ASSETS_PATH.length));
     if (deps.demoAgent && path === DEMO_AGENT_PATH) return serveDemoAgent(req, res);
+    if (deps.demoAgent && path === DEMO_MODEL_PATH) return serveDemoModel(req, res);
     if (path === VERIFY_EMAIL_PATH) return serveVerifyEmail(req, res, { verify: deps.verifyEmail, logger: deps.logger });
     if (path === ACCEPT_INVITATION_PATH) return deps.acceptInvitation(req, res);
     const channelWebhook = matchChannelWebhook(path);

@@ -478,10 +478,32 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
               "null"
             ]
           },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "WEBHOOK",
+              "OPENAI_COMPATIBLE"
+            ]
+          },
           "webhookUrl": {
             "type": "string"
           },
           "hasWebhookToken": {
+            "type": "boolean"
+          },
+          "baseUrl": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "model": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "hasApiKey": {
             "type": "boolean"
           },
           "systemPrompt": {
@@ -541,8 +563,12 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "id",
           "name",
           "description",
+          "kind",
           "webhookUrl",
           "hasWebhookToken",
+          "baseUrl",
+          "model",
+          "hasApiKey",
           "systemPrompt",
           "config",
           "isActive",
@@ -550,7 +576,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "createdAt",
           "updatedAt"
         ],
-        "description": "An agent as `agent.created`, `agent.updated` and `agent.deleted` carry it in webhook bodies: JSON only, and only what the API shows. The webhook token is never in it, only whether there is one."
+        "description": "An agent as `agent.created`, `agent.updated` and `agent.deleted` carry it in webhook bodies: JSON only, and only what the API shows. The webhook token and the API key are never in it, only whether there is one."
       }
     },
     "required": [
@@ -626,10 +652,32 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
               "null"
             ]
           },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "WEBHOOK",
+              "OPENAI_COMPATIBLE"
+            ]
+          },
           "webhookUrl": {
             "type": "string"
           },
           "hasWebhookToken": {
+            "type": "boolean"
+          },
+          "baseUrl": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "model": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "hasApiKey": {
             "type": "boolean"
           },
           "systemPrompt": {
@@ -689,8 +737,12 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "id",
           "name",
           "description",
+          "kind",
           "webhookUrl",
           "hasWebhookToken",
+          "baseUrl",
+          "model",
+          "hasApiKey",
           "systemPrompt",
           "config",
           "isActive",
@@ -698,7 +750,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "createdAt",
           "updatedAt"
         ],
-        "description": "An agent as `agent.created`, `agent.updated` and `agent.deleted` carry it in webhook bodies: JSON only, and only what the API shows. The webhook token is never in it, only whether there is one."
+        "description": "An agent as `agent.created`, `agent.updated` and `agent.deleted` carry it in webhook bodies: JSON only, and only what the API shows. The webhook token and the API key are never in it, only whether there is one."
       }
     },
     "required": [
@@ -774,10 +826,32 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
               "null"
             ]
           },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "WEBHOOK",
+              "OPENAI_COMPATIBLE"
+            ]
+          },
           "webhookUrl": {
             "type": "string"
           },
           "hasWebhookToken": {
+            "type": "boolean"
+          },
+          "baseUrl": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "model": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "hasApiKey": {
             "type": "boolean"
           },
           "systemPrompt": {
@@ -837,8 +911,12 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "id",
           "name",
           "description",
+          "kind",
           "webhookUrl",
           "hasWebhookToken",
+          "baseUrl",
+          "model",
+          "hasApiKey",
           "systemPrompt",
           "config",
           "isActive",
@@ -846,7 +924,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "createdAt",
           "updatedAt"
         ],
-        "description": "An agent as `agent.created`, `agent.updated` and `agent.deleted` carry it in webhook bodies: JSON only, and only what the API shows. The webhook token is never in it, only whether there is one."
+        "description": "An agent as `agent.created`, `agent.updated` and `agent.deleted` carry it in webhook bodies: JSON only, and only what the API shows. The webhook token and the API key are never in it, only whether there is one."
       }
     },
     "required": [
@@ -987,6 +1065,29 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
               "string",
               "null"
             ]
+          },
+          "usage": {
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {
+                  "promptTokens": {
+                    "type": "number"
+                  },
+                  "completionTokens": {
+                    "type": "number"
+                  }
+                },
+                "required": [
+                  "promptTokens",
+                  "completionTokens"
+                ]
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "Tokens the model reported for a reply of an OPENAI_COMPATIBLE agent; null otherwise."
           }
         },
         "required": [
@@ -1000,7 +1101,8 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "lastSeq",
           "createdAt",
           "updatedAt",
-          "completedAt"
+          "completedAt",
+          "usage"
         ],
         "description": "A chat message as events carry it, to subscribers and in webhook bodies: JSON values only."
       }
@@ -1143,6 +1245,29 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
               "string",
               "null"
             ]
+          },
+          "usage": {
+            "anyOf": [
+              {
+                "type": "object",
+                "properties": {
+                  "promptTokens": {
+                    "type": "number"
+                  },
+                  "completionTokens": {
+                    "type": "number"
+                  }
+                },
+                "required": [
+                  "promptTokens",
+                  "completionTokens"
+                ]
+              },
+              {
+                "type": "null"
+              }
+            ],
+            "description": "Tokens the model reported for a reply of an OPENAI_COMPATIBLE agent; null otherwise."
           }
         },
         "required": [
@@ -1156,7 +1281,8 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "lastSeq",
           "createdAt",
           "updatedAt",
-          "completedAt"
+          "completedAt",
+          "usage"
         ],
         "description": "A chat message as events carry it, to subscribers and in webhook bodies: JSON values only."
       }

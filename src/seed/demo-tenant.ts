@@ -7,7 +7,7 @@ import { EffectKeys } from '../events/effect-keys.ts';
 import { Outbox } from '../events/outbox.ts';
 import type { AppEvents } from '../modules/events.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import { DEMO_AGENT_PATH } from '../http/demo-agent.ts';
+import { DEMO_AGENT_PATH, DEMO_MODEL_BASE_PATH } from '../http/demo-agent.ts';
 import type { Logger } from '../logger.ts';
 import { AgentsService } from '../modules/agents/service.ts';
 import { AuditService } from '../modules/audit/service.ts';
@@ -30,6 +30,9 @@ export const DEMO = {
   adminName: 'Demo Admin',
   agentName: 'Demo agent',
   chatTitle: 'Welcome',
+  modelAgentName: 'Demo model',
+  modelName: 'demo-echo',
+  modelChatTitle: 'Welcome (OpenAI-compatible)',
 } as const;
 
 /** The seed will not run here; the message says why and what to do. */
@@ -42,6 +45,9 @@ export type DemoSeed = {
   admin: { id: string; email: string };
   agent: { id: string; name: string; webhookUrl: string };
   chat: { id: string; title: string };
+  /** The OPENAI_COMPATIBLE agent, answered by this server's demo model, and its chat. */
+  modelAgent: { id: string; name: string; baseUrl: string; model: string };
+  modelChat: { id: string; title: string };
   /** What this run created; all false when the demo was already there. */
   created: { tenant: boolean; agent: boolean; chat: boolean };
   /** The password that signs the admin in; null when it was changed since the first seed. */
@@ -49,8 +55,8 @@ export type DemoSeed = {
 };
 
 /**
- * Creates the demo tenant, its admin, an agent answered by this server's demo agent on `port`,
- * and a chat with it, on the database `config` names; finds what is already there instead of
+ * Creates the demo tenant, its admin, two agents answered by this server on `port` (a WEBHOOK
+ * agent by its demo agent, an OPENAI_COMPATIBLE one by its demo model) and a chat with each, on the database `config` names; finds what is already there instead of
  * duplicating it. Refuses in production, and on PGlite while a server on `port` holds the database.
  */
 export async function seedDemo(config: Config, options: { port: number; password?: string; logger: Logger }): Promise<DemoSeed> {
@@ -109,7 +115,6 @@ async function seedInto(prisma: PrismaClient, config: Config, port: number, pass
   const users = new UsersService(prisma, outbox, audit, verifications, new TeamLimits(config.teamLimits));
   const { tenant, admin, created: tenantCreated } = await findOrCreateAdmin(prisma, outbox, audit, users, password);
 
-  const webhookUrl = new URL(DEMO_AGENT_PATH, `http://localhost:${port}`).href;
   // The agents service refuses loopback URLs; the seed is an operator's tool, so it may allow the one host it needs.
   const outbound = new OutboundHttp({ allowPrivate: [...config.allowPrivateUrls, 'localhost'], userAgent: 'convo-graph-seed/1.0' });
   const agents = new AgentsService(prisma, outbox, outbound, audit);
@@ -120,27 +125,22 @@ async function seedInto(prisma: PrismaClient, config: Config, port: number, pass
     role: 'ADMIN',
     credential: { kind: 'session', sessionId: 'npm-run-seed', expiresAt: new Date() },
   };
-
-  let agent = await prisma.agent.findFirst({ where: { tenantId: tenant.id, name: DEMO.agentName }, orderBy: { id: 'asc' } });
-  const agentCreated = !agent;
-  if (!agent) {
-    agent = await agents.create(viewer, {
-      name: DEMO.agentName,
-      description: 'The built-in demo agent: it echoes your message. Point webhookUrl at an n8n workflow for a real one.',
-      webhookUrl,
-      systemPrompt: 'You are a friendly guide to this backend.',
-    });
-  } else if (agent.webhookUrl !== webhookUrl || !agent.isActive) {
-    // Seeded again for another PORT, or switched off since: point it back at this server's demo agent.
-    agent = await agents.update(viewer, agent.id, { webhookUrl, isActive: true });
-  }
-
-  let chat = await prisma.chat.findFirst({
-    where: { tenantId: tenant.id, ownerId: admin.id, agentId: agent.id, title: DEMO.chatTitle },
-    orderBy: { id: 'asc' },
+  const ownUrl = (path: string) => new URL(path, `http://localhost:${port}`).href;
+  const webhookUrl = ownUrl(DEMO_AGENT_PATH);
+  const { agent, created: agentCreated } = await ensureAgent(prisma, agents, viewer, DEMO.agentName, {
+    description: 'The built-in demo agent: it echoes your message. Point webhookUrl at an n8n workflow for a real one.',
+    connection: { kind: 'WEBHOOK', webhookUrl },
+    systemPrompt: 'You are a friendly guide to this backend.',
   });
-  const chatCreated = !chat;
-  chat ??= await new ChatsService(prisma).create(viewer, { agentId: agent.id, title: DEMO.chatTitle });
+  const baseUrl = ownUrl(DEMO_MODEL_BASE_PATH);
+  const { agent: modelAgent } = await ensureAgent(prisma, agents, viewer, DEMO.modelAgentName, {
+    description: 'The built-in demo model: an OpenAI-compatible API that echoes your message. Point baseUrl, model and apiKey at a real one.',
+    connection: { kind: 'OPENAI_COMPATIBLE', baseUrl, model: DEMO.modelName },
+    systemPrompt: 'You are a friendly guide to this backend.',
+  });
+  const chats = new ChatsService(prisma);
+  const { chat, created: chatCreated } = await ensureChat(prisma, chats, viewer, agent.id, DEMO.chatTitle);
+  const { chat: modelChat } = await ensureChat(prisma, chats, viewer, modelAgent.id, DEMO.modelChatTitle);
 
   const passwordWorks = tenantCreated || (await verifyPassword(admin.passwordHash, password));
   return {
@@ -148,9 +148,42 @@ async function seedInto(prisma: PrismaClient, config: Config, port: number, pass
     admin: { id: admin.id, email: admin.email },
     agent: { id: agent.id, name: agent.name, webhookUrl: agent.webhookUrl },
     chat: { id: chat.id, title: chat.title },
+    modelAgent: { id: modelAgent.id, name: modelAgent.name, baseUrl, model: DEMO.modelName },
+    modelChat: { id: modelChat.id, title: modelChat.title },
     created: { tenant: tenantCreated, agent: agentCreated, chat: chatCreated },
     password: passwordWorks ? password : null,
   };
+}
+
+type DemoAgent = {
+  description: string;
+  connection: { kind: 'WEBHOOK'; webhookUrl: string } | { kind: 'OPENAI_COMPATIBLE'; baseUrl: string; model: string };
+  systemPrompt: string;
+};
+
+/**
+ * The demo agent called `name`, created as `wanted` says; one seeded before for another PORT,
+ * or switched off since, is pointed back at this server and switched on.
+ */
+async function ensureAgent(prisma: PrismaClient, agents: AgentsService, viewer: Viewer, name: string, wanted: DemoAgent) {
+  const existing = await prisma.agent.findFirst({ where: { tenantId: viewer.tenantId, name }, orderBy: { id: 'asc' } });
+  if (!existing) {
+    const { description, connection, systemPrompt } = wanted;
+    return { agent: await agents.create(viewer, { name, description, ...connection, systemPrompt }), created: true };
+  }
+  const { connection } = wanted;
+  const current = connection.kind === 'WEBHOOK' ? existing.webhookUrl === connection.webhookUrl : existing.baseUrl === connection.baseUrl;
+  if (current && existing.kind === connection.kind && existing.isActive) return { agent: existing, created: false };
+  return { agent: await agents.update(viewer, existing.id, { ...connection, isActive: true }), created: false };
+}
+
+/** The admin's chat called `title` with `agentId`, created when missing. */
+async function ensureChat(prisma: PrismaClient, chats: ChatsService, viewer: Viewer, agentId: string, title: string) {
+  const existing = await prisma.chat.findFirst({
+    where: { tenantId: viewer.tenantId, ownerId: viewer.userId, agentId, title },
+    orderBy: { id: 'asc' },
+  });
+  return existing ? { chat: existing, created: false } : { chat: await chats.create(viewer, { agentId, title }), created: true };
 }
 
 /** The demo tenant and its admin, as the last seed left them, or created now as sign-up would. */

@@ -10,8 +10,10 @@ ${news.length ? `Demo seeded (created: ${news.join(', ')}).` : 'Demo already see
 
   tenant  ${seed.tenant.name} (slug ${seed.tenant.slug})
   admin   ${seed.admin.email}  password: ${password}
-  agent   ${seed.agent.name} -> ${seed.agent.webhookUrl} (the server's built-in demo agent)
+  agent   ${seed.agent.name} (WEBHOOK) -> ${seed.agent.webhookUrl} (the server's built-in demo agent)
   chat    ${seed.chat.title}  id: ${seed.chat.id}
+  agent   ${seed.modelAgent.name} (OPENAI_COMPATIBLE) -> ${seed.modelAgent.baseUrl}, model ${seed.modelAgent.model} (the server's built-in demo model)
+  chat    ${seed.modelChat.title}  id: ${seed.modelChat.id}
 
 Next:
 
@@ -42,7 +44,11 @@ Next:
      }
    }
 
-The demo agent only echoes you. For a real AI, point "${DEMO.agentName}" at an n8n workflow with
-updateAgent (webhookUrl, webhookToken); see README.md.
+The same with chatId "${seed.modelChat.id}" talks to "${DEMO.modelAgentName}", which streams as an
+OpenAI-compatible API does; its reply's \`usage\` then shows the tokens it reported.
+
+Both only echo you. For a real AI, point "${DEMO.agentName}" at an n8n workflow with updateAgent
+(webhookUrl, webhookToken), or "${DEMO.modelAgentName}" at OpenAI, OpenRouter, Gemini or Ollama
+(baseUrl, model, apiKey); see README.md.
 `;
 }

@@ -2,7 +2,7 @@ import { graphql } from '../generated/gql.ts';
 
 export const AgentFields = graphql(`
   fragment AgentFields on Agent {
-    id name description webhookUrl hasWebhookToken systemPrompt config isActive avatarUrl createdAt updatedAt
+    id name description kind webhookUrl hasWebhookToken baseUrl model hasApiKey systemPrompt config isActive avatarUrl createdAt updatedAt
   }
 `);
 
@@ -45,5 +45,37 @@ export const UploadAgentAvatar = graphql(`
 export const RemoveAgentAvatar = graphql(`
   mutation RemoveAgentAvatar($id: ID!) {
     removeAgentAvatar(id: $id) { ...AgentFields }
+  }
+`);
+
+export const ModelAgentFields = graphql(`
+  fragment ModelAgentFields on Agent {
+    id kind webhookUrl hasWebhookToken baseUrl model hasApiKey config
+  }
+`);
+
+export const CreateModelAgent = graphql(`
+  mutation CreateModelAgent($input: CreateAgentInput!) {
+    createAgent(input: $input) { ...ModelAgentFields }
+  }
+`);
+
+export const UpdateModelAgent = graphql(`
+  mutation UpdateModelAgent($id: ID!, $input: UpdateAgentInput!) {
+    updateAgent(id: $id, input: $input) { ...ModelAgentFields }
+  }
+`);
+
+export const ReplyUsage = graphql(`
+  query ReplyUsage($chatId: ID!) {
+    chat(id: $chatId) {
+      messages(last: 10) { edges { node { id status content error usage { promptTokens completionTokens } } } }
+    }
+  }
+`);
+
+export const AgentUsageByDay = graphql(`
+  query AgentUsageByDay($from: DateTime, $to: DateTime) {
+    analyticsAgentUsage(from: $from, to: $to) { day agentId agentName calls promptTokens completionTokens }
   }
 `);

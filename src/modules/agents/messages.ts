@@ -1,4 +1,4 @@
-import type { Agent, Prisma } from '../../generated/prisma/client.ts';
+import type { Agent, AgentKind, Prisma } from '../../generated/prisma/client.ts';
 import { avatarPath } from './avatar.ts';
 
 /** What the service reads with every agent it answers or describes: the avatar's hash, never its bytes. */
@@ -8,14 +8,19 @@ export type AgentWithAvatarHash = Agent & { avatar: { sha256: string } | null };
 
 /**
  * An agent as `agent.created`, `agent.updated` and `agent.deleted` carry it in webhook bodies:
- * JSON only, and only what the API shows. The webhook token is never in it, only whether there is one.
+ * JSON only, and only what the API shows. The webhook token and the API key are never in it, only
+ * whether there is one.
  */
 export type AgentMessage = {
   id: string;
   name: string;
   description: string | null;
+  kind: AgentKind;
   webhookUrl: string;
   hasWebhookToken: boolean;
+  baseUrl: string | null;
+  model: string | null;
+  hasApiKey: boolean;
   systemPrompt: string | null;
   config: Prisma.JsonValue;
   isActive: boolean;
@@ -25,13 +30,18 @@ export type AgentMessage = {
 };
 
 export function toMessage(agent: AgentWithAvatarHash): AgentMessage {
-  const { id, name, description, webhookUrl, webhookToken, systemPrompt, config, isActive, avatar, createdAt, updatedAt } = agent;
+  const { id, name, description, kind, webhookUrl, webhookToken, baseUrl, model, apiKey, systemPrompt, config, isActive, avatar, createdAt, updatedAt } =
+    agent;
   return {
     id,
     name,
     description,
+    kind,
     webhookUrl,
     hasWebhookToken: webhookToken !== null,
+    baseUrl,
+    model,
+    hasApiKey: apiKey !== null,
     systemPrompt,
     config,
     isActive,

@@ -6,20 +6,52 @@ import { withAvatarHash } from './messages.ts';
 /** Agents are part of what the whole team works with: changing them is an admin's decision. */
 const adminWrite = { $all: { admin: true, scope: 'agents:write' } } as const;
 
+const AgentKindEnum = builder.enumType('AgentKind', {
+  description: 'How an agent is called.',
+  values: {
+    WEBHOOK: { description: "Its brain is an HTTP webhook (n8n style) that receives the conversation and answers it." },
+    OPENAI_COMPATIBLE: {
+      description:
+        'A model behind an OpenAI-compatible chat-completions API (OpenAI, OpenRouter, Gemini, Ollama, vLLM, ...), ' +
+        'called with `baseUrl`, `model` and the API key, replies streamed.',
+    },
+  },
+});
+
 const AgentRef = builder.prismaObject('Agent', {
-  description: 'An AI agent that answers chats: its brain is an HTTP webhook (n8n style) that receives the conversation.',
+  description: 'An AI agent that answers chats: an HTTP webhook (n8n style) or a model behind an OpenAI-compatible API (see `kind`).',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable identifier.' }),
     name: t.exposeString('name', { description: 'What users see it called.' }),
     description: t.exposeString('description', { nullable: true, description: 'What the agent is for.' }),
-    webhookUrl: t.exposeString('webhookUrl', { description: 'Where each message of a chat is POSTed for the agent to answer.' }),
+    kind: t.expose('kind', { type: AgentKindEnum, description: 'How the agent is called: WEBHOOK or OPENAI_COMPATIBLE.' }),
+    webhookUrl: t.exposeString('webhookUrl', {
+      description:
+        'Where each message of a chat is POSTed for the agent to answer: the webhook, or for an OPENAI_COMPATIBLE agent ' +
+        '`<baseUrl>/chat/completions`.',
+    }),
     hasWebhookToken: t.boolean({
       description: 'Whether calls to the webhook carry `Authorization: Bearer <webhookToken>`. The token itself is never shown.',
       select: { webhookToken: true },
       resolve: (agent) => agent.webhookToken !== null,
     }),
+    baseUrl: t.exposeString('baseUrl', {
+      nullable: true,
+      description: 'OPENAI_COMPATIBLE agents: the API base URL, e.g. https://api.openai.com/v1. Null for WEBHOOK agents.',
+    }),
+    model: t.exposeString('model', { nullable: true, description: 'OPENAI_COMPATIBLE agents: the model every request names. Null for WEBHOOK agents.' }),
+    hasApiKey: t.boolean({
+      description: 'OPENAI_COMPATIBLE agents: whether calls carry `Authorization: Bearer <apiKey>`. The key itself is never shown.',
+      select: { apiKey: true },
+      resolve: (agent) => agent.apiKey !== null,
+    }),
     systemPrompt: t.exposeString('systemPrompt', { nullable: true, description: 'Instructions sent to the webhook with every conversation.' }),
-    config: t.expose('config', { type: 'JSON', description: 'Free-form settings (a JSON object) sent to the webhook with every conversation.' }),
+    config: t.expose('config', {
+      type: 'JSON',
+      description:
+        'Free-form settings (a JSON object) sent to the webhook with every conversation. For an OPENAI_COMPATIBLE agent, ' +
+        'extra chat-completions parameters (e.g. {"temperature": 0.2, "max_tokens": 500}); `model`, `messages` and `stream` are set by the server.',
+    }),
     isActive: t.exposeBoolean('isActive', { description: 'Inactive agents are left out of `agents` unless asked for.' }),
     avatarUrl: t.string({
       nullable: true,
@@ -39,9 +71,22 @@ const CreateAgentInput = builder.inputType('CreateAgentInput', {
   fields: (t) => ({
     name: t.string({ required: true, description: '1 to 100 characters, not only whitespace.' }),
     description: t.string({ description: 'What the agent is for, at most 1000 characters.' }),
-    webhookUrl: t.string({ required: true, description: 'An http(s) URL without credentials, reachable on a public address.' }),
+    kind: t.field({ type: AgentKindEnum, description: 'WEBHOOK (the default) or OPENAI_COMPATIBLE; each takes only its own settings.' }),
+    webhookUrl: t.string({
+      description: 'WEBHOOK agents, required: an http(s) URL without credentials, reachable on a public address.',
+    }),
     webhookToken: t.string({
-      description: 'Sent as `Authorization: Bearer <token>` to the webhook: 1 to 1000 printable ASCII characters, no spaces. Write-only.',
+      description:
+        'WEBHOOK agents: sent as `Authorization: Bearer <token>` to the webhook: 1 to 1000 printable ASCII characters, no spaces. Write-only.',
+    }),
+    baseUrl: t.string({
+      description:
+        'OPENAI_COMPATIBLE agents, required: the API base URL, checked as webhook URLs are ' +
+        '(e.g. https://api.openai.com/v1, https://openrouter.ai/api/v1, https://generativelanguage.googleapis.com/v1beta/openai).',
+    }),
+    model: t.string({ description: 'OPENAI_COMPATIBLE agents, required: the model, e.g. gpt-4o-mini; at most 200 characters.' }),
+    apiKey: t.string({
+      description: 'OPENAI_COMPATIBLE agents: sent as `Authorization: Bearer <apiKey>`; printable ASCII, no spaces. Write-only.',
     }),
     systemPrompt: t.string({ description: 'Instructions for the agent, at most 20000 characters.' }),
     config: t.field({ type: 'JSON', description: 'A JSON object of settings for the webhook, at most 64 KB; defaults to {}.' }),
@@ -54,8 +99,15 @@ const UpdateAgentInput = builder.inputType('UpdateAgentInput', {
   fields: (t) => ({
     name: t.string({ description: 'New name, as at creation.' }),
     description: t.string({ description: 'New description; null to clear it.' }),
-    webhookUrl: t.string({ description: 'New webhook URL, checked as at creation.' }),
-    webhookToken: t.string({ description: 'New token, as at creation; null to stop sending one.' }),
+    kind: t.field({
+      type: AgentKindEnum,
+      description: "A new kind: give that kind's required settings too; the old kind's settings are dropped.",
+    }),
+    webhookUrl: t.string({ description: 'WEBHOOK agents: new webhook URL, checked as at creation.' }),
+    webhookToken: t.string({ description: 'WEBHOOK agents: new token, as at creation; null to stop sending one.' }),
+    baseUrl: t.string({ description: 'OPENAI_COMPATIBLE agents: new base URL, checked as at creation.' }),
+    model: t.string({ description: 'OPENAI_COMPATIBLE agents: new model.' }),
+    apiKey: t.string({ description: 'OPENAI_COMPATIBLE agents: new API key, as at creation; null to stop sending one.' }),
     systemPrompt: t.string({ description: 'New instructions; null to clear them.' }),
     config: t.field({ type: 'JSON', description: 'New settings, replacing the old ones: a JSON object, at most 64 KB.' }),
     isActive: t.boolean({ description: 'False hides the agent from `agents` (unless asked for); true shows it again.' }),

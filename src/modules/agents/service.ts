@@ -10,6 +10,7 @@ import { reachableUserUrl } from '../../outbound/user-url.ts';
 import { displayName, jsonObject, parseInput, withoutNul } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
 import { readAvatar, type Upload } from '../../uploads/avatar-image.ts';
+import { connectionFields, connectionOf, type Connection } from './kinds.ts';
 import { toMessage, withAvatarHash, type AgentWithAvatarHash } from './messages.ts';
 
 const MAX_CONFIG_BYTES = 64 * 1024;
@@ -19,20 +20,13 @@ const eventOf = { AGENT_CREATED: 'agent.created', AGENT_UPDATED: 'agent.updated'
 
 const name = displayName(100);
 const description = withoutNul(z.string().trim().max(1000, 'must be at most 1000 characters')).transform((text) => text || null);
-const webhookUrl = withoutNul(z.string().trim().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters'));
-const webhookToken = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(1000, 'must be at most 1000 characters')
-  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces, since it is sent in an HTTP header');
 const systemPrompt = withoutNul(z.string().max(20_000, 'must be at most 20000 characters')).transform((text) => (text.trim() ? text : null));
 const config = jsonObject(MAX_CONFIG_BYTES);
 
 const createInput = z.object({
   name,
   description: description.nullish(),
-  webhookUrl,
-  webhookToken: webhookToken.nullish(),
+  ...connectionFields,
   systemPrompt: systemPrompt.nullish(),
   config: config.nullish(),
   isActive: z.boolean().nullish(),
@@ -40,8 +34,7 @@ const createInput = z.object({
 const updateInput = z.object({
   name: name.nullish(),
   description: description.nullish(),
-  webhookUrl: webhookUrl.nullish(),
-  webhookToken: webhookToken.nullish(),
+  ...connectionFields,
   systemPrompt: systemPrompt.nullish(),
   config: config.nullish(),
   isActive: z.boolean().nullish(),
@@ -81,16 +74,18 @@ export class AgentsService {
   /** Creates an agent and emits `agent.created`; admins only. */
   async create(viewer: Viewer, input: CreateAgentInput): Promise<AgentWithAvatarHash> {
     assertAdmin(viewer);
-    const parsed = parseInput(createInput, input);
-    const url = await reachableUserUrl(this.outbound, 'webhookUrl', parsed.webhookUrl);
+    // Settings of the wrong kind are refused before any URL is looked up.
+    const unchecked = parseInput(createInput, input);
+    connectionOf(unchecked);
+    const parsed = await this.checkedUrls(unchecked);
+    const connection = connectionOf(parsed);
     return this.outbox.transaction(async (unit) => {
       const agent = await unit.tx.agent.create({
         data: {
           tenantId: viewer.tenantId,
           name: parsed.name,
           description: parsed.description ?? null,
-          webhookUrl: url,
-          webhookToken: parsed.webhookToken ?? null,
+          ...connection,
           systemPrompt: parsed.systemPrompt ?? null,
           config: parsed.config ?? {},
           isActive: parsed.isActive ?? true,
@@ -104,23 +99,24 @@ export class AgentsService {
 
   /**
    * Changes what the input names and leaves the rest. Null clears the optional fields
-   * (description, webhookToken, systemPrompt) and leaves the required ones as they are.
+   * (description, webhookToken, apiKey, systemPrompt) and leaves the required ones as they are.
+   * A change of kind takes the new kind's settings (see `connectionOf`).
    */
   async update(viewer: Viewer, id: string, input: UpdateAgentInput): Promise<AgentWithAvatarHash> {
     assertAdmin(viewer);
-    const parsed = parseInput(updateInput, input);
-    const data = {
-      name: parsed.name ?? undefined,
-      description: parsed.description,
-      webhookUrl: parsed.webhookUrl ? await reachableUserUrl(this.outbound, 'webhookUrl', parsed.webhookUrl) : undefined,
-      webhookToken: parsed.webhookToken,
-      systemPrompt: parsed.systemPrompt,
-      config: parsed.config ?? undefined,
-      isActive: parsed.isActive ?? undefined,
-    };
-    const fields = Object.keys(data).filter((field) => data[field as keyof typeof data] !== undefined);
+    const parsed = await this.checkedUrls(parseInput(updateInput, input));
     return this.outbox.transaction(async (unit) => {
       const current = await this.lockOwned(unit.tx, viewer.tenantId, id);
+      const connection = connectionOf(parsed, current);
+      const data = {
+        name: parsed.name ?? undefined,
+        description: parsed.description,
+        ...changedOnly(connection, current),
+        systemPrompt: parsed.systemPrompt,
+        config: parsed.config ?? undefined,
+        isActive: parsed.isActive ?? undefined,
+      };
+      const fields = Object.keys(data).filter((field) => data[field as keyof typeof data] !== undefined);
       if (fields.length === 0) return current;
       const agent = await unit.tx.agent.update({ where: { id }, data, include: withAvatarHash });
       await this.record(viewer, 'AGENT_UPDATED', agent, unit, fields);
@@ -170,6 +166,12 @@ export class AgentsService {
     });
   }
 
+  /** The input with its URLs normalised, once they proved to be public http(s) URLs (BAD_USER_INPUT on the field otherwise). */
+  private async checkedUrls<Input extends { webhookUrl?: string | null; baseUrl?: string | null }>(input: Input): Promise<Input> {
+    const checked = async (field: 'webhookUrl' | 'baseUrl') => (input[field] ? reachableUserUrl(this.outbound, field, input[field]) : input[field]);
+    return { ...input, webhookUrl: await checked('webhookUrl'), baseUrl: await checked('baseUrl') };
+  }
+
   /** Writes the audit entry and the domain event of a change, in its transaction. */
   private async record(viewer: Viewer, type: keyof typeof eventOf, agent: AgentWithAvatarHash, unit: UnitOfWork, fields?: string[]) {
     const data = { agentId: agent.id, name: agent.name, ...(fields ? { fields } : {}) };
@@ -182,6 +184,12 @@ export class AgentsService {
     if (!(await lockOwnedRow(tx, 'agents', tenantId, id))) throw notFound('Agent');
     return tx.agent.findUniqueOrThrow({ where: { id }, include: withAvatarHash });
   }
+}
+
+/** The columns of `connection` that differ from the agent's: only those count as changed. */
+function changedOnly(connection: Connection, current: Connection): Partial<Connection> {
+  const entries = Object.entries(connection).filter(([column, value]) => current[column as keyof Connection] !== value);
+  return Object.fromEntries(entries);
 }
 
 function assertAdmin(viewer: Viewer) {

@@ -1,6 +1,6 @@
 import { builder } from '../../schema/builder.ts';
 import { LeadIntentEnum, LeadSourceEnum } from '../leads/lead-enums.ts';
-import { DEFAULT_RANGE_DAYS, MAX_RANGE_YEARS, type AnalyticsBucket, type AnalyticsSummary } from './service.ts';
+import { DEFAULT_RANGE_DAYS, MAX_RANGE_YEARS, type AgentUsageDay, type AnalyticsBucket, type AnalyticsSummary } from './service.ts';
 
 const AnalyticsIntervalEnum = builder.enumType('AnalyticsInterval', {
   description: 'The width of a timeseries bucket, in UTC.',
@@ -67,6 +67,18 @@ const AnalyticsBucketRef = builder.objectRef<AnalyticsBucket>('AnalyticsBucket')
   }),
 });
 
+const AgentUsageDayRef = builder.objectRef<AgentUsageDay>('AgentUsageDay').implement({
+  description: "The tokens one agent's model used on one UTC day, as its provider reported them (OPENAI_COMPATIBLE agents).",
+  fields: (t) => ({
+    day: t.expose('day', { type: 'DateTime', description: 'Start of the UTC day.' }),
+    agentId: t.exposeID('agentId', { description: 'The agent; its usage stays when it is deleted.' }),
+    agentName: t.exposeString('agentName', { nullable: true, description: "The agent's name now; null once it is deleted." }),
+    calls: t.exposeInt('calls', { description: 'Calls that reported usage: chat replies and channel auto-replies.' }),
+    promptTokens: t.exposeInt('promptTokens', { description: 'Tokens sent: system prompts and history.' }),
+    completionTokens: t.exposeInt('completionTokens', { description: 'Tokens the model wrote.' }),
+  }),
+});
+
 const rangeArgs = builder.args((t) => ({
   from: t.field({
     type: 'DateTime',
@@ -81,6 +93,14 @@ builder.queryFields((t) => ({
     description: `Lead, conversation and message figures of the tenant for [from, to); by default the last ${DEFAULT_RANGE_DAYS} days.`,
     args: rangeArgs,
     resolve: (_root, args, { services, viewer }) => services.analytics.summary(viewer.tenantId, args),
+  }),
+  analyticsAgentUsage: t.withAuth({ scope: 'analytics:read' }).field({
+    type: [AgentUsageDayRef],
+    description:
+      `Token usage per agent and UTC day over [from, to) (by default the last ${DEFAULT_RANGE_DAYS} days), oldest first, ` +
+      'then by agent id; only days on which an agent used tokens.',
+    args: rangeArgs,
+    resolve: (_root, range, { services, viewer }) => services.analytics.agentUsage(viewer.tenantId, range),
   }),
   analyticsTimeseries: t.withAuth({ scope: 'analytics:read' }).field({
     type: [AnalyticsBucketRef],

@@ -30,6 +30,17 @@ export type AnalyticsBucket = {
   messagesOut: number;
 };
 
+/** The tokens one agent's model used on one UTC day. */
+export type AgentUsageDay = {
+  day: Date;
+  agentId: string;
+  /** Null once the agent is deleted: its usage stays. */
+  agentName: string | null;
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+};
+
 /** date_trunc units: UTC days, ISO weeks (starting on Monday). */
 const UNITS = { DAY: { unit: 'day', step: '1 day' }, WEEK: { unit: 'week', step: '1 week' } } as const;
 
@@ -133,6 +144,30 @@ export class AnalyticsService {
       conversations: row.conversations,
       messagesIn: row.messages_in,
       messagesOut: row.messages_out,
+    }));
+  }
+
+  /** Token usage per agent and UTC day over [from, to), oldest day first; only days and agents with usage. */
+  async agentUsage(tenantId: string, input: AnalyticsRangeInput): Promise<AgentUsageDay[]> {
+    const { from, to } = this.range(input);
+    const rows = await this.read<{ day: Date; agent_id: string; agent_name: string | null; calls: number; prompt_tokens: number; completion_tokens: number }[]>(Prisma.sql`
+      SELECT u.day, u.agent_id, a.name AS agent_name, u.calls, u.prompt_tokens, u.completion_tokens
+        FROM (
+          SELECT date_trunc('day', created_at) AS day, agent_id, count(*)::int AS calls,
+                 sum(prompt_tokens)::int AS prompt_tokens, sum(completion_tokens)::int AS completion_tokens
+            FROM agent_usage
+           WHERE tenant_id = ${tenantId} AND created_at >= ${from}::timestamp AND created_at < ${to}::timestamp
+           GROUP BY 1, 2
+        ) AS u
+        LEFT JOIN agents a ON a.id = u.agent_id AND a.tenant_id = ${tenantId}
+       ORDER BY u.day, u.agent_id`);
+    return rows.map((row) => ({
+      day: row.day,
+      agentId: row.agent_id,
+      agentName: row.agent_name,
+      calls: row.calls,
+      promptTokens: row.prompt_tokens,
+      completionTokens: row.completion_tokens,
     }));
   }
 

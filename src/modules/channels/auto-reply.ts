@@ -5,6 +5,7 @@ import type { ChannelSession, Prisma, PrismaClient } from '../../generated/prism
 import type { Logger } from '../../logger.ts';
 import type { OutboundHttp } from '../../outbound/http-client.ts';
 import type { AgentCallObserver } from '../agents/calling/types.ts';
+import { endpointOf } from '../agents/calling/agent-call.ts';
 import { AgentCaller } from '../agents/calling/caller.ts';
 import type { AgentRequestBody } from '../agents/calling/types.ts';
 import { MAX_MESSAGE_CHARS } from './sessions/input.ts';
@@ -92,6 +93,7 @@ export class AutoReplies {
     return text;
   }
 
+  /** Asks the session's agent; the tokens its model reports are recorded whether or not it gave a reply. */
   private async agentReply(session: ChannelSession, message: ReceivedMessageData, signal: AbortSignal): Promise<string | null> {
     const { prisma, caller, logger, historyMessages } = this.deps;
     const agentId = session.autoReplyAgentId;
@@ -117,8 +119,13 @@ export class AutoReplies {
       message_id: message.id,
     };
     const calledAt = performance.now();
-    const outcome = await caller.call({ url: agent.webhookUrl, token: agent.webhookToken, body, signal }, () => {});
+    const outcome = await caller.call({ ...endpointOf(agent), body, signal }, () => {});
     const durationMs = Math.round(performance.now() - calledAt);
+    if (outcome.usage) {
+      await prisma.agentUsage.create({
+        data: { tenantId: session.tenantId, agentId: agent.id, purpose: 'AUTO_REPLY', replyToId: message.id, ...outcome.usage },
+      });
+    }
     logger.info({ tenantId: session.tenantId, sessionId: session.id, messageId: message.id, agentId: agent.id, outcome: outcome.kind, durationMs }, 'auto-reply agent call ended');
     if (outcome.kind === 'completed') return outcome.content;
     // Stopping: the job is handed back, and the agent asked again after the restart.

@@ -13,6 +13,8 @@ export type MessageJson = {
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;
+  /** Tokens the model reported for a reply of an OPENAI_COMPATIBLE agent; null otherwise. */
+  usage: { promptTokens: number; completionTokens: number } | null;
 };
 
 export function toMessageJson(message: Message): MessageJson {
@@ -28,13 +30,19 @@ export function toMessageJson(message: Message): MessageJson {
     createdAt: message.createdAt.toISOString(),
     updatedAt: message.updatedAt.toISOString(),
     completedAt: message.completedAt?.toISOString() ?? null,
+    usage:
+      message.promptTokens === null || message.completionTokens === null
+        ? null
+        : { promptTokens: message.promptTokens, completionTokens: message.completionTokens },
   };
 }
 
-export function fromMessageJson(json: MessageJson, tenantId: string): Message {
+export function fromMessageJson({ usage, ...json }: MessageJson, tenantId: string): Message {
   return {
     ...json,
     tenantId,
+    promptTokens: usage?.promptTokens ?? null,
+    completionTokens: usage?.completionTokens ?? null,
     createdAt: new Date(json.createdAt),
     updatedAt: new Date(json.updatedAt),
     completedAt: json.completedAt ? new Date(json.completedAt) : null,

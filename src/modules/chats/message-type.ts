@@ -35,6 +35,14 @@ export const ChatAttachmentRef = builder.prismaObject('ChatAttachment', {
   }),
 });
 
+export const TokenUsageRef = builder.objectRef<{ promptTokens: number; completionTokens: number }>('TokenUsage').implement({
+  description: 'Tokens a model reported for one call, as its provider counts them.',
+  fields: (t) => ({
+    promptTokens: t.exposeInt('promptTokens', { description: 'Tokens of the request: the system prompt and the history sent.' }),
+    completionTokens: t.exposeInt('completionTokens', { description: 'Tokens of the reply.' }),
+  }),
+});
+
 export const MessageRef = builder.prismaObject('Message', {
   description: 'One message of a chat.',
   fields: (t) => ({
@@ -53,6 +61,14 @@ export const MessageRef = builder.prismaObject('Message', {
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was written.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it last changed.' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When a reply reached its final status.' }),
+    usage: t.field({
+      type: TokenUsageRef,
+      nullable: true,
+      description: 'For a reply of an OPENAI_COMPATIBLE agent, the tokens its model reported; null otherwise, and while streaming.',
+      select: { promptTokens: true, completionTokens: true },
+      resolve: ({ promptTokens, completionTokens }) =>
+        promptTokens === null || completionTokens === null ? null : { promptTokens, completionTokens },
+    }),
     attachments: t.relation('attachments', { description: 'The files sent with it, in upload order.', query: { orderBy: { id: 'asc' } } }),
   }),
 });

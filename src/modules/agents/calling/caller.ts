@@ -3,14 +3,14 @@ import { StringDecoder } from 'node:string_decoder';
 import { OutboundError } from '../../../outbound/http-client.ts';
 import { inSpan, SpanKind, SpanStatusCode } from '../../../tracing/spans.ts';
 import { ReplyContent } from './content.ts';
-import { replyParser } from './detect.ts';
 import { failed, type Ending } from './parser.ts';
+import { chatCompletionsProtocol, webhookProtocol, type UsageParser } from './protocols.ts';
 import type { AgentCall, AgentCallerLimits, AgentCallObserver, AgentReplyOutcome, StreamingHttp } from './types.ts';
 import { tookTooLong, Watchdog } from './watchdog.ts';
 
 /**
- * Calls an agent's webhook and turns its answer (SSE, n8n's NDJSON, a JSON or text body) into
- * deltas and one outcome.
+ * Calls an agent, its webhook or its chat-completions API, and turns the answer (SSE, n8n's
+ * NDJSON, a JSON or text body, chat-completion chunks) into deltas and one outcome.
  */
 export class AgentCaller {
   constructor(
@@ -33,13 +33,15 @@ export class AgentCaller {
     const startedAt = performance.now();
     const content = new ReplyContent(this.limits.maxContentChars, onDelta);
     const watchdog = new Watchdog(this.limits, call.signal);
+    const protocol = call.chatCompletions ? chatCompletionsProtocol(call.chatCompletions.model) : webhookProtocol;
     let response: IncomingMessage | undefined;
+    let parser: UsageParser | undefined;
     let ending: Ending;
     try {
       response = await this.http.open(call.url, {
         method: 'POST',
-        headers: headersFor(call.token),
-        body: JSON.stringify(call.body),
+        headers: protocol.headers(call.token),
+        body: protocol.body(call),
         timeoutMs: this.limits.maxDurationMs,
         signal: watchdog.signal,
       });
@@ -47,7 +49,15 @@ export class AgentCaller {
       // OutboundHttp destroys the answer on abort itself; this covers any other StreamingHttp.
       watchdog.signal.addEventListener('abort', () => opened.destroy(), { once: true });
       watchdog.heard(false);
-      ending = watchdog.stop ?? (await this.read(response, watchdog, content));
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status > 299) {
+        ending = await protocol.refusal(response);
+      } else {
+        parser = protocol.parser(mediaType(response.headers['content-type']), content.add, this.limits.maxContentChars);
+        ending = await this.read(response, parser, watchdog, content);
+      }
+      // Whatever the body said after the watchdog stopped the call, the stop is why it ended.
+      ending = watchdog.stop ?? ending;
     } catch (error) {
       ending = watchdog.stop ?? endingOf(error, this.limits.maxDurationMs);
     } finally {
@@ -55,14 +65,11 @@ export class AgentCaller {
       response?.destroy();
     }
     this.observe(ending.kind, (performance.now() - startedAt) / 1000);
-    return { ...ending, content: content.text };
+    return { ...ending, content: content.text, ...(parser?.usage ? { usage: parser.usage } : {}) };
   }
 
-  private async read(response: IncomingMessage, watchdog: Watchdog, content: ReplyContent): Promise<Ending> {
-    const status = response.statusCode ?? 0;
-    if (status < 200 || status > 299) return failed(`The agent answered HTTP ${status}`);
+  private async read(response: IncomingMessage, parser: UsageParser, watchdog: Watchdog, content: ReplyContent): Promise<Ending> {
     const exceeded = failed(`The reply exceeded ${this.limits.maxContentChars} characters`);
-    const parser = replyParser(mediaType(response.headers['content-type']), content.add, this.limits.maxContentChars);
     const decoder = new StringDecoder('utf8');
     for await (const chunk of response as AsyncIterable<Buffer>) {
       watchdog.heard(true);
@@ -82,14 +89,6 @@ function serverOf(url: string): Record<string, string | number> {
   if (!URL.canParse(url)) return {};
   const { hostname, port } = new URL(url);
   return { 'server.address': hostname, ...(port ? { 'server.port': Number(port) } : {}) };
-}
-
-function headersFor(token: string | null): Record<string, string> {
-  return {
-    'content-type': 'application/json',
-    accept: 'text/event-stream, application/x-ndjson, application/json',
-    ...(token ? { authorization: `Bearer ${token}` } : {}),
-  };
 }
 
 function mediaType(header: string | undefined): string {

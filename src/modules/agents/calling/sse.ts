@@ -4,15 +4,20 @@ import { agentErrorReason, deltaOf, isErrorEvent, isRecord } from './payloads.ts
 
 /**
  * Server-sent events (https://html.spec.whatwg.org/multipage/server-sent-events.html): each
- * event's `data:` is a JSON piece of the reply, and `data: [DONE]` ends it.
+ * event's `data:` is a JSON piece of the reply, and `data: [DONE]` ends it. Subclasses read
+ * another dialect by overriding `event` and `cutOff`.
  */
 export class SseParser extends LineParser {
   private data: string[] = [];
 
   end(): Ending {
     // Lenient with a last event that lacks its closing blank line.
-    const ending = this.line(this.lines.rest()) ?? this.dispatch();
-    return ending ?? failed("The agent's stream ended before [DONE]");
+    return this.line(this.lines.rest()) ?? this.dispatch() ?? this.cutOff();
+  }
+
+  /** How the reply ends when the body ended without ending it. */
+  protected cutOff(): Ending {
+    return failed("The agent's stream ended before [DONE]");
   }
 
   protected line(line: string): Ending | undefined {
@@ -30,6 +35,11 @@ export class SseParser extends LineParser {
     if (this.data.length === 0) return undefined;
     const payload = this.data.join('\n');
     this.data = [];
+    return this.event(payload);
+  }
+
+  /** Reads one event's data. */
+  protected event(payload: string): Ending | undefined {
     if (payload.trim() === '[DONE]') return completed;
     let event: unknown;
     try {

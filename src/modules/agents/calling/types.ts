@@ -21,21 +21,28 @@ export type AgentRequestBody = {
 
 export type AgentCall = {
   url: string;
-  /** Sent as `Authorization: Bearer <token>` when set. */
+  /** Sent as `Authorization: Bearer <token>` when set: the webhook token, or the API key. */
   token: string | null;
+  /** Set for OPENAI_COMPATIBLE agents: the call is a streamed chat completion of this model. */
+  chatCompletions?: { model: string };
   body: AgentRequestBody;
   /** Aborted by `cancelMessage` or by shutdown; the outcome is then `cancelled`. */
   signal: AbortSignal;
 };
 
+/** Tokens a model reports it used for one call. */
+export type TokenUsage = { promptTokens: number; completionTokens: number };
+
 /**
  * How a reply ended. `content` is everything that arrived, also when it failed or was cancelled.
  * `reason` is written for the user who sees the failed message (no stack traces, no secrets).
+ * `usage`, when the provider reported it.
  */
-export type AgentReplyOutcome =
+export type AgentReplyOutcome = (
   | { kind: 'completed'; content: string }
   | { kind: 'failed'; reason: string; content: string }
-  | { kind: 'cancelled'; content: string };
+  | { kind: 'cancelled'; content: string }
+) & { usage?: TokenUsage };
 
 /** Told of every call once it ends: its outcome and how long it took (for metrics). */
 export type AgentCallObserver = (outcome: AgentReplyOutcome['kind'], seconds: number) => void;

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../../logger.ts';
 import type { PubSub } from '../../../pubsub/pubsub.ts';
+import { endpointOf, type CallableAgent } from '../../agents/calling/agent-call.ts';
 import type { AgentCaller } from '../../agents/calling/caller.ts';
 import type { AgentReplyOutcome, AgentRequestBody } from '../../agents/calling/types.ts';
 import type { MessageStreams } from './message-streams.ts';
@@ -11,7 +12,7 @@ import type { StreamEventMessage } from './stream-event.ts';
 export type ReplyJob = {
   tenantId: string;
   messageId: string;
-  agent: { webhookUrl: string; webhookToken: string | null };
+  agent: CallableAgent & { id: string };
   body: AgentRequestBody;
 };
 
@@ -110,14 +111,15 @@ export class ReplyGenerator {
       if (controller.signal.aborted && controller.signal.reason === ENDED_ELSEWHERE) return;
       const calledAt = performance.now();
       const outcome = await caller.call(
-        { url: job.agent.webhookUrl, token: job.agent.webhookToken, body: job.body, signal: controller.signal },
+        { ...endpointOf(job.agent), body: job.body, signal: controller.signal },
         (delta) => emit({ type: 'TOKEN', status: 'STREAMING', delta }),
       );
       const durationMs = Math.round(performance.now() - calledAt);
       logger.info({ tenantId, messageId, outcome: outcome.kind, reason: 'reason' in outcome ? outcome.reason : undefined, durationMs }, 'agent call ended');
       await published;
       if (controller.signal.reason === ENDED_ELSEWHERE) return;
-      await endings.finish(tenantId, messageId, finalStateOf(outcome, controller.signal.reason), nextSeq);
+      const usage = outcome.usage ? { agentId: job.agent.id, ...outcome.usage } : null;
+      await endings.finish(tenantId, messageId, { ...finalStateOf(outcome, controller.signal.reason), usage }, nextSeq);
     } finally {
       this.running.delete(messageId);
       await unlisten().catch(() => {});

@@ -2,9 +2,16 @@ import type { Outbox } from '../../events.ts';
 import type { Message, MessageStatus, Prisma, PrismaClient } from '../../../generated/prisma/client.ts';
 import { attachmentFields, attachmentPath } from '../attachments.ts';
 import { toMessageJson } from '../message-json.ts';
-import type { AgentRequestBody } from '../../agents/calling/types.ts';
+import type { AgentRequestBody, TokenUsage } from '../../agents/calling/types.ts';
 
-export type FinalState = { status: Exclude<MessageStatus, 'STREAMING'>; content: string; error: string | null; lastSeq: number };
+export type FinalState = {
+  status: Exclude<MessageStatus, 'STREAMING'>;
+  content: string;
+  error: string | null;
+  lastSeq: number;
+  /** The tokens the agent's model reported for the reply, when it did. */
+  usage?: (TokenUsage & { agentId: string }) | null;
+};
 
 const roleNames = { USER: 'user', ASSISTANT: 'assistant', SYSTEM: 'system' } as const;
 
@@ -44,14 +51,16 @@ export class ReplyStore {
    * generator and a forced cancel racing each other cannot both win. Null when another did
    * (or the chat was deleted meanwhile).
    */
-  finish(tenantId: string, messageId: string, final: FinalState): Promise<Message | null> {
+  finish(tenantId: string, messageId: string, { usage, ...final }: FinalState): Promise<Message | null> {
     const completedAt = new Date();
     return this.outbox.transaction(async ({ tx, emitAll }) => {
+      const tokens = usage ? { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens } : {};
       const { count } = await tx.message.updateMany({
         where: { id: messageId, tenantId, status: 'STREAMING' },
-        data: { ...final, completedAt },
+        data: { ...final, ...tokens, completedAt },
       });
       if (count === 0) return null;
+      if (usage) await tx.agentUsage.create({ data: { tenantId, purpose: 'CHAT_REPLY', replyToId: messageId, ...usage } });
       const message = await tx.message.findUniqueOrThrow({ where: { id: messageId } });
       await tx.chat.update({ where: { id: message.chatId }, data: { lastMessageAt: completedAt } });
       const data = toMessageJson(message);
