@@ -123,6 +123,7 @@ export function buildApp(config: Config, logger: Logger, overrides: AppOverrides
         trustProxy: config.trustProxy,
         avatars: { agents: services.agents, users: services.profiles },
         attachments: services.chatAttachments,
+        widget: services.widget,
         demoAgent: config.demoAgent,
         graphiqlAssets: config.graphiql ? createGraphiQLAssets() : undefined,
         channelWebhooks: createChannelWebhookHandler({ intake: services.channelWebhooks, logger }),

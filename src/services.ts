@@ -176,6 +176,7 @@ export function createServices(deps: {
     graphApi: channelSender,
     publicUrl: config.publicUrl,
     teamLimits,
+    allowLocalOrigins: config.env !== 'production',
   });
   const channelWebhooks = new ChannelWebhookIntake({
     prisma,
@@ -193,6 +194,7 @@ export function createServices(deps: {
     limiter: limits,
     messagesPerMinute: config.channels.widgetMessagesPerMinute,
     suspendedTeams,
+    pubsub,
   });
   const consumers = createConsumers({
     channelWebhooks,

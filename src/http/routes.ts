@@ -15,6 +15,7 @@ import { GRAPHIQL_ASSETS_PATH } from './graphiql.ts';
 import { METRICS_PATH, serveMetrics } from './metrics-endpoint.ts';
 import { readBodyWithin } from './request-body.ts';
 import { serveVerifyEmail, VERIFY_EMAIL_PATH } from './verify-email.ts';
+import { serveWidgetLoader, serveWidgetPage, WIDGET_LOADER_PATH, WIDGET_PAGE_PATH, type WidgetPageDependencies } from './widget/page.ts';
 import type { GraphQLServer } from './yoga.ts';
 
 /** A GraphQL multipart request may carry a file (an attachment is the largest); the rest of its body (operations, map, boundaries) is small. */
@@ -39,6 +40,8 @@ type RouteDependencies = {
   graphiqlAssets?(req: IncomingMessage, res: ServerResponse, name: string): Promise<void>;
   /** Serve the built-in demo agent and demo model (DEMO_AGENT). */
   demoAgent: boolean;
+  /** The website chat widget's page and embeddable script (widget/page.ts). */
+  widget: WidgetPageDependencies;
   /** The page of an invitation's link (accept-invitation.ts). */
   acceptInvitation(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Confirms an email from the link mailed to it (verify-email.ts). */
@@ -57,6 +60,8 @@ function routeOf(path: string): string {
   if (path === GRAPHQL_PATH) return 'graphql';
   if (['/health', '/ready', METRICS_PATH, VERIFY_EMAIL_PATH, ACCEPT_INVITATION_PATH, DEMO_AGENT_PATH].includes(path)) return path.slice(1).replace('-', '_');
   if (path === DEMO_MODEL_PATH) return 'demo_model';
+  if (path === WIDGET_LOADER_PATH) return 'widget_loader';
+  if (WIDGET_PAGE_PATH.test(path)) return 'widget_page';
   if (AVATAR_PATH.test(path)) return 'avatar';
   if (ATTACHMENT_PATH.test(path)) return 'attachment';
   if (path.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphiql_assets';
@@ -99,6 +104,10 @@ export function createRequestHandler(deps: RouteDependencies) {
     if (attachment && (req.method === 'GET' || req.method === 'HEAD')) {
       const [, id, sha256] = attachment;
       return serveStoredFile(req, res, () => deps.attachments.findServed(id!, sha256!), deps.logger, sha256!, 'attachment');
+    }
+    const widgetPage = WIDGET_PAGE_PATH.exec(path);
+    if ((widgetPage || path === WIDGET_LOADER_PATH) && (req.method === 'GET' || req.method === 'HEAD')) {
+      return widgetPage ? serveWidgetPage(req, res, widgetPage[1]!, deps.widget) : serveWidgetLoader(req, res);
     }
     if (deps.graphiqlAssets && path.startsWith(GRAPHIQL_ASSETS_PATH)) return deps.graphiqlAssets(req, res, path.slice(GRAPHIQL_ASSETS_PATH.length));
     if (deps.demoAgent && path === DEMO_AGENT_PATH) return serveDemoAgent(req, res);

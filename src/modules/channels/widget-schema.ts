@@ -41,7 +41,7 @@ const VisitorMessageInput = builder.inputType('VisitorMessageInput', {
   }),
 });
 
-const requestOf = (context: Context): WidgetRequest => ({ origin: context.origin, ip: context.ip });
+const requestOf = (context: Context): WidgetRequest => ({ origin: context.origin, ip: context.ip, fromOwnPage: context.fromOwnPage });
 
 builder.mutationField('visitorMessage', (t) =>
   t.field({
@@ -68,5 +68,22 @@ builder.queryField('visitorMessages', (t) =>
       after: t.arg.string({ description: 'The id of the last message the widget has; only later ones are returned.' }),
     },
     resolve: (_root, args, context) => context.services.widget.messages(args, requestOf(context)),
+  }),
+);
+
+builder.subscriptionField('visitorReplies', (t) =>
+  t.field({
+    type: ChannelMessageRef,
+    description:
+      "The replies to a website visitor, live, as they are stored (an auto-reply, or a teammate's answer), for the " +
+      'widget to show without polling; over SSE from a browser. Messages that failed to go out are left out. ' +
+      ACCESS_RULES,
+    args: {
+      sessionId: t.arg.id({ required: true, description: 'The WEBSITE session the widget belongs to.' }),
+      publishableKey: t.arg.string({ required: true, description: "The session's publishable key (`pk_…`)." }),
+      visitorId: t.arg.string({ required: true, description: "The visitor's opaque id, as sent with their messages." }),
+    },
+    subscribe: (_root, args, context) => context.services.widget.replies(args, requestOf(context)),
+    resolve: (message) => message,
   }),
 );

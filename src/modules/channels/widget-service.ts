@@ -4,11 +4,17 @@ import type { AttemptCounter } from '../../auth/rate-limiter.ts';
 import { conflict, forbidden, rateLimited, teamSuspended, unauthenticated } from '../../errors.ts';
 import type { ChannelMessage, ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, email, parseInput, withoutNul } from '../../validation.ts';
+import { onEnd } from '../../pubsub/on-end.ts';
+import type { PubSub } from '../../pubsub/pubsub.ts';
+import { domainEvents } from '../events.ts';
 import type { Inbox } from './inbox.ts';
+import { fromChannelMessageJson } from './messages.ts';
 import { secretsEqual } from './signature.ts';
 
 /** How long posting a message waits for its auto-reply, to answer with it. */
 const REPLY_WAIT_MS = 2_000;
+/** The most `visitorReplies` streams one address holds open on one instance. */
+const MAX_STREAMS_PER_ADDRESS = 10;
 /** The most messages one answer carries. */
 const PAGE_SIZE = 100;
 const UNKNOWN_SESSION = 'Unknown website session or publishable key';
@@ -29,8 +35,12 @@ const pollInput = access.extend({ after: z.string().max(100).nullish() });
 
 export type VisitorMessageInput = z.input<typeof messageInput>;
 export type VisitorMessagesInput = z.input<typeof pollInput>;
-/** What the browser's request says about itself. */
-export type WidgetRequest = { origin: string | null; ip: string | null };
+/**
+ * What the browser's request says about itself. `fromOwnPage`: sent by the widget page this
+ * server hosts, which only the session's allowed origins may frame (see http/widget-page.ts).
+ */
+export type WidgetRequest = { origin: string | null; ip: string | null; fromOwnPage: boolean };
+export type VisitorRepliesInput = z.input<typeof access>;
 export type VisitorMessageResult = { conversationId: string; message: ChannelMessage; replies: ChannelMessage[] };
 
 /**
@@ -40,6 +50,8 @@ export type VisitorMessageResult = { conversationId: string; message: ChannelMes
  * follow; a visitor only ever reads their own conversation.
  */
 export class WidgetService {
+  private readonly openStreams = new Map<string, number>();
+
   constructor(
     private readonly deps: {
       prisma: PrismaClient;
@@ -51,8 +63,56 @@ export class WidgetService {
       messagesPerMinute: number;
       /** Teams an operator suspended: their widgets are refused like their other credentials. */
       suspendedTeams: { has(tenantId: string): boolean };
+      pubsub: PubSub;
     },
   ) {}
+
+  /**
+   * The WEBSITE session whose widget page a browser asks for, or null when the session or key is
+   * unknown (alike); whatever its status, since the page says when the chat is closed.
+   */
+  async hostedSession(sessionId: string, publishableKey: string): Promise<ChannelSession | null> {
+    const session = await this.deps.prisma.channelSession.findUnique({ where: { id: sessionId } });
+    const expected = session?.channel === 'WEBSITE' ? session.publishableKey : null;
+    const matches = secretsEqual(publishableKey, expected ?? '') && !!expected;
+    return session && matches ? session : null;
+  }
+
+  /**
+   * The replies to the visitor, live, as they are stored: outbound messages of their own
+   * conversations, those that failed to go out left out. Checked as `messages` is, once.
+   */
+  async replies(input: VisitorRepliesInput, request: WidgetRequest): Promise<AsyncIterable<ChannelMessage>> {
+    const parsed = parseInput(access, input);
+    const session = await this.admit(parsed, request);
+    const prisma = this.deps.prisma;
+    const visitors = new Map<string, Promise<boolean>>();
+    const isVisitors = (conversationId: string) => {
+      let known = visitors.get(conversationId);
+      if (!known) {
+        const where = { id: conversationId, sessionId: session.id, contact: { externalId: parsed.visitorId } };
+        known = prisma.channelConversation.count({ where }).then((count) => count > 0);
+        visitors.set(conversationId, known);
+      }
+      return known;
+    };
+    const address = request.ip ?? 'unknown';
+    if ((this.openStreams.get(address) ?? 0) >= MAX_STREAMS_PER_ADDRESS) throw rateLimited(60);
+    const sent = domainEvents(this.deps.pubsub, session.tenantId, 'message.sent');
+    const openStreams = this.openStreams;
+    openStreams.set(address, (openStreams.get(address) ?? 0) + 1);
+    const replies = (async function* () {
+      for await (const { data } of sent) {
+        if (data.sessionId !== session.id || data.status === 'FAILED' || !(await isVisitors(data.conversationId))) continue;
+        yield fromChannelMessageJson(data, session.tenantId);
+      }
+    })();
+    return onEnd(replies, () => {
+      const left = (openStreams.get(address) ?? 1) - 1;
+      if (left > 0) openStreams.set(address, left);
+      else openStreams.delete(address);
+    });
+  }
 
   /**
    * Stores a visitor's message. A retry with the same `clientMessageId` stores nothing and
@@ -112,7 +172,7 @@ export class WidgetService {
     const matches = secretsEqual(input.publishableKey, expected ?? '') && !!expected;
     if (!session || !matches) throw unauthenticated(UNKNOWN_SESSION);
     if (this.deps.suspendedTeams.has(session.tenantId)) throw teamSuspended();
-    if (!request.origin || !isAllowedOrigin(session.allowedOrigins, request.origin)) {
+    if (!request.fromOwnPage && (!request.origin || !isAllowedOrigin(session.allowedOrigins, request.origin))) {
       throw forbidden('This website is not one of the origins allowed to use this widget');
     }
     if (session.status !== 'CONNECTED') throw conflict('sessionId', `The chat is closed: its session is ${session.status}`);

@@ -20,14 +20,23 @@ const e164 = z
   .string()
   .transform((value) => value.replace(/[\s().-]/g, ''))
   .pipe(z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number, like +14155550123'));
+const isLoopbackHost = (hostname: string) => hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+
+/** Whether an allowed origin is a plain-http one of this machine, for local development only. */
+export const isLocalOrigin = (origin: string) => origin.startsWith('http:');
+
 const origin = z.string().trim().transform((value, context) => {
   try {
     const url = new URL(value);
-    if (url.protocol === 'https:' && url.origin === value.replace(/\/$/, '')) return url.origin;
+    const local = url.protocol === 'http:' && isLoopbackHost(url.hostname);
+    if ((url.protocol === 'https:' || local) && url.origin === value.replace(/\/$/, '')) return url.origin;
   } catch {
     // reported below
   }
-  context.addIssue({ code: 'custom', message: `"${value.slice(0, 100)}" is not an origin like https://example.com` });
+  context.addIssue({
+    code: 'custom',
+    message: `"${value.slice(0, 100)}" is not an origin like https://example.com (or, outside production, http://localhost:3000)`,
+  });
   return z.NEVER;
 });
 const messageText = withoutNul(z.string().max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`)).refine(

@@ -15,6 +15,7 @@ import type { ValidEndpoint, WebhookEndpointsService } from '../../webhooks/endp
 import {
   assertFieldsFit,
   changesOf,
+  isLocalOrigin,
   createSessionInput,
   updateSessionInput,
   type CreateSessionInput,
@@ -38,6 +39,8 @@ export type SessionsDependencies = {
   graphApi: Pick<GraphApiClient, 'verify'>;
   publicUrl: string;
   teamLimits: TeamLimits;
+  /** Whether website sessions may allow http://localhost origins: outside production only, for local development. */
+  allowLocalOrigins: boolean;
 };
 
 /**
@@ -98,6 +101,9 @@ export class SessionsService {
   async update(viewer: Viewer, id: string, input: UpdateSessionInput): Promise<SessionJson> {
     assertSessionAdmin(viewer, 'change sessions');
     const parsed = parseInput(updateSessionInput, input);
+    if (!this.deps.allowLocalOrigins && parsed.allowedOrigins?.some(isLocalOrigin)) {
+      throw badInput('allowedOrigins', 'allowedOrigins: http://localhost origins are for local development, refused with NODE_ENV=production');
+    }
     return this.deps.outbox.transaction(async (unit) => {
       const current = await this.lockReachable(unit.tx, viewer, id);
       assertFieldsFit(current.channel, parsed);
