@@ -20,6 +20,9 @@
  * Meta's verification handshake (GET /channels/...): `session.verified` → `channels.session-connected`
  * makes a PENDING session CONNECTED.
  *
+ * Lead intent: `message.received` also enqueues `leads.ai-intent` when the session's team chose an
+ * intent agent, which asks it for a verdict on the conversation's lead (effect-keyed by the message).
+ *
  * A sign-up (with SMTP_URL set): the user and their email verification commit with
  * `user.verification_requested` → `users.verification-email` mails the link. An invitation likewise:
  * `invitation.mail_requested` → `invitations.mail` mails its link.
@@ -29,6 +32,7 @@ import { AUTO_REPLY_CONSUMER, type AutoReplies } from './modules/channels/auto-r
 import type { SessionsService } from './modules/channels/sessions/service.ts';
 import { INBOUND_PAYLOAD_CONSUMER, type ChannelWebhookIntake } from './modules/channels/webhook-intake.ts';
 import type { AppEvents } from './modules/events.ts';
+import { AI_INTENT_CONSUMER, type AiIntent } from './modules/leads/ai-intent.ts';
 import type { LeadNotifier } from './modules/leads/notifier.ts';
 import type { InvitationsService } from './modules/invitations/service.ts';
 import type { EmailVerifications } from './modules/users/email-verification.ts';
@@ -37,6 +41,7 @@ export function createConsumers(deps: {
   channelWebhooks: ChannelWebhookIntake;
   sessions: SessionsService;
   autoReplies: AutoReplies;
+  aiIntent: AiIntent;
   leadNotifier: LeadNotifier;
   emailVerifications: EmailVerifications;
   invitations: InvitationsService;
@@ -59,6 +64,13 @@ export function createConsumers(deps: {
       keyOf: (event) => event.data.id,
       select: (db, events) => deps.autoReplies.answerable(db, events),
       run: (job, signal) => deps.autoReplies.replyTo(job.payload.data, signal),
+    },
+    [AI_INTENT_CONSUMER]: {
+      on: 'message.received',
+      kind: 'effect',
+      keyOf: (event) => event.data.id,
+      select: (db, events) => deps.aiIntent.classifiable(db, events),
+      run: (job, signal) => deps.aiIntent.classify(job.tenantId, job.payload.data, signal),
     },
     'leads.hot-lead-email': {
       on: 'lead.turned_hot',

@@ -42,6 +42,7 @@ import { createConversations } from './modules/chats/streaming/index.ts';
 import { InteractionsService } from './modules/interactions/service.ts';
 import { ServiceClientsService } from './modules/interactions/service-clients.ts';
 import { ConversationLeadTracker } from './modules/leads/conversation-leads.ts';
+import { createAiIntent } from './modules/leads/ai-intent.ts';
 import { LeadNotifier } from './modules/leads/notifier.ts';
 import { LeadRecorder } from './modules/leads/recorder.ts';
 import { LeadsService } from './modules/leads/service.ts';
@@ -195,11 +196,14 @@ export function createServices(deps: {
     messagesPerMinute: config.channels.widgetMessagesPerMinute,
     suspendedTeams,
     pubsub,
+    ownOrigin: new URL(config.publicUrl).origin,
+    allowLocalOrigins: config.env !== 'production',
   });
   const consumers = createConsumers({
     channelWebhooks,
     sessions,
     autoReplies,
+    aiIntent: createAiIntent({ config, prisma, outbox, recorder: leadRecorder, effects, logger, agentHttp, observeAgentCall }),
     leadNotifier: new LeadNotifier(prisma, mailer, effects),
     emailVerifications,
     invitations,

@@ -61,6 +61,10 @@ for (const backend of backends()) {
         hasApiKey: true,
         config: { temperature: 0.3, model: 'not-this-one' },
       });
+      const events = await app.prisma().outboxEvent.findMany({ where: { type: 'agent.created' } });
+      const created = events.find((event) => JSON.stringify(event.data).includes(agent.id));
+      assert.deepEqual(created && [(created.data as { kind: string }).kind, (created.data as { hasApiKey: boolean }).hasApiKey], ['OPENAI_COMPATIBLE', true]);
+      assert.ok(events.every((event) => !JSON.stringify(event.data).includes(API_KEY)), 'the API key is in no event');
       const chatId = await chatWith(admin.token, agent.id);
       const { sendMessage } = await app.client.data(SendMessage, { input: { chatId, content: 'Hi there' } }, { token: admin.token });
       const { client } = wsClient(app.wsUrl, { authorization: `Bearer ${admin.token}` });
@@ -128,9 +132,11 @@ for (const backend of backends()) {
         ['missing', /^The provider does not know this model or URL \(HTTP 404\): The model `missing` does not exist$/, ''],
         ['long', /token limit \(finish_reason: length\)/, 'Once upon a time'],
         ['filtered', /content filter stopped the reply \(finish_reason: content_filter\)/, 'I cannot'],
-        ['cutoff', /cut off|broke off/, 'Half a'],
+        ['cutoff', /^The connection to the agent broke off$/, 'Half a'],
         ['silent', /did not answer within 1\.5 s/, ''],
-        ['garbage', /malformed event|cut off/, ''],
+        ['garbage', /^The provider sent a malformed event \(its data is not JSON\)$/, ''],
+        ['leaky', /^The provider refused the request \(HTTP 400\): Invalid key \[redacted\] for this project$/, ''],
+        ['tools', /asked to call a tool \(finish_reason: tool_calls\)/, ''],
         ['error-event', /^The provider reported an error: Upstream model crashed$/, ''],
       ];
       const replies = await Promise.all(
@@ -162,6 +168,7 @@ for (const backend of backends()) {
         [{ ...base, apiKey: 'has spaces' }, 'apiKey'],
         [{ ...base, baseUrl: 'http://10.1.2.3/v1' }, 'baseUrl'],
         [{ ...base, baseUrl: 'ftp://models.example.com/v1' }, 'baseUrl'],
+        [{ ...base, baseUrl: `${provider.baseUrl}?api-version=1` }, 'baseUrl'],
         [{ name: 'Bad', apiKey: 'sk-x', webhookUrl: hookUrl() }, 'apiKey'],
         [{ name: 'Bad', model: 'echo', webhookUrl: hookUrl() }, 'model'],
         [{ name: 'Bad' }, 'webhookUrl'],

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startApp, type RunningApp } from './support/app.ts';
-import { wsClient } from './support/client.ts';
+import { assertCode, wsClient } from './support/client.ts';
+import { signUpTenant } from './support/fixtures.ts';
+import { CreateSession, UpdateSession } from './support/session-operations.ts';
 import { backends } from './support/services.ts';
 
 type GraphQLAnswer = { status: number; text: string; data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
@@ -40,6 +42,17 @@ for (const backend of backends()) {
       ]);
     });
     after(() => Promise.all([productionApp?.stop(), developmentApp?.stop(), exploringApp?.stop()]));
+
+    it('allows http://localhost widget origins outside production only', async () => {
+      const localhost = 'http://localhost:5173';
+      for (const [running, allowed] of [[developmentApp, true], [productionApp, false]] as const) {
+        const admin = await signUpTenant(running.client);
+        const { createSession } = await running.client.data(CreateSession, { input: { name: 'Website', channel: 'WEBSITE' } }, { token: admin.token });
+        const answer = await running.client.request(UpdateSession, { id: createSession.session.id, input: { allowedOrigins: [localhost] } }, { token: admin.token });
+        if (allowed) assert.deepEqual(answer.data?.updateSession.allowedOrigins, [localhost]);
+        else assertCode(answer, 'BAD_USER_INPUT', 'allowedOrigins');
+      }
+    });
 
     it('refuses introspection in production as a validation error, and still answers __typename and queries', async () => {
       for (const document of [INTROSPECTION, TYPE_LOOKUP]) {

@@ -10,6 +10,7 @@ import type { Browser, Frame, Page } from 'puppeteer-core';
 import { CreateModelAgent } from './support/agent-operations.ts';
 import { startApp, type RunningApp } from './support/app.ts';
 import { browserSkipReason, launchBrowser } from './support/browser.ts';
+import { freePort } from './support/child-process.ts';
 import { startChatCompletionsStandin, type ChatCompletionsStandin } from './support/chat-completions-standin.ts';
 import { assertCode } from './support/client.ts';
 import { eventually, signUpTenant } from './support/fixtures.ts';
@@ -39,8 +40,10 @@ for (const backend of backends()) {
     let elsewhere: { server: Server; origin: string };
     let snippet = '';
     before(async () => {
+      const port = await freePort();
       [app, provider, browser, shop, elsewhere] = await Promise.all([
-        backend.env().then((env) => startApp(env)),
+        // The widget page calls from this server's own origin, which PUBLIC_URL names.
+        backend.env().then((env) => startApp({ ...env, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` })),
         startChatCompletionsStandin(),
         launchBrowser(),
         startShop(() => snippet),

@@ -38,8 +38,7 @@ export async function buildContext(transport: TransportContext, deps: ContextDep
   const cookies = createCookieJar(headers?.get('cookie'), deps.cookies);
   const csrfHeader = headers?.get(CSRF_HEADER) ?? null;
   const origin = headers?.get('origin') ?? null;
-  const fromOwnPage = isSameOrigin(origin, headers?.get('host') ?? null);
-  const base = { requestId: transport.requestId, logger, ip: transport.ip, origin, fromOwnPage, cookies, csrfHeader, services: deps.services, prisma: deps.prisma };
+  const base = { requestId: transport.requestId, logger, ip: transport.ip, origin, cookies, csrfHeader, services: deps.services, prisma: deps.prisma };
 
   if (transport.connectionViewer !== undefined) {
     return { ...base, viewer: transport.connectionViewer, credentialError: null };
@@ -86,9 +85,4 @@ export function clientIp(req: IncomingMessage, trustProxy: boolean): string | nu
   const forwarded = req.headers['x-forwarded-for'];
   if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0]!.trim();
   return req.socket.remoteAddress ?? null;
-}
-
-/** Whether a browser sent the request from a page of this very host: its Origin names the host it was sent to. */
-function isSameOrigin(origin: string | null, host: string | null): boolean {
-  return origin !== null && host !== null && URL.canParse(origin) && new URL(origin).host === host.toLowerCase();
 }

@@ -1579,7 +1579,8 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "type": "string",
             "enum": [
               "RULES",
-              "OVERRIDE"
+              "OVERRIDE",
+              "AI"
             ]
           },
           "signals": {
@@ -1733,7 +1734,8 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
             "type": "string",
             "enum": [
               "RULES",
-              "OVERRIDE"
+              "OVERRIDE",
+              "AI"
             ]
           },
           "signals": {

@@ -16,8 +16,6 @@ export type Context = {
   ip: string | null;
   /** The request's Origin header (browsers send it on cross-origin requests); null when absent and over WebSocket. */
   origin: string | null;
-  /** The Origin names the host the request was sent to: a page this server served sent it (the hosted widget). */
-  fromOwnPage: boolean;
   cookies: CookieJar;
   /** The X-CSRF-Token header, checked whenever a cookie stands in for a credential. */
   csrfHeader: string | null;

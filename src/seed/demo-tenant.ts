@@ -162,8 +162,9 @@ type DemoAgent = {
 };
 
 /**
- * The demo agent called `name`, created as `wanted` says; one seeded before for another PORT,
- * or switched off since, is pointed back at this server and switched on.
+ * The demo agent called `name`, created as `wanted` says. One seeded before for another PORT,
+ * or switched off since, is pointed back at this server and switched on; one the team pointed
+ * at a real webhook or provider is theirs, and left as it is.
  */
 async function ensureAgent(prisma: PrismaClient, agents: AgentsService, viewer: Viewer, name: string, wanted: DemoAgent) {
   const existing = await prisma.agent.findFirst({ where: { tenantId: viewer.tenantId, name }, orderBy: { id: 'asc' } });
@@ -172,8 +173,12 @@ async function ensureAgent(prisma: PrismaClient, agents: AgentsService, viewer: 
     return { agent: await agents.create(viewer, { name, description, ...connection, systemPrompt }), created: true };
   }
   const { connection } = wanted;
-  const current = connection.kind === 'WEBHOOK' ? existing.webhookUrl === connection.webhookUrl : existing.baseUrl === connection.baseUrl;
-  if (current && existing.kind === connection.kind && existing.isActive) return { agent: existing, created: false };
+  const [url, wantedUrl, demoPath] =
+    connection.kind === 'WEBHOOK'
+      ? [existing.webhookUrl, connection.webhookUrl, DEMO_AGENT_PATH]
+      : [existing.baseUrl, connection.baseUrl, DEMO_MODEL_BASE_PATH];
+  const stillDemo = existing.kind === connection.kind && url !== null && URL.canParse(url) && new URL(url).pathname === demoPath;
+  if (!stillDemo || (url === wantedUrl && existing.isActive)) return { agent: existing, created: false };
   return { agent: await agents.update(viewer, existing.id, { ...connection, isActive: true }), created: false };
 }
 

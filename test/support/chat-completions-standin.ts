@@ -74,7 +74,14 @@ const SCENARIOS: Record<string, (res: ServerResponse, messages: ChatMessage[]) =
       usage: { prompt_tokens: PROMPT_TOKENS, completion_tokens: 4, total_tokens: PROMPT_TOKENS + 4 },
     }));
   },
+  /** Lead-intent verdicts: a good one (in pieces), one in a Markdown fence, prose, and one of the wrong shape. */
+  verdict: (res) => stream(res, ['{"intent": "HOT", "sco', 're": 91, "reason": "Asks for a quote', ' for 40 units"}'], 'stop'),
+  'verdict-fenced': (res) => stream(res, ['```json\n{"intent": "warm", "score": 35, "reason": "Compares prices"}\n```'], 'stop'),
+  prose: (res) => stream(res, ['They seem keen to buy.'], 'stop'),
+  'verdict-bad': (res) => stream(res, ['{"intent": "SCORCHING", "score": 91, "reason": "Very keen"}'], 'stop'),
   unauthorized: (res) => refuse(res, 401, 'Incorrect API key provided: sk-st***in. You can find your API key at https://example.com.'),
+  leaky: (res) => refuse(res, 400, 'Invalid key sk-standin-0123456789 for this project'),
+  tools: (res) => stream(res, [], 'tool_calls'),
   busy: (res) => refuse(res, 429, 'Rate limit reached for requests', { 'retry-after': '7' }),
   broken: (res) => refuse(res, 503, 'The engine is currently overloaded, please try again later'),
   missing: (res) => refuse(res, 404, 'The model `missing` does not exist'),

@@ -63,3 +63,9 @@ export const UpdateTenant = graphql(`
     updateTenant(input: $input) { id name slug notificationEmails }
   }
 `);
+
+export const SetLeadIntentAgent = graphql(`
+  mutation SetLeadIntentAgent($agentId: ID) {
+    setLeadIntentAgent(agentId: $agentId) { id leadIntentAgentId }
+  }
+`);

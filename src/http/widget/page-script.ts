@@ -84,6 +84,8 @@ export const WIDGET_PAGE_SCRIPT = String.raw`(() => {
     });
     if (!response.ok || !response.body) throw new Error('no stream');
     document.body.dataset.live = 'sse';
+    // A reply stored while the stream was opening came before it: fetch it now.
+    load().catch((error) => say(error.message));
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
     for (;;) {

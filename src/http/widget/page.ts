@@ -14,6 +14,8 @@ export const WIDGET_LOADER_PATH = '/widget.js';
 export type WidgetPageDependencies = {
   /** The WEBSITE session the key opens; null for an unknown session or a wrong key, alike. */
   hostedSession(sessionId: string, publishableKey: string): Promise<ChannelSession | null>;
+  /** The origins that may frame the session's widget page. */
+  allowedOrigins(session: ChannelSession): string[];
 };
 
 const LOADER_ETAG = `"${createHash('sha256').update(WIDGET_LOADER_SCRIPT).digest('base64url').slice(0, 16)}"`;
@@ -48,7 +50,7 @@ export async function serveWidgetPage(req: IncomingMessage, res: ServerResponse,
     return sendPage(res, 404, 'This chat is not available', '<p class="hint">The link is incomplete or the chat was removed.</p>');
   }
   const nonce = randomBytes(16).toString('base64');
-  const ancestors = ["'self'", ...session.allowedOrigins].join(' ');
+  const ancestors = ["'self'", ...deps.allowedOrigins(session)].join(' ');
   res.writeHead(200, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',

@@ -17,7 +17,7 @@ export const connectionFields = {
   kind: z.enum(['WEBHOOK', 'OPENAI_COMPATIBLE']).nullish(),
   webhookUrl: url.nullish(),
   webhookToken: bearer.nullish(),
-  baseUrl: url.nullish(),
+  baseUrl: url.refine((value) => !/[?#]/.test(value), 'must have no query or fragment: paths are added to it').nullish(),
   model: model.nullish(),
   apiKey: bearer.nullish(),
 };

@@ -4,7 +4,7 @@ const describe = (description: string) => ({ description });
 
 export const auditEventTypeDescriptions = {
   TENANT_CREATED: describe('A tenant was created by sign-up.'),
-  TENANT_UPDATED: describe("The tenant's name or notification addresses changed; `data.fields` names what changed."),
+  TENANT_UPDATED: describe("The tenant's name, notification addresses or lead intent agent changed; `data.fields` names what changed."),
   LOGIN_SUCCEEDED: describe('A user signed in.'),
   LOGIN_FAILED: describe("A sign-in failed; `data.reason` says why (wrong_password, user_inactive)."),
   LOGOUT: describe('A user signed out, ending their session.'),

@@ -6,7 +6,7 @@ import type { Logger } from '../../logger.ts';
 import type { OutboundHttp } from '../../outbound/http-client.ts';
 import type { AgentCallObserver } from '../agents/calling/types.ts';
 import { endpointOf } from '../agents/calling/agent-call.ts';
-import { AgentCaller } from '../agents/calling/caller.ts';
+import { agentCaller, type AgentCaller } from '../agents/calling/caller.ts';
 import type { AgentRequestBody } from '../agents/calling/types.ts';
 import { MAX_MESSAGE_CHARS } from './sessions/input.ts';
 import type { ChannelSender } from './contracts.ts';
@@ -122,9 +122,9 @@ export class AutoReplies {
     const outcome = await caller.call({ ...endpointOf(agent), body, signal }, () => {});
     const durationMs = Math.round(performance.now() - calledAt);
     if (outcome.usage) {
-      await prisma.agentUsage.create({
-        data: { tenantId: session.tenantId, agentId: agent.id, purpose: 'AUTO_REPLY', replyToId: message.id, ...outcome.usage },
-      });
+      const usage = { tenantId: session.tenantId, agentId: agent.id, purpose: 'AUTO_REPLY' as const, replyToId: message.id, ...outcome.usage };
+      // Losing the count is better than throwing away a reply that was paid for, and asking again.
+      await prisma.agentUsage.create({ data: usage }).catch((error: unknown) => logger.error({ err: error, ...usage }, 'could not record token usage'));
     }
     logger.info({ tenantId: session.tenantId, sessionId: session.id, messageId: message.id, agentId: agent.id, outcome: outcome.kind, durationMs }, 'auto-reply agent call ended');
     if (outcome.kind === 'completed') return outcome.content;
@@ -161,8 +161,7 @@ export function createAutoReplies(deps: {
   observeAgentCall?: AgentCallObserver;
 }): AutoReplies {
   const { config } = deps;
-  const limits = { idleTimeoutMs: config.agents.idleTimeoutMs, maxDurationMs: config.agents.maxDurationMs, maxContentChars: MAX_MESSAGE_CHARS };
-  const caller = new AgentCaller(deps.agentHttp, limits, deps.observeAgentCall);
+  const caller = agentCaller(deps.agentHttp, config.agents, MAX_MESSAGE_CHARS, deps.observeAgentCall);
   return new AutoReplies({
     ...deps,
     caller,

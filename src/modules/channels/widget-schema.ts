@@ -5,8 +5,8 @@ import type { VisitorMessageResult, WidgetRequest } from './widget-service.ts';
 
 const ACCESS_RULES =
   'Public: no credentials, but the WEBSITE session, its publishable key and the Origin header must fit ' +
-  '(UNAUTHENTICATED for an unknown session or a wrong key, alike; FORBIDDEN for an Origin that is not one of ' +
-  "the session's `allowedOrigins`, or none; CONFLICT while the session is not CONNECTED).";
+  "(UNAUTHENTICATED for an unknown session or a wrong key, alike; FORBIDDEN for an Origin that is neither one of " +
+  "the session's `allowedOrigins` nor this server's own widget page, or none; CONFLICT while the session is not CONNECTED).";
 
 const VisitorMessagePayload = builder.objectRef<VisitorMessageResult>('VisitorMessagePayload').implement({
   description: "A website visitor's stored message, with the replies stored by the time it was answered.",
@@ -41,7 +41,7 @@ const VisitorMessageInput = builder.inputType('VisitorMessageInput', {
   }),
 });
 
-const requestOf = (context: Context): WidgetRequest => ({ origin: context.origin, ip: context.ip, fromOwnPage: context.fromOwnPage });
+const requestOf = (context: Context): WidgetRequest => ({ origin: context.origin, ip: context.ip });
 
 builder.mutationField('visitorMessage', (t) =>
   t.field({

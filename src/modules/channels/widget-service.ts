@@ -4,11 +4,13 @@ import type { AttemptCounter } from '../../auth/rate-limiter.ts';
 import { conflict, forbidden, rateLimited, teamSuspended, unauthenticated } from '../../errors.ts';
 import type { ChannelMessage, ChannelSession, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, email, parseInput, withoutNul } from '../../validation.ts';
+import { filter, map, pipe } from 'graphql-yoga';
 import { onEnd } from '../../pubsub/on-end.ts';
 import type { PubSub } from '../../pubsub/pubsub.ts';
 import { domainEvents } from '../events.ts';
 import type { Inbox } from './inbox.ts';
 import { fromChannelMessageJson } from './messages.ts';
+import { isLocalOrigin } from './sessions/input.ts';
 import { secretsEqual } from './signature.ts';
 
 /** How long posting a message waits for its auto-reply, to answer with it. */
@@ -35,11 +37,8 @@ const pollInput = access.extend({ after: z.string().max(100).nullish() });
 
 export type VisitorMessageInput = z.input<typeof messageInput>;
 export type VisitorMessagesInput = z.input<typeof pollInput>;
-/**
- * What the browser's request says about itself. `fromOwnPage`: sent by the widget page this
- * server hosts, which only the session's allowed origins may frame (see http/widget-page.ts).
- */
-export type WidgetRequest = { origin: string | null; ip: string | null; fromOwnPage: boolean };
+/** What the browser's request says about itself. */
+export type WidgetRequest = { origin: string | null; ip: string | null };
 export type VisitorRepliesInput = z.input<typeof access>;
 export type VisitorMessageResult = { conversationId: string; message: ChannelMessage; replies: ChannelMessage[] };
 
@@ -64,8 +63,20 @@ export class WidgetService {
       /** Teams an operator suspended: their widgets are refused like their other credentials. */
       suspendedTeams: { has(tenantId: string): boolean };
       pubsub: PubSub;
+      /**
+       * This server's origin (PUBLIC_URL's): the widget page it hosts calls from there, and only
+       * the session's allowed origins may frame that page (see http/widget/page.ts).
+       */
+      ownOrigin: string;
+      /** Whether http://localhost origins count: outside production only, for local development. */
+      allowLocalOrigins: boolean;
     },
   ) {}
+
+  /** The origins that may use (and frame) the session's widget: its allowed origins, less plain-http ones in production. */
+  allowedOrigins(session: Pick<ChannelSession, 'allowedOrigins'>): string[] {
+    return this.deps.allowLocalOrigins ? session.allowedOrigins : session.allowedOrigins.filter((origin) => !isLocalOrigin(origin));
+  }
 
   /**
    * The WEBSITE session whose widget page a browser asks for, or null when the session or key is
@@ -98,15 +109,13 @@ export class WidgetService {
     };
     const address = request.ip ?? 'unknown';
     if ((this.openStreams.get(address) ?? 0) >= MAX_STREAMS_PER_ADDRESS) throw rateLimited(60);
-    const sent = domainEvents(this.deps.pubsub, session.tenantId, 'message.sent');
     const openStreams = this.openStreams;
     openStreams.set(address, (openStreams.get(address) ?? 0) + 1);
-    const replies = (async function* () {
-      for await (const { data } of sent) {
-        if (data.sessionId !== session.id || data.status === 'FAILED' || !(await isVisitors(data.conversationId))) continue;
-        yield fromChannelMessageJson(data, session.tenantId);
-      }
-    })();
+    const replies = pipe(
+      domainEvents(this.deps.pubsub, session.tenantId, 'message.sent'),
+      filter(({ data }) => data.sessionId === session.id && data.status !== 'FAILED' && isVisitors(data.conversationId)),
+      map(({ data }) => fromChannelMessageJson(data, session.tenantId)),
+    );
     return onEnd(replies, () => {
       const left = (openStreams.get(address) ?? 1) - 1;
       if (left > 0) openStreams.set(address, left);
@@ -172,7 +181,8 @@ export class WidgetService {
     const matches = secretsEqual(input.publishableKey, expected ?? '') && !!expected;
     if (!session || !matches) throw unauthenticated(UNKNOWN_SESSION);
     if (this.deps.suspendedTeams.has(session.tenantId)) throw teamSuspended();
-    if (!request.fromOwnPage && (!request.origin || !isAllowedOrigin(session.allowedOrigins, request.origin))) {
+    const fromOwnPage = request.origin === this.deps.ownOrigin;
+    if (!fromOwnPage && (!request.origin || !isAllowedOrigin(this.allowedOrigins(session), request.origin))) {
       throw forbidden('This website is not one of the origins allowed to use this widget');
     }
     if (session.status !== 'CONNECTED') throw conflict('sessionId', `The chat is closed: its session is ${session.status}`);

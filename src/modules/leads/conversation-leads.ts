@@ -15,6 +15,8 @@ type Tracked = { channel: Channel; conversation: ChannelConversation; contact: C
  * One lead per channel conversation, kept in step inside the transaction that stored inbound
  * messages: made with the contact's details on the first one, re-classified on each batch of
  * them. An intent a team member set stays; signals and score follow the conversation all the same.
+ * A model's verdict stays too while the team has an intent agent, which decides again after the
+ * commit (ai-intent.ts); without one any more, the rules take over again.
  */
 export class ConversationLeadTracker implements ConversationLeads {
   constructor(private readonly recorder: LeadRecorder) {}
@@ -25,6 +27,7 @@ export class ConversationLeadTracker implements ConversationLeads {
     const texts = await lockConversationsWithTexts(tx, tenantId, conversations.map((item) => item.conversation.id));
     const leads = await lockLeadsOf(tx, [...texts.keys()]);
     const tracked = new Set(texts.keys());
+    const aiDecides = (await tx.tenant.findUnique({ where: { id: tenantId }, select: { intentAgentId: true } }))?.intentAgentId != null;
     for (const { channel, conversation, contact } of conversations) {
       if (!tracked.has(conversation.id)) continue;
       const messages = texts.get(conversation.id) ?? [];
@@ -53,7 +56,7 @@ export class ConversationLeadTracker implements ConversationLeads {
         email: current.email ?? contact.email,
         phone: current.phone ?? contact.phone,
         contactId: contact.id,
-        ...verdictFor(current.intentSource, classify({ messages, notes: current.notes })),
+        ...verdictFor(current.intentSource, classify({ messages, notes: current.notes }), aiDecides),
       });
     }
   }
@@ -90,6 +93,12 @@ function latestInboundTexts(conversationId: Prisma.Sql): Prisma.Sql {
       SELECT id, text FROM channel_messages
        WHERE conversation_id = ${conversationId} AND direction = 'INBOUND'
        ORDER BY id DESC LIMIT ${MAX_CLASSIFIED_MESSAGES}) latest)`;
+}
+
+/** The tenant's lead of a conversation, locked (FOR UPDATE); null when there is none. */
+export async function lockLeadOf(tx: Prisma.TransactionClient, tenantId: string, conversationId: string): Promise<Lead | null> {
+  const lead = (await lockLeadsOf(tx, [conversationId])).get(conversationId);
+  return lead?.tenantId === tenantId ? lead : null;
 }
 
 /** The leads of these conversations, locked (FOR UPDATE, in id order) and read in one statement. */

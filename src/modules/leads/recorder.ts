@@ -17,11 +17,17 @@ export type LeadState = {
   contactId: string | null;
 };
 
-type Verdict = Pick<LeadState, 'signals' | 'score'> & Partial<Pick<LeadState, 'intent'>>;
+type Verdict = Partial<Pick<LeadState, 'signals' | 'score' | 'intent' | 'intentSource'>>;
 
-/** The classifier's verdict as lead columns: signals and score always, the intent only while it is the classifier's to set. */
-export function verdictFor(intentSource: IntentSource, { intent, score, signals }: Classification): Verdict {
-  return intentSource === 'OVERRIDE' ? { score, signals } : { intent, score, signals };
+/**
+ * The rules' verdict as lead columns: signals and score, and the intent while it is theirs to
+ * set. A model's verdict (AI) stands while `aiDecides` (the team has an intent agent, which
+ * decides again); otherwise the rules take it back.
+ */
+export function verdictFor(intentSource: IntentSource, { intent, score, signals }: Classification, aiDecides = false): Verdict {
+  if (intentSource === 'OVERRIDE') return { score, signals };
+  if (intentSource === 'AI' && aiDecides) return {};
+  return { intent, score, signals, intentSource: 'RULES' };
 }
 
 /**

@@ -10,6 +10,11 @@ const LeadIntentSourceEnum = builder.enumType('LeadIntentSource', {
   values: {
     RULES: { description: 'The classifier, from what the lead said; re-decided on every message and update.' },
     OVERRIDE: { description: 'A team member set it; it stays until `updateLead` with `resetIntent: true`.' },
+    AI: {
+      description:
+        "The team's intent agent (`setLeadIntentAgent`), asked again on every message; its reason is the `ai_verdict` signal. " +
+        'When it fails or answers nonsense the rules decide again, and an `ai_unavailable` signal says why.',
+    },
   } as const,
 });
 
@@ -68,10 +73,15 @@ const LeadRef = builder.prismaObject('Lead', {
         `How ready to buy they look: HOT from a score of ${HOT_THRESHOLD}, WARM from ${WARM_THRESHOLD}, else COLD, ` +
         'unless a team member set it (see `intentSource`).',
     }),
-    intentSource: t.expose('intentSource', { type: LeadIntentSourceEnum, description: 'Whether the classifier or a team member decides `intent`.' }),
+    intentSource: t.expose('intentSource', {
+      type: LeadIntentSourceEnum,
+      description: "Who decides `intent`: the rules, a team member, or the team's intent agent.",
+    }),
     signals: t.field({
       type: [LeadSignalRef],
-      description: 'The classifier rules that matched, with their evidence; kept up to date even while the intent is overridden.',
+      description:
+        'The classifier rules that matched, with their evidence, kept up to date even while the intent is overridden; plus, ' +
+        "when the team has an intent agent, `ai_verdict` (the model's score and reason) or `ai_unavailable` (why the rules decided).",
       resolve: (lead) => signalsOf(lead),
     }),
     score: t.exposeInt('score', { description: 'The sum of the weights of `signals`.' }),

@@ -107,11 +107,12 @@ export class LeadsService {
       if (current.conversationId === null) assertIdentified(state);
       const intentSource = input.intent ? 'OVERRIDE' : input.resetIntent ? 'RULES' : current.intentSource;
       const messages = current.conversationId ? await inboundTexts(unit.tx, current.conversationId) : [];
+      const team = await unit.tx.tenant.findUnique({ where: { id: tenantId }, select: { intentAgentId: true } });
       const next: Partial<LeadState> = {
         ...state,
         intentSource,
         ...(input.intent ? { intent: input.intent } : {}),
-        ...verdictFor(intentSource, classify({ messages, notes: state.notes })),
+        ...verdictFor(intentSource, classify({ messages, notes: state.notes }), team?.intentAgentId != null),
       };
       return this.recorder.update(unit, current, next);
     });

@@ -14,6 +14,10 @@ builder.prismaObject('Tenant', {
         'Who is emailed when a lead turns HOT. Admins only: for anyone else this field is null with a FORBIDDEN error ' +
         '(the rest of the tenant still answers).',
     }),
+    leadIntentAgentId: t.exposeID('intentAgentId', {
+      nullable: true,
+      description: 'The agent that classifies lead intent (`setLeadIntentAgent`); null when the rules alone decide.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the tenant was created.' }),
   }),
 });
@@ -44,5 +48,18 @@ builder.mutationField('updateTenant', (t) =>
     description: 'Renames the tenant or sets who is emailed about HOT leads. Admins only; audited as TENANT_UPDATED.',
     args: { input: t.arg({ type: UpdateTenantInput, required: true, description: 'The input; each field is described on `UpdateTenantInput`.' }) },
     resolve: (query, _root, { input }, { services, viewer }) => services.tenants.update(viewer, input, query),
+  }),
+);
+
+builder.mutationField('setLeadIntentAgent', (t) =>
+  t.withAuth({ $all: { admin: true, scope: 'tenant:write' } }).prismaField({
+    type: 'Tenant',
+    description:
+      "Chooses the agent (one of the team's active agents, of either kind) that classifies each conversation lead's intent " +
+      'after every inbound message, or none (null): the rules alone. The agent answers a JSON verdict (intent, score, reason); ' +
+      'when the call fails or the verdict is invalid the rules decide. Intents a team member set are left alone. ' +
+      'BAD_USER_INPUT on `agentId` for an agent the team does not have. Admins only; audited as TENANT_UPDATED.',
+    args: { agentId: t.arg.id({ description: 'The agent; null (or omitted) for none.' }) },
+    resolve: (query, _root, { agentId }, { services, viewer }) => services.tenants.setLeadIntentAgent(viewer, agentId ?? null, query),
   }),
 );

@@ -4,7 +4,7 @@ import { actorOf, isAdmin, type Viewer } from '../../auth/viewer.ts';
 import type { Projection } from '../../db/projection.ts';
 import type { Outbox } from '../events.ts';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
-import { forbidden, notFound } from '../../errors.ts';
+import { badInput, forbidden, notFound } from '../../errors.ts';
 import { displayName, email, parseInput } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
 
@@ -63,7 +63,32 @@ export class TenantsService {
       return unit.tx.tenant.update({ ...projection, where: { id: tenantId }, data });
     });
   }
+
+  /**
+   * Chooses the agent that classifies the team's lead intent (one of its active agents), or
+   * none (null): the rules alone. Admins only; audited as TENANT_UPDATED when it changed.
+   */
+  async setLeadIntentAgent(viewer: Viewer, agentId: string | null, projection: TenantProjection = {}) {
+    if (!isAdmin(viewer)) throw forbidden('Only admins can change the team');
+    const { tenantId } = viewer;
+    return this.outbox.transaction(async (unit) => {
+      if (agentId !== null) {
+        // Locked: a deletion of the agent waits, so the team never points at an agent that is gone.
+        const agent = await unit.tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM agents WHERE id = ${agentId} AND tenant_id = ${tenantId} AND is_active FOR SHARE`;
+        if (agent.length === 0) throw badInput('agentId', NO_SUCH_AGENT);
+      }
+      const current = await unit.tx.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { intentAgentId: true } });
+      if (current.intentAgentId !== agentId) {
+        await this.audit.write({ tenantId, type: 'TENANT_UPDATED', ...actorOf(viewer), data: { fields: ['leadIntentAgentId'] } }, unit);
+      }
+      return unit.tx.tenant.update({ ...projection, where: { id: tenantId }, data: { intentAgentId: agentId } });
+    });
+  }
 }
+
+/** Why `setLeadIntentAgent` refused an agent. */
+const NO_SUCH_AGENT = 'agentId: your team has no active agent with this id';
 
 function slugify(name: string): string {
   return name

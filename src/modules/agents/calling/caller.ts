@@ -51,7 +51,7 @@ export class AgentCaller {
       watchdog.heard(false);
       const status = response.statusCode ?? 0;
       if (status < 200 || status > 299) {
-        ending = await protocol.refusal(response);
+        ending = await protocol.refusal(response, call.token);
       } else {
         parser = protocol.parser(mediaType(response.headers['content-type']), content.add, this.limits.maxContentChars);
         ending = await this.read(response, parser, watchdog, content);
@@ -110,4 +110,14 @@ function endingOf(error: unknown, maxDurationMs: number): Ending {
     default:
       return failed(`The agent could not be reached: ${error.message}`);
   }
+}
+
+/** A caller with the server's agent clocks (AGENT_IDLE_TIMEOUT_MS, AGENT_MAX_DURATION_MS) and the most content its use takes. */
+export function agentCaller(
+  http: StreamingHttp,
+  clocks: { idleTimeoutMs: number; maxDurationMs: number },
+  maxContentChars: number,
+  observe?: AgentCallObserver,
+): AgentCaller {
+  return new AgentCaller(http, { idleTimeoutMs: clocks.idleTimeoutMs, maxDurationMs: clocks.maxDurationMs, maxContentChars }, observe);
 }

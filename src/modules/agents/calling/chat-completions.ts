@@ -3,8 +3,8 @@ import { isRecord } from './payloads.ts';
 import { SseParser } from './sse.ts';
 import type { AgentRequestBody, TokenUsage } from './types.ts';
 
-/** Parameters the server sets itself: an agent's config cannot replace them. */
-const RESERVED_PARAMETERS = new Set(['model', 'messages', 'stream']);
+/** Parameters the server sets itself, or that would make an answer it cannot read (several choices): config cannot set them. */
+const RESERVED_PARAMETERS = new Set(['model', 'messages', 'stream', 'n']);
 
 /**
  * The chat-completions request for a conversation: the system prompt first, then the history;
@@ -32,10 +32,13 @@ function chatMessageOf({ role, content, attachments = [] }: AgentRequestBody['me
   return { role, content: [{ type: 'text', text }, ...images] };
 }
 
-/** The reply's end as its last `finish_reason` says; stop, tool_calls and the like complete it. */
+/** The reply's end as its last `finish_reason` says: `stop` (or none) completes it. */
 function endingOf(finishReason: string | undefined): Ending {
   if (finishReason === 'length') return failed('The reply was cut off: the model reached its token limit (finish_reason: length)');
   if (finishReason === 'content_filter') return failed("The provider's content filter stopped the reply (finish_reason: content_filter)");
+  if (finishReason === 'tool_calls' || finishReason === 'function_call') {
+    return failed(`The model asked to call a tool (finish_reason: ${finishReason}); agents offer none`);
+  }
   return completed;
 }
 
@@ -54,11 +57,14 @@ function firstChoice(response: Record<string, unknown>): Record<string, unknown>
   return isRecord(choice) ? choice : undefined;
 }
 
-/** The provider's own words for an error object, when they are short enough to show. */
+/** What looks like an API key in a provider's words: never shown to a chat's members. */
+const KEY_LIKE = /\b(?:sk|pk|rk|key)[-_][A-Za-z0-9_*.-]{4,}/gi;
+
+/** The provider's own words for an error object, when they are short enough to show, with anything like a key cut out. */
 export function providerMessage(error: unknown): string | undefined {
   const message = isRecord(error) ? error.message : error;
   if (typeof message !== 'string') return undefined;
-  const words = message.replace(/\s+/g, ' ').trim();
+  const words = message.replace(KEY_LIKE, '[redacted]').replace(/\s+/g, ' ').trim();
   return words && words.length <= 200 ? words : undefined;
 }
 
@@ -123,8 +129,9 @@ export class ChatCompletionBody {
     this.usage = usageOf(response);
     const choice = firstChoice(response);
     const content = isRecord(choice?.message) ? choice.message.content : undefined;
-    if (typeof content !== 'string') return failed("The provider's answer has no choices[0].message.content");
-    this.emit(content);
-    return endingOf(typeof choice?.finish_reason === 'string' ? choice.finish_reason : undefined);
+    const ending = endingOf(typeof choice?.finish_reason === 'string' ? choice.finish_reason : undefined);
+    if (typeof content === 'string') this.emit(content);
+    else if (ending.kind === 'completed') return failed("The provider's answer has no choices[0].message.content");
+    return ending;
   }
 }

@@ -12,8 +12,8 @@ export type UsageParser = ReplyParser & { readonly usage?: TokenUsage };
 export interface AgentProtocol {
   headers(token: string | null): Record<string, string>;
   body(call: AgentCall): string;
-  /** Why a non-2xx answer ends the reply; may read a little of its body. */
-  refusal(response: IncomingMessage): Promise<Ending>;
+  /** Why a non-2xx answer ends the reply; may read a little of its body, never showing `token`. */
+  refusal(response: IncomingMessage, token: string | null): Promise<Ending>;
   parser(contentType: string, emit: Emit, maxContentChars: number): UsageParser;
 }
 
@@ -39,7 +39,11 @@ export function chatCompletionsProtocol(model: string): AgentProtocol {
   return {
     headers: (token) => ({ 'content-type': 'application/json', accept: 'text/event-stream, application/json', ...bearer(token) }),
     body: (call) => JSON.stringify(chatCompletionsRequest(model, call.body)),
-    refusal: async (response) => refusalReason(response.statusCode ?? 0, response.headers['retry-after'], await errorMessageOf(response)),
+    refusal: async (response, token) => {
+      const message = await errorMessageOf(response);
+      const shown = token && message ? message.replaceAll(token, '[redacted]') : message;
+      return refusalReason(response.statusCode ?? 0, response.headers['retry-after'], shown);
+    },
     parser: (contentType, emit, maxContentChars) =>
       contentType === 'application/json'
         ? new ChatCompletionBody(emit, maxContentChars)

@@ -49,7 +49,9 @@ const UpdateSessionInput = builder.inputType('UpdateSessionInput', {
     appSecret: t.string({ description: "The Meta app's secret, which signs the webhooks Meta sends. Write-only." }),
     verifyToken: t.string({ description: "The token Meta's webhook verification handshake must present. Write-only." }),
     allowedOrigins: t.stringList({
-      description: 'WEBSITE only: the https origins (https://example.com) the widget may run on, at most 20; null or empty for none.',
+      description:
+        'WEBSITE only: the https origins (https://example.com) whose pages may embed the widget, at most 20; null or empty for ' +
+        'none. Outside production, http://localhost (or 127.0.0.1) origins too, for local development.',
     }),
     autoReply: t.field({ type: AutoReplyInput, description: 'How the session answers inbound messages on its own.' }),
   }),

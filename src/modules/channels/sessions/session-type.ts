@@ -62,9 +62,11 @@ export const SessionRef = builder.objectRef<SessionJson>('Session').implement({
     hasVerifyToken: t.exposeBoolean('hasVerifyToken', { description: 'Whether the webhook verify token is set. Never shown.' }),
     publishableKey: t.exposeString('publishableKey', {
       nullable: true,
-      description: "WEBSITE: the widget's key (`pk_…`), public by design: it only lets browsers on `allowedOrigins` talk to the widget.",
+      description:
+        "WEBSITE: the widget's key (`pk_…`), public by design: with it, pages on `allowedOrigins` embed the widget, and " +
+        'anyone may open the hosted widget page the QR code links to.',
     }),
-    allowedOrigins: t.exposeStringList('allowedOrigins', { description: 'WEBSITE: the https origins the widget may run on.' }),
+    allowedOrigins: t.exposeStringList('allowedOrigins', { description: 'WEBSITE: the origins whose pages may embed the widget.' }),
     autoReply: t.field({
       type: AutoReplyRef,
       description: 'How the session answers inbound messages on its own.',

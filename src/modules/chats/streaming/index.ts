@@ -5,7 +5,7 @@ import type { PrismaClient } from '../../../generated/prisma/client.ts';
 import type { Logger } from '../../../logger.ts';
 import type { OutboundHttp } from '../../../outbound/http-client.ts';
 import type { PubSub } from '../../../pubsub/pubsub.ts';
-import { AgentCaller } from '../../agents/calling/caller.ts';
+import { agentCaller } from '../../agents/calling/caller.ts';
 import type { AgentCallObserver } from '../../agents/calling/types.ts';
 import { ConversationService } from '../conversation-service.ts';
 import { MessageStreams } from './message-streams.ts';
@@ -38,8 +38,7 @@ export function createConversations(deps: {
   const store = new ReplyStore(prisma, outbox, config.publicUrl);
   const replyLogger = logger.child({ service: 'replies' });
   const endings = new ReplyEndings({ streams, store, logger: replyLogger, maxReplyMs: config.agents.maxDurationMs });
-  const limits = { idleTimeoutMs: config.agents.idleTimeoutMs, maxDurationMs: config.agents.maxDurationMs, maxContentChars: MAX_REPLY_CHARS };
-  const caller = new AgentCaller(deps.agentHttp, limits, deps.observeAgentCall);
+  const caller = agentCaller(deps.agentHttp, config.agents, MAX_REPLY_CHARS, deps.observeAgentCall);
   const generator = new ReplyGenerator({ caller, streams, endings, pubsub, logger: replyLogger });
   const conversations = new ConversationService({
     prisma,

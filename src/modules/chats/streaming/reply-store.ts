@@ -59,8 +59,9 @@ export class ReplyStore {
         where: { id: messageId, tenantId, status: 'STREAMING' },
         data: { ...final, ...tokens, completedAt },
       });
-      if (count === 0) return null;
+      // The tokens were spent whoever ends the reply, and even when its chat is gone.
       if (usage) await tx.agentUsage.create({ data: { tenantId, purpose: 'CHAT_REPLY', replyToId: messageId, ...usage } });
+      if (count === 0) return null;
       const message = await tx.message.findUniqueOrThrow({ where: { id: messageId } });
       await tx.chat.update({ where: { id: message.chatId }, data: { lastMessageAt: completedAt } });
       const data = toMessageJson(message);
