@@ -23,6 +23,9 @@
  * Lead intent: `message.received` also enqueues `leads.ai-intent` when the session's team chose an
  * intent agent, which asks it for a verdict on the conversation's lead (effect-keyed by the message).
  *
+ * A recorded interaction: `interaction.transcription_requested` → `interactions.transcribe` sends
+ * the audio to the team's transcription API, stores the transcript and emits `interaction.created`.
+ *
  * A sign-up (with SMTP_URL set): the user and their email verification commit with
  * `user.verification_requested` → `users.verification-email` mails the link. An invitation likewise:
  * `invitation.mail_requested` → `invitations.mail` mails its link.
@@ -33,11 +36,13 @@ import type { SessionsService } from './modules/channels/sessions/service.ts';
 import { INBOUND_PAYLOAD_CONSUMER, type ChannelWebhookIntake } from './modules/channels/webhook-intake.ts';
 import type { AppEvents } from './modules/events.ts';
 import { AI_INTENT_CONSUMER, type AiIntent } from './modules/leads/ai-intent.ts';
+import { TRANSCRIBE_CONSUMER, type Recordings } from './modules/interactions/recordings.ts';
 import type { LeadNotifier } from './modules/leads/notifier.ts';
 import type { InvitationsService } from './modules/invitations/service.ts';
 import type { EmailVerifications } from './modules/users/email-verification.ts';
 
 export function createConsumers(deps: {
+  recordings: Recordings;
   channelWebhooks: ChannelWebhookIntake;
   sessions: SessionsService;
   autoReplies: AutoReplies;
@@ -71,6 +76,11 @@ export function createConsumers(deps: {
       keyOf: (event) => event.data.id,
       select: (db, events) => deps.aiIntent.classifiable(db, events),
       run: (job, signal) => deps.aiIntent.classify(job.tenantId, job.payload.data, signal),
+    },
+    [TRANSCRIBE_CONSUMER]: {
+      on: 'interaction.transcription_requested',
+      kind: 'effect',
+      run: (job, signal) => deps.recordings.transcribe(job.tenantId, job.payload.data.interactionId, signal),
     },
     'leads.hot-lead-email': {
       on: 'lead.turned_hot',

@@ -43,6 +43,8 @@ import { InteractionsService } from './modules/interactions/service.ts';
 import { ServiceClientsService } from './modules/interactions/service-clients.ts';
 import { ConversationLeadTracker } from './modules/leads/conversation-leads.ts';
 import { createAiIntent } from './modules/leads/ai-intent.ts';
+import { Recordings } from './modules/interactions/recordings.ts';
+import { Transcriber } from './modules/interactions/transcriber.ts';
 import { LeadNotifier } from './modules/leads/notifier.ts';
 import { LeadRecorder } from './modules/leads/recorder.ts';
 import { LeadsService } from './modules/leads/service.ts';
@@ -199,7 +201,10 @@ export function createServices(deps: {
     ownOrigin: new URL(config.publicUrl).origin,
     allowLocalOrigins: config.env !== 'production',
   });
+  const transcriber = new Transcriber(agentHttp, config.agents.maxDurationMs);
+  const recordings = new Recordings({ prisma, outbox, audit, transcriber, logger: logger.child({ service: 'transcription' }) });
   const consumers = createConsumers({
+    recordings,
     channelWebhooks,
     sessions,
     autoReplies,
@@ -256,7 +261,8 @@ export function createServices(deps: {
     outbound,
     webhookEndpoints,
     webhookDeliveries: new WebhookDeliveriesService(prisma, pubsub, webhookEndpoints, () => deliveryWorker.deliveriesScheduled()),
-    interactions: new InteractionsService(prisma, outbox, audit, pubsub),
+    interactions: new InteractionsService(prisma, outbox, audit, pubsub, recordings),
+    recordings,
     serviceClients: new ServiceClientsService(prisma, outbox, webhookEndpoints, audit),
     agents: new AgentsService(prisma, outbox, outbound, audit),
     chats: new ChatsService(prisma),

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import { ACCEPT_INVITATION_PATH } from '../modules/invitations/service.ts';
 import { ATTACHMENT_PATH_PREFIX } from '../modules/chats/attachments.ts';
 import { MAX_ATTACHMENT_BYTES } from '../uploads/attachment-file.ts';
+import { MAX_AUDIO_BYTES } from '../uploads/audio-file.ts';
 import { matchChannelWebhook, type ChannelWebhookRoute } from './channel-webhooks.ts';
 import { clientIp, REQUEST_ID_HEADER, requestIdOf, type AccessLogFields } from './context.ts';
 import { DEMO_AGENT_PATH, DEMO_MODEL_PATH, serveDemoAgent } from './demo-agent.ts';
@@ -19,7 +20,7 @@ import { serveWidgetLoader, serveWidgetPage, WIDGET_LOADER_PATH, WIDGET_PAGE_PAT
 import type { GraphQLServer } from './yoga.ts';
 
 /** A GraphQL multipart request may carry a file (an attachment is the largest); the rest of its body (operations, map, boundaries) is small. */
-const MAX_UPLOAD_BODY_BYTES = MAX_ATTACHMENT_BYTES + 1024 * 1024;
+const MAX_UPLOAD_BODY_BYTES = Math.max(MAX_ATTACHMENT_BYTES, MAX_AUDIO_BYTES) + 1024 * 1024;
 const ATTACHMENT_PATH = new RegExp(`^${ATTACHMENT_PATH_PREFIX}([0-9a-f-]{36})/([0-9a-f]{64})$`);
 /** `/avatars/agents/<id>/<sha256>` and `/avatars/users/<id>/<sha256>`: see agents/avatar.ts and users/avatar.ts. */
 const AVATAR_PATH = /^\/avatars\/(agents|users)\/([0-9a-f-]{36})\/([0-9a-f]{64})$/;

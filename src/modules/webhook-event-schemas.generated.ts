@@ -1822,7 +1822,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
   "interaction.created": {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "title": "interaction.created",
-    "description": "An interaction was registered.",
+    "description": "An interaction was registered (a recording: once transcribed).",
     "type": "object",
     "properties": {
       "type": {
@@ -1863,6 +1863,37 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           },
           "createdAt": {
             "type": "string"
+          },
+          "segments": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "speaker": {
+                  "type": [
+                    "string",
+                    "null"
+                  ]
+                },
+                "start": {
+                  "type": "number"
+                },
+                "end": {
+                  "type": "number"
+                },
+                "text": {
+                  "type": "string"
+                }
+              },
+              "required": [
+                "speaker",
+                "start",
+                "end",
+                "text"
+              ],
+              "description": "A stretch of a transcript, with its speaker where the provider told speakers apart; times in seconds."
+            },
+            "description": "A recording's transcript segments; left out for text, and when the provider gave none."
           }
         },
         "required": [
@@ -1873,7 +1904,7 @@ export const webhookEventSchemas: Record<string, Record<string, unknown>> = {
           "occurredAt",
           "createdAt"
         ],
-        "description": "An interaction as `interaction.created` carries it, to subscribers and in webhook bodies: JSON only, and only what the API shows (the body around it names the tenant)."
+        "description": "An interaction as `interaction.created` carries it, to subscribers and in webhook bodies: JSON only, and only what the API shows (the body around it names the tenant). It is sent once the interaction is READY: at once for text, once transcribed for a recording (`segments`)."
       }
     },
     "required": [

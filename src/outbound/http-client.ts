@@ -20,7 +20,7 @@ export class OutboundError extends Error {
 export type OutboundRequest = {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
   /** The whole exchange, connection to last byte. */
   timeoutMs: number;
   signal?: AbortSignal;

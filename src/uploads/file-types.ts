@@ -13,6 +13,21 @@ export const imageSignatures: FileSignature[] = [
 
 export const pdfSignature: FileSignature = { mimeType: 'application/pdf', bytes: ascii('%PDF-') };
 
+/**
+ * Audio the transcription APIs take. MP3 with an ID3 tag or a bare MPEG frame header; M4A (and
+ * MP4 audio) by its `ftyp` box; WAV; Ogg; WebM by its EBML header.
+ */
+export const audioSignatures: FileSignature[] = [
+  { mimeType: 'audio/mpeg', bytes: ascii('ID3') },
+  { mimeType: 'audio/mpeg', bytes: [0xff, 0xfb] },
+  { mimeType: 'audio/mpeg', bytes: [0xff, 0xf3] },
+  { mimeType: 'audio/mpeg', bytes: [0xff, 0xf2] },
+  { mimeType: 'audio/mp4', bytes: [null, null, null, null, ...ascii('ftyp')] },
+  { mimeType: 'audio/wav', bytes: [...ascii('RIFF'), null, null, null, null, ...ascii('WAVE')] },
+  { mimeType: 'audio/ogg', bytes: ascii('OggS') },
+  { mimeType: 'audio/webm', bytes: [0x1a, 0x45, 0xdf, 0xa3] },
+];
+
 /** The type the bytes are among `signatures`, whatever the file was called or declared to be. */
 export function sniff(bytes: Uint8Array, signatures: FileSignature[]): string | undefined {
   return signatures.find(({ bytes: expected }) => expected.every((byte, index) => byte === null || bytes[index] === byte))?.mimeType;

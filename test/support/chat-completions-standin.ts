@@ -1,7 +1,8 @@
 /**
  * A real HTTP server standing in for an OpenAI-compatible API (OpenAI, OpenRouter, Gemini,
  * Ollama, vLLM): `POST <url>/chat/completions` answers in the streaming wire format, and the
- * request's `model` picks the behaviour, including each way a provider fails (see `SCENARIOS`).
+ * request's `model` picks the behaviour, including each way a provider fails (see `SCENARIOS`);
+ * `POST <url>/audio/transcriptions` answers as OpenAI's does (see `TRANSCRIPTIONS`).
  * It records every request.
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
@@ -107,6 +108,47 @@ const SCENARIOS: Record<string, (res: ServerResponse, messages: ChatMessage[]) =
   },
 };
 
+/** The transcript every transcription model but the failing ones answers. */
+export const TRANSCRIPT = {
+  text: 'Hello, I would like a quote. Sure, for how many units?',
+  segments: [
+    { id: 0, start: 0, end: 1.8, text: ' Hello, I would like a quote.', speaker: 'A' },
+    { id: 1, start: 1.9, end: 3.2, text: ' Sure, for how many units?', speaker: 'B' },
+  ],
+};
+
+/** `POST <url>/audio/transcriptions` by model: with speakers, without, and each way it fails. */
+const TRANSCRIPTIONS: Record<string, (res: ServerResponse) => void> = {
+  diarize: (res) => answerJson(res, { task: 'transcribe', language: 'english', duration: 3.2, ...TRANSCRIPT }),
+  whisper: (res) => answerJson(res, { text: TRANSCRIPT.text }),
+  'transcribe-busy': (res) => refuse(res, 429, 'Rate limit reached for audio', { 'retry-after': '12' }),
+  'transcribe-garbage': (res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('Hello, I would like a quote.');
+  },
+  'transcribe-silent': () => {},
+};
+
+function answerJson(res: ServerResponse, body: unknown) {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** The fields of a multipart/form-data body, files as their type and size: enough to check what was sent. */
+function formFields(raw: Buffer, contentType: string): Record<string, unknown> {
+  const boundary = /boundary=(.+)$/.exec(contentType)?.[1];
+  if (!boundary) return {};
+  const fields: Record<string, unknown> = {};
+  for (const part of raw.toString('latin1').split(`--${boundary}`).slice(1, -1)) {
+    const [head = '', ...rest] = part.split('\r\n\r\n');
+    const value = rest.join('\r\n\r\n').replace(/\r\n$/, '');
+    const name = /name="([^"]+)"/.exec(head)?.[1] ?? '';
+    const fileType = /content-type: (.+)/i.exec(head)?.[1]?.trim();
+    fields[name] = fileType ? { type: fileType, size: Buffer.byteLength(value, 'latin1'), name: /filename="([^"]+)"/.exec(head)?.[1] } : value;
+  }
+  return fields;
+}
+
 export type ChatCompletionsStandin = {
   /** The base URL an OPENAI_COMPATIBLE agent is given. */
   baseUrl: string;
@@ -122,6 +164,12 @@ export async function startChatCompletionsStandin(): Promise<ChatCompletionsStan
     res.once('close', () => open.delete(res));
     const chunks: Buffer[] = [];
     for await (const part of req) chunks.push(part as Buffer);
+    if (req.url === '/v1/audio/transcriptions') {
+      const form = formFields(Buffer.concat(chunks), req.headers['content-type'] ?? '');
+      requests.push({ path: req.url, headers: req.headers, body: form });
+      const transcription = TRANSCRIPTIONS[String(form.model)];
+      return transcription ? transcription(res) : refuse(res, 404, `The model ${String(form.model)} does not exist`);
+    }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
     requests.push({ path: req.url ?? '', headers: req.headers, body });
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return refuse(res, 404, `Unknown path ${req.url}`);

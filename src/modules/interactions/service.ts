@@ -3,7 +3,10 @@ import { actorOf, isAdmin, type Viewer } from '../../auth/viewer.ts';
 import { map, pipe } from 'graphql-yoga';
 import type { PubSub } from '../../pubsub/pubsub.ts';
 import { domainEvents, type Outbox } from '../events.ts';
-import { AppError, forbidden } from '../../errors.ts';
+import { AppError, badInput, forbidden } from '../../errors.ts';
+import type { NamedUpload } from '../../uploads/attachment-file.ts';
+import { readAudio } from '../../uploads/audio-file.ts';
+import type { Recordings } from './recordings.ts';
 import type { Interaction, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { displayName, parseInput, withoutNul } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
@@ -13,10 +16,10 @@ import { fromMessage, toMessage } from './messages.ts';
 const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
 const registerInput = z.object({
-  text: withoutNul(z.string().max(10_000, 'must be at most 10000 characters')).refine(
-    (text) => text.trim().length > 0,
-    'must not be empty',
-  ),
+  text: withoutNul(z.string().max(10_000, 'must be at most 10000 characters'))
+    .refine((text) => text.trim().length > 0, 'must not be empty')
+    .nullish(),
+  audio: z.custom<NamedUpload>((value) => typeof value === 'object' && value !== null && 'arrayBuffer' in value, 'must be a file').nullish(),
   speakerId: displayName(200).nullish(),
   conversationId: displayName(200).nullish(),
   occurredAt: z.coerce
@@ -39,6 +42,7 @@ export class InteractionsService {
     private readonly outbox: Outbox,
     private readonly audit: AuditService,
     private readonly pubsub: PubSub,
+    private readonly recordings: Recordings,
   ) {}
 
   /** Every interaction registered in the tenant, live. */
@@ -49,13 +53,20 @@ export class InteractionsService {
     );
   }
 
-  /** Stores an interaction and emits `interaction.created` in one transaction; refused while disabled. */
-  register(tenantId: string, input: RegisterInteractionInput) {
-    const { text, speakerId, conversationId, occurredAt } = parseInput(registerInput, input);
-    return this.outbox.transaction(async ({ tx, emit }) => {
+  /**
+   * Stores an interaction given as text, READY, and emits `interaction.created` in one
+   * transaction; one given as a recording is stored TRANSCRIBING (see Recordings). Refused while disabled.
+   */
+  async register(tenantId: string, input: RegisterInteractionInput) {
+    const { text, audio, speakerId, conversationId, occurredAt } = parseInput(registerInput, input);
+    if ((text == null) === (audio == null)) throw badInput(audio == null ? 'text' : 'audio', 'Give either text or audio');
+    const recording = audio ? await readAudio(audio, 'audio') : null;
+    return this.outbox.transaction(async (unit) => {
+      const { tx, emit } = unit;
       if (!(await this.statusIn(tx, tenantId)).enabled) throw serviceDisabled();
+      if (recording) return this.recordings.register(unit, tenantId, recording, { speakerId, conversationId, occurredAt });
       const interaction = await tx.interaction.create({
-        data: { tenantId, text, speakerId, conversationId, occurredAt: occurredAt ?? new Date() },
+        data: { tenantId, text: text!, speakerId, conversationId, occurredAt: occurredAt ?? new Date() },
       });
       await emit(tenantId, 'interaction.created', toMessage(interaction));
       return interaction;

@@ -18,6 +18,11 @@ builder.prismaObject('Tenant', {
       nullable: true,
       description: 'The agent that classifies lead intent (`setLeadIntentAgent`); null when the rules alone decide.',
     }),
+    transcriptionAgentId: t.exposeID('transcriptionAgentId', {
+      nullable: true,
+      description: 'The agent whose API transcribes recorded interactions (`setInteractionTranscription`); null: recordings are refused.',
+    }),
+    transcriptionModel: t.exposeString('transcriptionModel', { nullable: true, description: 'The model recordings are transcribed with.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the tenant was created.' }),
   }),
 });

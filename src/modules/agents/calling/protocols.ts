@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { ChatCompletionBody, ChatCompletionsStream, chatCompletionsRequest, providerMessage } from './chat-completions.ts';
+import { ChatCompletionBody, ChatCompletionsStream, chatCompletionsRequest } from './chat-completions.ts';
 import { replyParser } from './detect.ts';
 import { bufferLimit, failed, type Emit, type Ending, type ReplyParser } from './parser.ts';
-import { isRecord } from './payloads.ts';
+import { providerRefusal } from './provider-refusal.ts';
 import type { AgentCall, TokenUsage } from './types.ts';
 
 /** A parser that may also learn how many tokens the reply used. */
@@ -39,11 +39,8 @@ export function chatCompletionsProtocol(model: string): AgentProtocol {
   return {
     headers: (token) => ({ 'content-type': 'application/json', accept: 'text/event-stream, application/json', ...bearer(token) }),
     body: (call) => JSON.stringify(chatCompletionsRequest(model, call.body)),
-    refusal: async (response, token) => {
-      const message = await errorMessageOf(response);
-      const shown = token && message ? message.replaceAll(token, '[redacted]') : message;
-      return refusalReason(response.statusCode ?? 0, response.headers['retry-after'], shown);
-    },
+    refusal: async (response, token) =>
+      failed(providerRefusal(response.statusCode ?? 0, response.headers['retry-after'], await refusalBody(response), token)),
     parser: (contentType, emit, maxContentChars) =>
       contentType === 'application/json'
         ? new ChatCompletionBody(emit, maxContentChars)
@@ -51,30 +48,8 @@ export function chatCompletionsProtocol(model: string): AgentProtocol {
   };
 }
 
-/** The provider's refusal in words: what the user (or their admin) can do about it. */
-function refusalReason(status: number, retryAfter: string | undefined, message: string | undefined): Ending {
-  const saying = message ? `: ${message}` : '';
-  if (status === 401 || status === 403) return failed(`The provider refused the API key (HTTP ${status}); an admin can set another with updateAgent`);
-  if (status === 429) {
-    const wait = retryAfterSeconds(retryAfter);
-    return failed(`The provider is rate limiting this agent (HTTP 429); try again ${wait === undefined ? 'later' : `in ${wait} s`}`);
-  }
-  if (status >= 500) return failed(`The provider failed (HTTP ${status})${saying}`);
-  if (status === 404) return failed(`The provider does not know this model or URL (HTTP 404)${saying}`);
-  return failed(`The provider refused the request (HTTP ${status})${saying}`);
-}
-
-/** Retry-After as delay-seconds or an HTTP date, in whole seconds from now. */
-export function retryAfterSeconds(header: string | undefined): number | undefined {
-  if (!header) return undefined;
-  const trimmed = header.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
-}
-
-/** The `error.message` of a JSON refusal (OpenAI's shape, and most vendors'), if short; never more than a few KB read. */
-async function errorMessageOf(response: IncomingMessage): Promise<string | undefined> {
+/** A refusal's body, at most MAX_REFUSAL_BYTES of it. */
+async function refusalBody(response: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -83,11 +58,8 @@ async function errorMessageOf(response: IncomingMessage): Promise<string | undef
       size += chunk.length;
       if (size >= MAX_REFUSAL_BYTES) break;
     }
-    const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    const error = isRecord(body) ? body.error : undefined;
-    // Ollama and others answer {"error": "..."}; OpenAI {"error": {"message": "..."}}.
-    return providerMessage(Array.isArray(error) ? error[0] : error);
   } catch {
-    return undefined;
+    // What arrived is all there is to go on.
   }
+  return Buffer.concat(chunks).toString('utf8');
 }

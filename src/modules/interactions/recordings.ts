@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { actorOf, isAdmin, type Viewer } from '../../auth/viewer.ts';
+import type { Projection } from '../../db/projection.ts';
+import { badInput, conflict, forbidden, notFound } from '../../errors.ts';
+import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
+import type { Logger } from '../../logger.ts';
+import type { AudioFile } from '../../uploads/audio-file.ts';
+import { parseInput, withoutNul } from '../../validation.ts';
+import type { AuditService } from '../audit/service.ts';
+import type { Outbox, UnitOfWork } from '../events.ts';
+import { toMessage, type TranscriptSegment } from './messages.ts';
+import type { Transcriber, TranscriptionApi } from './transcriber.ts';
+
+/** The consumer of `interaction.transcription_requested`: one job per request, retries included. */
+export const TRANSCRIBE_CONSUMER = 'interactions.transcribe';
+
+const settingsInput = z.object({
+  agentId: z.string().max(100).nullish(),
+  model: withoutNul(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')).nullish(),
+});
+
+type TenantProjection = Projection<Prisma.TenantInclude, Prisma.TenantSelect>;
+export type RecordingDetails = { speakerId?: string | null; conversationId?: string | null; occurredAt?: Date | null };
+
+/**
+ * Interactions registered as recordings. Each is stored TRANSCRIBING with its audio, and a
+ * durable job sends the audio to the team's transcription API (an OPENAI_COMPATIBLE agent's base
+ * URL and key, with a model the team chose). The transcript, with speaker segments where the
+ * provider gives them, makes the interaction READY and only then emits `interaction.created`;
+ * a failure makes it FAILED with a reason, and `retryTranscription` tries again. A job run twice
+ * (a crash before it was marked done) finds the interaction no longer TRANSCRIBING: the event
+ * goes out once, though the provider may have been asked twice.
+ */
+export class Recordings {
+  constructor(
+    private readonly deps: { prisma: PrismaClient; outbox: Outbox; audit: AuditService; transcriber: Transcriber; logger: Logger },
+  ) {}
+
+  /** Sets the team's transcription API (null agentId: none). Admins only; audited as TENANT_UPDATED. */
+  async configure(viewer: Viewer, input: z.input<typeof settingsInput>, projection: TenantProjection = {}) {
+    if (!isAdmin(viewer)) throw forbidden('Only admins can change the team');
+    const { agentId, model } = parseInput(settingsInput, input);
+    if (agentId && !model) throw badInput('model', 'model: give the transcription model, e.g. whisper-1');
+    const { tenantId } = viewer;
+    return this.deps.outbox.transaction(async (unit) => {
+      if (agentId) {
+        const agents = await unit.tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM agents WHERE id = ${agentId} AND tenant_id = ${tenantId} AND is_active AND kind = 'OPENAI_COMPATIBLE' FOR SHARE`;
+        if (agents.length === 0) throw badInput('agentId', 'agentId: your team has no active OPENAI_COMPATIBLE agent with this id');
+      }
+      const data = { transcriptionAgentId: agentId ?? null, transcriptionModel: agentId ? model! : null };
+      await this.deps.audit.write({ tenantId, type: 'TENANT_UPDATED', ...actorOf(viewer), data: { fields: ['interactionTranscription'] } }, unit);
+      return unit.tx.tenant.update({ ...projection, where: { id: tenantId }, data });
+    });
+  }
+
+  /** Stores a recording as a TRANSCRIBING interaction, in `unit`, and asks for its transcript. */
+  async register(unit: UnitOfWork, tenantId: string, audio: AudioFile, details: RecordingDetails) {
+    const tenant = await unit.tx.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { transcriptionAgentId: true } });
+    if (!tenant.transcriptionAgentId) {
+      throw conflict('audio', 'Recordings need a transcription API: an admin sets one with setInteractionTranscription');
+    }
+    const interaction = await unit.tx.interaction.create({
+      data: { tenantId, text: '', status: 'TRANSCRIBING', ...details, occurredAt: details.occurredAt ?? new Date() },
+    });
+    const { mimeType, size, sha256, bytes } = audio;
+    await unit.tx.interactionAudio.create({ data: { interactionId: interaction.id, mimeType, size, sha256, bytes } });
+    await unit.emit(tenantId, 'interaction.transcription_requested', { interactionId: interaction.id });
+    return interaction;
+  }
+
+  /** Transcribes a TRANSCRIBING interaction and stores how it went; anything else is left as it is. */
+  async transcribe(tenantId: string, interactionId: string, signal: AbortSignal): Promise<void> {
+    const { prisma, transcriber, logger } = this.deps;
+    const interaction = await prisma.interaction.findFirst({ where: { id: interactionId, tenantId, status: 'TRANSCRIBING' }, include: { audio: true } });
+    if (!interaction?.audio) return;
+    const tenant = await prisma.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { transcriptionModel: true, transcriptionAgent: true } });
+    const api = apiOf(tenant.transcriptionAgent, tenant.transcriptionModel);
+    const { mimeType, size, sha256, bytes } = interaction.audio;
+    const audio = { fileName: `recording.${mimeType.split('/')[1]}`, mimeType, size, sha256, bytes: new Uint8Array(bytes) };
+    const result = api ? await transcriber.transcribe(api, audio, signal) : { reason: 'The team has no transcription API any more: an admin sets one, then retry' };
+    if ('reason' in result) logger.warn({ tenantId, interactionId, reason: result.reason }, 'transcription failed');
+    await this.finish(tenantId, interactionId, 'reason' in result ? { error: result.reason } : result.transcript);
+  }
+
+  /** Asks again for the transcript of a FAILED recording; CONFLICT for anything else. */
+  async retryTranscription(tenantId: string, id: string) {
+    return this.deps.outbox.transaction(async (unit) => {
+      const { count } = await unit.tx.interaction.updateMany({ where: { id, tenantId, status: 'FAILED' }, data: { status: 'TRANSCRIBING', error: null } });
+      const interaction = await unit.tx.interaction.findFirst({ where: { id, tenantId } });
+      if (!interaction) throw notFound('Interaction');
+      if (count === 0) throw conflict('id', `Only a FAILED transcription can be retried; this interaction is ${interaction.status}`);
+      await unit.emit(tenantId, 'interaction.transcription_requested', { interactionId: id });
+      return interaction;
+    });
+  }
+
+  private finish(tenantId: string, id: string, outcome: { text: string; segments: TranscriptSegment[] | null } | { error: string }) {
+    return this.deps.outbox.transaction(async (unit) => {
+      const data =
+        'error' in outcome
+          ? { status: 'FAILED' as const, error: outcome.error }
+          : { status: 'READY' as const, error: null, text: outcome.text, segments: outcome.segments ?? undefined };
+      const { count } = await unit.tx.interaction.updateMany({ where: { id, tenantId, status: 'TRANSCRIBING' }, data });
+      if (count === 0 || 'error' in outcome) return;
+      await unit.emit(tenantId, 'interaction.created', toMessage(await unit.tx.interaction.findUniqueOrThrow({ where: { id } })));
+    });
+  }
+}
+
+/** The API an agent's settings name, when it is (still) an active OPENAI_COMPATIBLE agent. */
+function apiOf(
+  agent: { kind: string; isActive: boolean; baseUrl: string | null; apiKey: string | null } | null,
+  model: string | null,
+): TranscriptionApi | null {
+  if (!agent || agent.kind !== 'OPENAI_COMPATIBLE' || !agent.isActive || !agent.baseUrl || !model) return null;
+  return { baseUrl: agent.baseUrl, apiKey: agent.apiKey, model };
+}
