@@ -43,6 +43,7 @@ import { InteractionsService } from './modules/interactions/service.ts';
 import { ServiceClientsService } from './modules/interactions/service-clients.ts';
 import { ConversationLeadTracker } from './modules/leads/conversation-leads.ts';
 import { createAiIntent } from './modules/leads/ai-intent.ts';
+import { periodic } from './periodic.ts';
 import { Recordings } from './modules/interactions/recordings.ts';
 import { Transcriber } from './modules/interactions/transcriber.ts';
 import { LeadNotifier } from './modules/leads/notifier.ts';
@@ -233,6 +234,11 @@ export function createServices(deps: {
     idleMs: config.channels.conversationIdleCloseMs,
     logger: logger.child({ component: 'idle-closer' }),
   });
+  const chatAttachments = new ChatAttachments(prisma);
+  const unsentAttachments = periodic(60 * 60_000, async () => {
+    const deleted = await chatAttachments.deleteUnsent().catch((error: unknown) => logger.error({ err: error }, 'could not delete unsent attachments'));
+    if (deleted) logger.info({ deleted }, 'deleted attachments left unsent');
+  });
   const workers: Worker[] = [
     { name: 'mailer', start: () => {}, stop: () => mailer.stop(), beforeListening: true },
     // Requests are checked against revoked sessions from the first one on.
@@ -243,6 +249,7 @@ export function createServices(deps: {
     { name: 'consumers', start: () => consumerWorker.start(), stop: () => consumerWorker.stop() },
     { name: 'chat replies', start: () => replies.lifecycle.start(), stop: () => replies.lifecycle.stop() },
     { name: 'idle conversations', start: () => idleCloser.start(), stop: () => idleCloser.stop() },
+    { name: 'unsent attachments', start: () => unsentAttachments.start(), stop: () => unsentAttachments.stop() },
   ];
   const api = {
     pubsub,
@@ -268,7 +275,7 @@ export function createServices(deps: {
     chats: new ChatsService(prisma),
     chatHistory: new ChatHistoryService(prisma),
     chatReads: new ChatReadMarkers(prisma),
-    chatAttachments: new ChatAttachments(prisma),
+    chatAttachments,
     inbox,
     channelWebhooks,
     channelSender,

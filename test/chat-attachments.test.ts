@@ -114,5 +114,26 @@ for (const backend of backends()) {
       assert.equal((await send(admin.token, [mine.id])).errors, undefined, 'the file is still yours to send');
       assertCode(await send(admin.token, [mine.id]), 'BAD_USER_INPUT', 'attachmentIds');
     });
+
+    it("deletes a day-old upload its uploader never sent at their next upload to the chat, and nothing sent or anyone else's", async () => {
+      const admin = await signUpTenant(app.client);
+      const { email } = await addMember(app.client, admin.token);
+      const member = (await app.client.data(Login, { input: { email, password: PASSWORD } })).login.accessToken;
+      const { chatId } = await chatWithAgent(app, admin.token, standin.url('/sse'));
+      await app.client.data(UpdateChat, { id: chatId, input: { sharedWithTeam: true } }, { token: admin.token });
+      const [left, sent, theirs] = [
+        await uploaded(admin.token, chatId, PDF, 'left.pdf', 'application/pdf'),
+        await uploaded(admin.token, chatId, PDF, 'sent.pdf', 'application/pdf'),
+        await uploaded(member, chatId, PDF, 'theirs.pdf', 'application/pdf'),
+      ];
+      await app.client.data(SendWithAttachments, { input: { chatId, content: 'here', attachmentIds: [sent.id] } }, { token: admin.token });
+      const dayAgo = new Date(Date.now() - 25 * 60 * 60_000);
+      await app.prisma().chatAttachment.updateMany({ where: { id: { in: [left.id, sent.id, theirs.id] } }, data: { createdAt: dayAgo } });
+      const fresh = await uploaded(admin.token, chatId, PDF, 'fresh.pdf', 'application/pdf');
+
+      const kept = await app.prisma().chatAttachment.findMany({ where: { chatId }, select: { id: true }, orderBy: { id: 'asc' } });
+      assert.deepEqual(kept.map((file) => file.id), [sent.id, theirs.id, fresh.id]);
+      assert.equal((await fetch(`${app.origin}/attachments/${left.id}/${left.url.split('/').pop()}`)).status, 404, 'no longer served');
+    });
   });
 }

@@ -9,6 +9,9 @@ export const ATTACHMENT_PATH_PREFIX = '/attachments/';
 
 export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
 
+/** An upload no message was sent with for this long is deleted: its uploader left it behind. */
+export const UNSENT_ATTACHMENT_TTL_MS = 24 * 60 * 60_000;
+
 /** What the API and the agent are shown of an attachment: never its bytes. */
 export const attachmentFields = { id: true, name: true, mimeType: true, size: true, sha256: true, createdAt: true } as const;
 
@@ -20,7 +23,8 @@ export function attachmentPath(attachment: { id: string; sha256: string }): stri
  * Files on chat messages. A file is uploaded to a chat the viewer sees, checked by its bytes and
  * kept with its hash; it belongs to no message until the uploader sends one with it
  * (`sendMessage`'s `attachmentIds`). It is served at a URL naming its id and hash, without
- * credentials, as avatars are, so an agent can fetch it.
+ * credentials, as avatars are, so an agent can fetch it. Uploads left unsent for a day are
+ * deleted: the uploader's own in that chat at their next upload, everyone's by a sweep.
  */
 export class ChatAttachments {
   constructor(private readonly prisma: PrismaClient) {}
@@ -28,10 +32,19 @@ export class ChatAttachments {
   async upload(viewer: Viewer, chatId: string, file: NamedUpload) {
     const chat = await findVisibleChat(this.prisma, viewer, chatId);
     const { name, mimeType, size, bytes, sha256 } = await readAttachment(file);
-    return this.prisma.chatAttachment.create({
+    const uploaded = await this.prisma.chatAttachment.create({
       data: { tenantId: viewer.tenantId, chatId: chat.id, uploadedById: viewer.userId, name, mimeType, size, sha256, bytes },
       select: attachmentFields,
     });
+    await this.deleteUnsent({ chatId: chat.id, uploadedById: viewer.userId });
+    return uploaded;
+  }
+
+  /** Deletes uploads no message was sent with for UNSENT_ATTACHMENT_TTL_MS (among `where`'s); answers how many. */
+  async deleteUnsent(where: Prisma.ChatAttachmentWhereInput = {}): Promise<number> {
+    const before = new Date(Date.now() - UNSENT_ATTACHMENT_TTL_MS);
+    const { count } = await this.prisma.chatAttachment.deleteMany({ where: { ...where, messageId: null, createdAt: { lt: before } } });
+    return count;
   }
 
   /** A file by the id and hash its URL names; null when they do not match. */
