@@ -64,16 +64,18 @@ for (const backend of backends()) {
         assert.deepEqual([pending.status, pending.text, pending.segments, pending.speakerId], ['TRANSCRIBING', '', null, 'call-7']);
         assert.equal(created.events.length, 0, 'nothing announced while transcribing');
 
+        assertCode(await app.client.request(RetryTranscription, { id: pending.id }, { token: admin.token }), 'CONFLICT', 'id');
         const done = await settled(admin.token, pending.id);
         const segments = TRANSCRIPT.segments.map(({ speaker, start, end, text }) => ({ speaker, start, end, text: text.trim() }));
         assert.deepEqual(done, { ...pending, status: 'READY', text: TRANSCRIPT.text, segments });
         await created.next(1);
-        await delay(300);
+        await delay(1_000);
         assert.deepEqual(created.events.map((event) => event.interactionCreated), [done], 'announced once, with its transcript');
 
         const request = provider.requests.findLast((entry) => entry.path === '/v1/audio/transcriptions')!;
         assert.equal(request.headers.authorization, `Bearer ${API_KEY}`);
         assert.deepEqual(request.body, { model: 'diarize', response_format: 'verbose_json', file: { type: 'audio/wav', size: wav.length, name: 'recording.wav' } });
+        assert.equal(await app.prisma().interactionAudio.count({ where: { interactionId: pending.id } }), 0, 'the voice is not kept once transcribed');
       } finally {
         await client.dispose();
       }

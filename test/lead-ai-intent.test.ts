@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CreateModelAgent } from './support/agent-operations.ts';
+import { CreateModelAgent, UpdateModelAgent } from './support/agent-operations.ts';
 import { startApp, type RunningApp } from './support/app.ts';
 import { startChatCompletionsStandin, type ChatCompletionsStandin } from './support/chat-completions-standin.ts';
 import { assertCode } from './support/client.ts';
@@ -105,8 +105,8 @@ for (const backend of backends()) {
       assert.equal(provider.requests.length, asked, 'the model was not asked');
     });
 
-    it("takes only the team's own active agents, from admins; with none, the rules take the intent back", async () => {
-      const { admin, visitor } = await teamWithIntentModel('verdict');
+    it("takes only the team's own active agents, from admins; with none active, the rules take the intent back", async () => {
+      const { admin, visitor, agent: intentAgent } = await teamWithIntentModel('verdict');
       const stranger = await signUpTenant(app.client, 'Other team');
       const theirs = (await app.client.data(CreateModelAgent, { input: { name: 'Theirs', kind: 'OPENAI_COMPATIBLE', baseUrl: provider.baseUrl, model: 'verdict' } }, { token: stranger.token })).createAgent;
       assertCode(await app.client.request(SetLeadIntentAgent, { agentId: theirs.id }, { token: admin.token }), 'BAD_USER_INPUT', 'agentId');
@@ -116,8 +116,8 @@ for (const backend of backends()) {
 
       const lead = await leadAfterIntentJob(admin.token, await send(visitor, 'hello there'));
       assert.equal(lead.intentSource, 'AI');
-      const { setLeadIntentAgent } = await app.client.data(SetLeadIntentAgent, { agentId: null }, { token: admin.token });
-      assert.equal(setLeadIntentAgent.leadIntentAgentId, null);
+      // A deactivated intent agent decides nothing: the rules take the intent back at the next message.
+      await app.client.data(UpdateModelAgent, { id: intentAgent.id, input: { isActive: false } }, { token: admin.token });
       await send(visitor, 'just browsing');
       const back = await eventually(async () => {
         const [current] = await leadsOf(admin.token);
@@ -125,6 +125,8 @@ for (const backend of backends()) {
       }, 10_000, 'the rules to take the intent back');
       assert.equal(back.intent, 'COLD');
       assert.equal(back.signals.some((signal) => signal.signal.startsWith('ai_')), false);
+      const { setLeadIntentAgent } = await app.client.data(SetLeadIntentAgent, { agentId: null }, { token: admin.token });
+      assert.equal(setLeadIntentAgent.leadIntentAgentId, null);
     });
   });
 }

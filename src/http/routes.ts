@@ -19,7 +19,7 @@ import { serveVerifyEmail, VERIFY_EMAIL_PATH } from './verify-email.ts';
 import { serveWidgetLoader, serveWidgetPage, WIDGET_LOADER_PATH, WIDGET_PAGE_PATH, type WidgetPageDependencies } from './widget/page.ts';
 import type { GraphQLServer } from './yoga.ts';
 
-/** A GraphQL multipart request may carry a file (an attachment is the largest); the rest of its body (operations, map, boundaries) is small. */
+/** A GraphQL multipart request may carry a file (an attachment or a recording); the rest of its body (operations, map, boundaries) is small. */
 const MAX_UPLOAD_BODY_BYTES = Math.max(MAX_ATTACHMENT_BYTES, MAX_AUDIO_BYTES) + 1024 * 1024;
 const ATTACHMENT_PATH = new RegExp(`^${ATTACHMENT_PATH_PREFIX}([0-9a-f-]{36})/([0-9a-f]{64})$`);
 /** `/avatars/agents/<id>/<sha256>` and `/avatars/users/<id>/<sha256>`: see agents/avatar.ts and users/avatar.ts. */

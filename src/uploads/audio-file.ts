@@ -16,6 +16,11 @@ const extensions: Record<string, string> = {
   'audio/webm': 'webm',
 };
 
+/** The name a recording goes to a provider with: providers read the type from its extension. */
+export function audioFileName(mimeType: string): string {
+  return `recording.${extensions[mimeType] ?? 'bin'}`;
+}
+
 /**
  * Reads and checks an uploaded recording on `field`: MP3, M4A, WAV, Ogg or WebM, judged by its
  * bytes, at most 10 MB. Its name is made from its type (providers read the extension).
@@ -27,5 +32,5 @@ export async function readAudio(file: NamedUpload, field: string): Promise<Audio
   const mimeType = sniff(bytes, audioSignatures);
   if (!mimeType) throw badInput(field, `${field}: must be MP3, M4A, WAV, Ogg or WebM audio`);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { fileName: `recording.${extensions[mimeType]}`, mimeType, size: bytes.byteLength, bytes, sha256 };
+  return { fileName: audioFileName(mimeType), mimeType, size: bytes.byteLength, bytes, sha256 };
 }

@@ -119,6 +119,8 @@ export const TRANSCRIPT = {
 
 /** `POST <url>/audio/transcriptions` by model: with speakers, without, and each way it fails. */
 const TRANSCRIPTIONS: Record<string, (res: ServerResponse) => void> = {
+  /** As `diarize`, but a stand-in never answers its first request (its server is to be killed meanwhile). */
+  'transcribe-held-once': (res) => answerJson(res, { task: 'transcribe', ...TRANSCRIPT }),
   diarize: (res) => answerJson(res, { task: 'transcribe', language: 'english', duration: 3.2, ...TRANSCRIPT }),
   whisper: (res) => answerJson(res, { text: TRANSCRIPT.text }),
   'transcribe-busy': (res) => refuse(res, 429, 'Rate limit reached for audio', { 'retry-after': '12' }),
@@ -159,6 +161,7 @@ export type ChatCompletionsStandin = {
 export async function startChatCompletionsStandin(): Promise<ChatCompletionsStandin> {
   const requests: ChatCompletionsRequest[] = [];
   const open = new Set<ServerResponse>();
+  let heldOnce = false;
   const server = createServer(async (req, res) => {
     open.add(res);
     res.once('close', () => open.delete(res));
@@ -167,6 +170,10 @@ export async function startChatCompletionsStandin(): Promise<ChatCompletionsStan
     if (req.url === '/v1/audio/transcriptions') {
       const form = formFields(Buffer.concat(chunks), req.headers['content-type'] ?? '');
       requests.push({ path: req.url, headers: req.headers, body: form });
+      if (form.model === 'transcribe-held-once' && !heldOnce) {
+        heldOnce = true;
+        return;
+      }
       const transcription = TRANSCRIPTIONS[String(form.model)];
       return transcription ? transcription(res) : refuse(res, 404, `The model ${String(form.model)} does not exist`);
     }

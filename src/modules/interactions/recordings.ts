@@ -4,7 +4,7 @@ import type { Projection } from '../../db/projection.ts';
 import { badInput, conflict, forbidden, notFound } from '../../errors.ts';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
-import type { AudioFile } from '../../uploads/audio-file.ts';
+import { audioFileName, type AudioFile } from '../../uploads/audio-file.ts';
 import { parseInput, withoutNul } from '../../validation.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { Outbox, UnitOfWork } from '../events.ts';
@@ -77,22 +77,43 @@ export class Recordings {
     const tenant = await prisma.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { transcriptionModel: true, transcriptionAgent: true } });
     const api = apiOf(tenant.transcriptionAgent, tenant.transcriptionModel);
     const { mimeType, size, sha256, bytes } = interaction.audio;
-    const audio = { fileName: `recording.${mimeType.split('/')[1]}`, mimeType, size, sha256, bytes: new Uint8Array(bytes) };
+    const audio = { fileName: audioFileName(mimeType), mimeType, size, sha256, bytes };
     const result = api ? await transcriber.transcribe(api, audio, signal) : { reason: 'The team has no transcription API any more: an admin sets one, then retry' };
-    if ('reason' in result) logger.warn({ tenantId, interactionId, reason: result.reason }, 'transcription failed');
-    await this.finish(tenantId, interactionId, 'reason' in result ? { error: result.reason } : result.transcript);
+    const outcome =
+      'reason' in result
+        ? { error: result.reason }
+        : result.transcript.text === ''
+          ? { error: 'The provider heard no speech in the recording' }
+          : result.transcript;
+    if ('error' in outcome) logger.warn({ tenantId, interactionId, reason: outcome.error }, 'transcription failed');
+    await this.finish(tenantId, interactionId, outcome);
   }
 
-  /** Asks again for the transcript of a FAILED recording; CONFLICT for anything else. */
+  /**
+   * Asks again for the transcript of a FAILED recording, or of one left TRANSCRIBING with no job
+   * pending (its job gave up, say while the database was down); CONFLICT for anything else.
+   */
   async retryTranscription(tenantId: string, id: string) {
     return this.deps.outbox.transaction(async (unit) => {
-      const { count } = await unit.tx.interaction.updateMany({ where: { id, tenantId, status: 'FAILED' }, data: { status: 'TRANSCRIBING', error: null } });
-      const interaction = await unit.tx.interaction.findFirst({ where: { id, tenantId } });
-      if (!interaction) throw notFound('Interaction');
-      if (count === 0) throw conflict('id', `Only a FAILED transcription can be retried; this interaction is ${interaction.status}`);
+      const current = await unit.tx.interaction.findFirst({ where: { id, tenantId } });
+      if (!current) throw notFound('Interaction');
+      const stalled = current.status === 'TRANSCRIBING' && !(await this.hasPendingJob(unit.tx, id));
+      const { count } = await unit.tx.interaction.updateMany({
+        where: { id, tenantId, status: stalled ? 'TRANSCRIBING' : 'FAILED' },
+        data: { status: 'TRANSCRIBING', error: null },
+      });
+      const interaction = await unit.tx.interaction.findUniqueOrThrow({ where: { id } });
+      if (count === 0) throw conflict('id', `Only a FAILED (or stalled) transcription can be retried; this interaction is ${interaction.status}`);
       await unit.emit(tenantId, 'interaction.transcription_requested', { interactionId: id });
       return interaction;
     });
+  }
+
+  private async hasPendingJob(db: Prisma.TransactionClient, interactionId: string): Promise<boolean> {
+    const pending = await db.consumerJob.count({
+      where: { consumer: TRANSCRIBE_CONSUMER, status: 'PENDING', payload: { path: ['data', 'interactionId'], equals: interactionId } },
+    });
+    return pending > 0;
   }
 
   private finish(tenantId: string, id: string, outcome: { text: string; segments: TranscriptSegment[] | null } | { error: string }) {
@@ -103,6 +124,8 @@ export class Recordings {
           : { status: 'READY' as const, error: null, text: outcome.text, segments: outcome.segments ?? undefined };
       const { count } = await unit.tx.interaction.updateMany({ where: { id, tenantId, status: 'TRANSCRIBING' }, data });
       if (count === 0 || 'error' in outcome) return;
+      // Transcribed: the voice itself is not kept (the team keeps the text and segments).
+      await unit.tx.interactionAudio.delete({ where: { interactionId: id } });
       await unit.emit(tenantId, 'interaction.created', toMessage(await unit.tx.interaction.findUniqueOrThrow({ where: { id } })));
     });
   }

@@ -44,7 +44,7 @@ export class AiIntent {
     const inbound = events.filter((event) => event.data.direction === 'INBOUND');
     if (inbound.length === 0) return [];
     const sessions = await db.channelSession.findMany({
-      where: { id: { in: [...new Set(inbound.map((event) => event.data.sessionId))] }, tenant: { intentAgentId: { not: null } } },
+      where: { id: { in: [...new Set(inbound.map((event) => event.data.sessionId))] }, tenant: { intentAgent: { isActive: true } } },
       select: { id: true },
     });
     const ids = new Set(sessions.map((session) => session.id));
@@ -68,8 +68,8 @@ export class AiIntent {
   }
 
   /** A later message of the conversation makes a job of its own, with more to go on. */
-  private async isLatest(received: ReceivedMessageData): Promise<boolean> {
-    const later = await this.deps.prisma.channelMessage.count({
+  private async isLatest(received: ReceivedMessageData, db: Prisma.TransactionClient = this.deps.prisma): Promise<boolean> {
+    const later = await db.channelMessage.count({
       where: { conversationId: received.conversationId, direction: 'INBOUND', id: { gt: received.id } },
     });
     return later === 0;
@@ -100,7 +100,8 @@ export class AiIntent {
   private apply(tenantId: string, received: ReceivedMessageData, answer: Answer): Promise<unknown> {
     return this.deps.outbox.transaction(async (unit) => {
       const lead = await lockLeadOf(unit.tx, tenantId, received.conversationId);
-      if (!lead || lead.intentSource === 'OVERRIDE') return;
+      // Checked again under the lock: a later message's verdict, applied meanwhile, must stand.
+      if (!lead || lead.intentSource === 'OVERRIDE' || !(await this.isLatest(received, unit.tx))) return;
       const rules = classify({ messages: await inboundTexts(unit.tx, received.conversationId), notes: lead.notes });
       const next =
         'verdict' in answer

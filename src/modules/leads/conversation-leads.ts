@@ -15,8 +15,8 @@ type Tracked = { channel: Channel; conversation: ChannelConversation; contact: C
  * One lead per channel conversation, kept in step inside the transaction that stored inbound
  * messages: made with the contact's details on the first one, re-classified on each batch of
  * them. An intent a team member set stays; signals and score follow the conversation all the same.
- * A model's verdict stays too while the team has an intent agent, which decides again after the
- * commit (ai-intent.ts); without one any more, the rules take over again.
+ * A model's verdict stays too while the team has an active intent agent, which decides again after
+ * the commit (ai-intent.ts); without one any more, the rules take over again.
  */
 export class ConversationLeadTracker implements ConversationLeads {
   constructor(private readonly recorder: LeadRecorder) {}
@@ -27,7 +27,7 @@ export class ConversationLeadTracker implements ConversationLeads {
     const texts = await lockConversationsWithTexts(tx, tenantId, conversations.map((item) => item.conversation.id));
     const leads = await lockLeadsOf(tx, [...texts.keys()]);
     const tracked = new Set(texts.keys());
-    const aiDecides = (await tx.tenant.findUnique({ where: { id: tenantId }, select: { intentAgentId: true } }))?.intentAgentId != null;
+    const aiDecides = await hasActiveIntentAgent(tx, tenantId);
     for (const { channel, conversation, contact } of conversations) {
       if (!tracked.has(conversation.id)) continue;
       const messages = texts.get(conversation.id) ?? [];
@@ -93,6 +93,12 @@ function latestInboundTexts(conversationId: Prisma.Sql): Prisma.Sql {
       SELECT id, text FROM channel_messages
        WHERE conversation_id = ${conversationId} AND direction = 'INBOUND'
        ORDER BY id DESC LIMIT ${MAX_CLASSIFIED_MESSAGES}) latest)`;
+}
+
+/** Whether the team's intent agent (ai-intent.ts) decides its leads' intent: it has one, and it is active. */
+export async function hasActiveIntentAgent(tx: Prisma.TransactionClient, tenantId: string): Promise<boolean> {
+  const team = await tx.tenant.findUnique({ where: { id: tenantId }, select: { intentAgent: { select: { isActive: true } } } });
+  return team?.intentAgent?.isActive === true;
 }
 
 /** The tenant's lead of a conversation, locked (FOR UPDATE); null when there is none. */

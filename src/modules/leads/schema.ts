@@ -84,7 +84,7 @@ const LeadRef = builder.prismaObject('Lead', {
         "when the team has an intent agent, `ai_verdict` (the model's score and reason) or `ai_unavailable` (why the rules decided).",
       resolve: (lead) => signalsOf(lead),
     }),
-    score: t.exposeInt('score', { description: 'The sum of the weights of `signals`.' }),
+    score: t.exposeInt('score', { description: "The sum of the weights of the rules' `signals`; while `intentSource` is AI, the model's score." }),
     conversationId: t.exposeID('conversationId', { nullable: true, description: 'The channel conversation it was made from; null for leads entered by hand.' }),
     contactId: t.exposeID('contactId', { nullable: true, description: 'The channel contact it was made from; null for leads entered by hand.' }),
     hotNotifiedAt: t.expose('hotNotifiedAt', {

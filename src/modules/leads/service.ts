@@ -7,7 +7,7 @@ import type { PubSub } from '../../pubsub/pubsub.ts';
 import { AsyncQueue } from '../../pubsub/queue.ts';
 import { displayName, email, parseInput, withoutNul } from '../../validation.ts';
 import { classify } from './classifier.ts';
-import { inboundTexts } from './conversation-leads.ts';
+import { hasActiveIntentAgent, inboundTexts } from './conversation-leads.ts';
 import { fromMessage } from './messages.ts';
 import { verdictFor, type LeadRecorder, type LeadState } from './recorder.ts';
 
@@ -107,12 +107,11 @@ export class LeadsService {
       if (current.conversationId === null) assertIdentified(state);
       const intentSource = input.intent ? 'OVERRIDE' : input.resetIntent ? 'RULES' : current.intentSource;
       const messages = current.conversationId ? await inboundTexts(unit.tx, current.conversationId) : [];
-      const team = await unit.tx.tenant.findUnique({ where: { id: tenantId }, select: { intentAgentId: true } });
       const next: Partial<LeadState> = {
         ...state,
         intentSource,
         ...(input.intent ? { intent: input.intent } : {}),
-        ...verdictFor(intentSource, classify({ messages, notes: state.notes }), team?.intentAgentId != null),
+        ...verdictFor(intentSource, classify({ messages, notes: state.notes }), await hasActiveIntentAgent(unit.tx, tenantId)),
       };
       return this.recorder.update(unit, current, next);
     });
