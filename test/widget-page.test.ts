@@ -93,6 +93,31 @@ for (const backend of backends()) {
       }
     });
 
+    it('opened on its own (the QR code link), polls for replies when its stream cannot open', async () => {
+      const admin = await signUpTenant(app.client, 'Kiosk Shop');
+      const input = { name: 'Kiosk model', kind: 'OPENAI_COMPATIBLE' as const, baseUrl: provider.baseUrl, model: 'slow' };
+      const agent = (await app.client.data(CreateModelAgent, { input }, { token: admin.token })).createAgent;
+      const site = await websiteSession(app, admin.token, { mode: 'AGENT', agentId: agent.id }, [shop.origin]);
+      const page = await browser.newPage();
+      // A proxy that buffers event streams, as some do: the stream never opens.
+      await page.setRequestInterception(true);
+      page.on('request', (request) => void (request.headers().accept === 'text/event-stream' ? request.abort() : request.continue()));
+      try {
+        await page.goto(`${app.origin}/widget/${site.sessionId}?key=${encodeURIComponent(site.publishableKey)}`);
+        await page.waitForFunction(() => document.body.dataset.live === 'polling');
+        await page.type('#composer input', 'Open on Sunday?');
+        await page.click('#composer button');
+        await page.waitForSelector('#messages li.theirs', { timeout: 15_000 });
+        assert.deepEqual(await bubbles(page.mainFrame()), [
+          ['mine', 'Open on Sunday?'],
+          ['theirs', 'You said: Open on Sunday?'],
+        ]);
+        assert.equal(await page.$eval('#status', (status) => (status as HTMLElement).hidden), true, 'no error shown for the fallback');
+      } finally {
+        await page.close();
+      }
+    });
+
     it('a page on another origin is refused: the browser will not frame the widget, and its calls are FORBIDDEN', async () => {
       const admin = await signUpTenant(app.client, 'Careful Shop');
       const site = await websiteSession(app, admin.token, { mode: 'TEXT', text: 'Hello!' }, [shop.origin]);

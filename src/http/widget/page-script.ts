@@ -125,11 +125,18 @@ export const WIDGET_PAGE_SCRIPT = String.raw`(() => {
     }
   });
 
-  load()
-    .then(() => follow())
-    .catch((error) => {
-      if (error.message !== 'no stream' && error.message !== 'the stream ended') say(error.message);
-      document.body.dataset.live = 'polling';
-      poll();
-    });
+  (async () => {
+    try {
+      await load();
+    } catch (error) {
+      say(error.message);
+    }
+    try {
+      await follow();
+    } catch {
+      // The stream could not open, or broke: polling carries on from the last message shown.
+    }
+    document.body.dataset.live = 'polling';
+    poll();
+  })();
 })();`;
