@@ -109,7 +109,16 @@ export class Recordings {
     });
   }
 
+  /**
+   * Whether a transcription of the interaction is still to come: its request waits in the outbox,
+   * or its job is pending. In that order: the dispatcher turns the one into the other in one
+   * transaction, so a request dispatched between the two reads is seen as its job.
+   */
   private async hasPendingJob(db: Prisma.TransactionClient, interactionId: string): Promise<boolean> {
+    const queued = await db.outboxEvent.count({
+      where: { type: 'interaction.transcription_requested', dispatchedAt: null, data: { path: ['interactionId'], equals: interactionId } },
+    });
+    if (queued > 0) return true;
     const pending = await db.consumerJob.count({
       where: { consumer: TRANSCRIBE_CONSUMER, status: 'PENDING', payload: { path: ['data', 'interactionId'], equals: interactionId } },
     });
