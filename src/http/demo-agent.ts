@@ -13,10 +13,11 @@ const WORD_INTERVAL_MS = 30;
 /** The echoed message is cut here, so that a long paste still streams in seconds. */
 const MAX_ECHO_CHARS = 200;
 
-/** What the user said, cut to a length that streams in seconds. */
-export function echoOf(lastUserMessage: string | undefined): string {
+/** The first words of a demo's answer: what the user said back to them, cut to a length that streams in seconds. */
+export function echoGreeting(lastUserMessage: string | undefined): string {
   const said = lastUserMessage?.trim() ?? '';
-  return said.length > MAX_ECHO_CHARS ? `${said.slice(0, MAX_ECHO_CHARS)}…` : said;
+  const echo = said.length > MAX_ECHO_CHARS ? `${said.slice(0, MAX_ECHO_CHARS)}…` : said;
+  return echo ? `Hello! You said: "${echo}".` : 'Hello!';
 }
 
 /**
@@ -37,9 +38,8 @@ export function isDemoAgentUrl(url: URL, port: number): boolean {
 
 /** The demo agent's whole answer to `lastUserMessage` (deterministic: tests compare it). */
 export function demoReply(lastUserMessage: string | undefined): string {
-  const echo = echoOf(lastUserMessage);
   return [
-    echo ? `Hello! You said: "${echo}".` : 'Hello!',
+    echoGreeting(lastUserMessage),
     'I am the built-in demo agent of this server: I only echo your last message, word by word, to show how replies stream.',
     'To talk to a real AI, point an agent at an n8n workflow that starts with a Webhook node:',
     'updateAgent(id, input: { webhookUrl: "https://<your-n8n>/webhook/<path>", webhookToken: "<a bearer token the workflow checks>" }).',

@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { echoOf, lastUserMessage, readDemoRequest, streamWords } from './demo-agent.ts';
+import { echoGreeting, lastUserMessage, readDemoRequest, streamWords } from './demo-agent.ts';
 
 /** The demo model's whole answer (deterministic: tests compare it). */
 export function demoModelReply(lastUserMessage: string | undefined): string {
-  const echo = echoOf(lastUserMessage);
   return [
-    echo ? `Hello! You said: "${echo}".` : 'Hello!',
+    echoGreeting(lastUserMessage),
     'I am the built-in demo model of this server, answering as an OpenAI-compatible chat-completions API does, word by word.',
     'For a real model, point this agent at OpenAI, OpenRouter, Gemini, Ollama or vLLM:',
     'updateAgent(id, input: { baseUrl: "https://api.openai.com/v1", model: "gpt-4o-mini", apiKey: "<your key>" }).',

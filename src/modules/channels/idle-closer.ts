@@ -1,4 +1,5 @@
 import type { Logger } from '../../logger.ts';
+import { periodic } from '../../periodic.ts';
 import type { ChannelConversationsService } from './conversations-service.ts';
 
 export type IdleCloserOptions = {
@@ -21,27 +22,20 @@ const BATCH = 100;
  * (reason IDLE). Every instance runs one; each conversation is still closed only once.
  */
 export class IdleCloser {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private readonly intervalMs: number;
+  private readonly looking: ReturnType<typeof periodic>;
 
   constructor(private readonly options: IdleCloserOptions) {
-    this.intervalMs = options.intervalMs ?? Math.min(60_000, Math.max(250, Math.floor(options.idleMs / 4)));
+    const intervalMs = options.intervalMs ?? Math.min(60_000, Math.max(250, Math.floor(options.idleMs / 4)));
+    this.looking = periodic(intervalMs, () => this.sweep());
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep().finally(() => (this.running = undefined));
-    }, this.intervalMs);
-    this.timer.unref();
+    this.looking.start();
   }
 
   /** Stops looking and waits for a pass under way. */
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.looking.stop();
   }
 
   /** One pass over the idle conversations; failures are logged, not thrown. */

@@ -85,6 +85,7 @@ export class WidgetService {
   async hostedSession(sessionId: string, publishableKey: string): Promise<ChannelSession | null> {
     const session = await this.deps.prisma.channelSession.findUnique({ where: { id: sessionId } });
     const expected = session?.channel === 'WEBSITE' ? session.publishableKey : null;
+    // Compared even when there is nothing to compare with, so the time says nothing either.
     const matches = secretsEqual(publishableKey, expected ?? '') && !!expected;
     return session && matches ? session : null;
   }
@@ -175,11 +176,8 @@ export class WidgetService {
    * channel's session and a wrong key answer alike, so the answer tells nothing about which it was.
    */
   private async admit(input: { sessionId: string; publishableKey: string }, request: WidgetRequest): Promise<ChannelSession> {
-    const session = await this.deps.prisma.channelSession.findUnique({ where: { id: input.sessionId } });
-    const expected = session?.channel === 'WEBSITE' ? session.publishableKey : null;
-    // Compared even when there is nothing to compare with, so the time says nothing either.
-    const matches = secretsEqual(input.publishableKey, expected ?? '') && !!expected;
-    if (!session || !matches) throw unauthenticated(UNKNOWN_SESSION);
+    const session = await this.hostedSession(input.sessionId, input.publishableKey);
+    if (!session) throw unauthenticated(UNKNOWN_SESSION);
     if (this.deps.suspendedTeams.has(session.tenantId)) throw teamSuspended();
     const fromOwnPage = request.origin === this.deps.ownOrigin;
     if (!fromOwnPage && (!request.origin || !isAllowedOrigin(this.allowedOrigins(session), request.origin))) {

@@ -6,6 +6,7 @@ import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { Logger } from '../../logger.ts';
 import { audioFileName, type AudioFile } from '../../uploads/audio-file.ts';
 import { parseInput, withoutNul } from '../../validation.ts';
+import { shareActiveAgent } from '../agents/active-agent.ts';
 import type { AuditService } from '../audit/service.ts';
 import type { Outbox, UnitOfWork } from '../events.ts';
 import { toMessage, type TranscriptSegment } from './messages.ts';
@@ -43,10 +44,8 @@ export class Recordings {
     if (agentId && !model) throw badInput('model', 'model: give the transcription model, e.g. whisper-1');
     const { tenantId } = viewer;
     return this.deps.outbox.transaction(async (unit) => {
-      if (agentId) {
-        const agents = await unit.tx.$queryRaw<{ id: string }[]>`
-          SELECT id FROM agents WHERE id = ${agentId} AND tenant_id = ${tenantId} AND is_active AND kind = 'OPENAI_COMPATIBLE' FOR SHARE`;
-        if (agents.length === 0) throw badInput('agentId', 'agentId: your team has no active OPENAI_COMPATIBLE agent with this id');
+      if (agentId && !(await shareActiveAgent(unit.tx, tenantId, agentId, 'OPENAI_COMPATIBLE'))) {
+        throw badInput('agentId', 'agentId: your team has no active OPENAI_COMPATIBLE agent with this id');
       }
       const data = { transcriptionAgentId: agentId ?? null, transcriptionModel: agentId ? model! : null };
       await this.deps.audit.write({ tenantId, type: 'TENANT_UPDATED', ...actorOf(viewer), data: { fields: ['interactionTranscription'] } }, unit);

@@ -27,7 +27,8 @@ export class ConversationLeadTracker implements ConversationLeads {
     const texts = await lockConversationsWithTexts(tx, tenantId, conversations.map((item) => item.conversation.id));
     const leads = await lockLeadsOf(tx, [...texts.keys()]);
     const tracked = new Set(texts.keys());
-    const aiDecides = await hasActiveIntentAgent(tx, tenantId);
+    // Asked only when a lead's intent is a model's: most batches have none.
+    const aiDecides = [...leads.values()].some((lead) => lead.intentSource === 'AI') && (await hasActiveIntentAgent(tx, tenantId));
     for (const { channel, conversation, contact } of conversations) {
       if (!tracked.has(conversation.id)) continue;
       const messages = texts.get(conversation.id) ?? [];

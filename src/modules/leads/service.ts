@@ -111,7 +111,7 @@ export class LeadsService {
         ...state,
         intentSource,
         ...(input.intent ? { intent: input.intent } : {}),
-        ...verdictFor(intentSource, classify({ messages, notes: state.notes }), await hasActiveIntentAgent(unit.tx, tenantId)),
+        ...verdictFor(intentSource, classify({ messages, notes: state.notes }), intentSource === 'AI' && (await hasActiveIntentAgent(unit.tx, tenantId))),
       };
       return this.recorder.update(unit, current, next);
     });

@@ -6,6 +6,7 @@ import type { Outbox } from '../events.ts';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import { badInput, forbidden, notFound } from '../../errors.ts';
 import { displayName, email, parseInput } from '../../validation.ts';
+import { shareActiveAgent } from '../agents/active-agent.ts';
 import type { AuditService } from '../audit/service.ts';
 
 export const MAX_NOTIFICATION_EMAILS = 10;
@@ -72,12 +73,7 @@ export class TenantsService {
     if (!isAdmin(viewer)) throw forbidden('Only admins can change the team');
     const { tenantId } = viewer;
     return this.outbox.transaction(async (unit) => {
-      if (agentId !== null) {
-        // Locked: a deletion of the agent waits, so the team never points at an agent that is gone.
-        const agent = await unit.tx.$queryRaw<{ id: string }[]>`
-          SELECT id FROM agents WHERE id = ${agentId} AND tenant_id = ${tenantId} AND is_active FOR SHARE`;
-        if (agent.length === 0) throw badInput('agentId', NO_SUCH_AGENT);
-      }
+      if (agentId !== null && !(await shareActiveAgent(unit.tx, tenantId, agentId))) throw badInput('agentId', NO_SUCH_AGENT);
       const current = await unit.tx.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { intentAgentId: true } });
       if (current.intentAgentId !== agentId) {
         await this.audit.write({ tenantId, type: 'TENANT_UPDATED', ...actorOf(viewer), data: { fields: ['leadIntentAgentId'] } }, unit);
